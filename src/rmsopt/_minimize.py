@@ -1,0 +1,261 @@
+"""The front door: check every argument once, run the native driver, package
+the result as a `scipy.optimize.OptimizeResult`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+from scipy.optimize import OptimizeResult
+
+from . import _driver
+from ._bounds import normalize_bounds
+from ._callback import adapt_callback
+from ._methods import METHODS, Method, get_method
+from ._objective import FINITE_DIFFERENCES, Objective
+from ._options import Real, validate_options
+from ._warn import warn
+
+__all__ = ["make_method_callable", "minimize", "show_options"]
+
+
+def minimize(
+    fun: Callable[..., Any],
+    x0: Any,
+    args: Any = (),
+    method: str = "rmsprop",
+    jac: Callable[..., Any] | str | bool | None = None,
+    bounds: Any = None,
+    callback: Callable[..., Any] | None = None,
+    tol: float | None = None,
+    options: Mapping[str, Any] | None = None,
+) -> OptimizeResult:
+    """Minimize a scalar function of one or more variables with an adaptive
+    first-order method, following `scipy.optimize.minimize`'s conventions.
+
+    Parameters
+    ----------
+    fun : callable
+        ``fun(x, *args) -> float`` with ``x`` a 1-D array; with ``jac=True``,
+        ``fun(x, *args) -> (float, ndarray)``, the value and the gradient.
+    x0 : array_like
+        Initial guess: real numbers, 1-D (a scalar is one variable). Never
+        modified. float32 runs in float32; any other real dtype in float64.
+    args : tuple, optional
+        Extra arguments passed to ``fun`` and ``jac``.
+    method : str, optional
+        Case-insensitive method name; see `show_options`. Default ``"rmsprop"``.
+    jac : callable, bool or {'2-point', '3-point', 'cs'}, optional
+        ``jac(x, *args) -> ndarray`` of shape ``(n,)``; ``True`` when ``fun``
+        returns the gradient with the value; a string or None (``'2-point'``)
+        selects SciPy's finite differences.
+    bounds : `scipy.optimize.Bounds` or sequence of (min, max), optional
+        Box constraints, enforced by projecting every iterate onto the box
+        (``x0`` is clipped into it). ``None`` marks an open side.
+    callback : callable, optional
+        Called after every iteration as ``callback(intermediate_result)`` (an
+        `OptimizeResult` with ``x``, ``fun``, ``jac``, ``nit``) when its only
+        parameter is named ``intermediate_result``, else as ``callback(xk)``.
+        Raising ``StopIteration`` ends the run with status 99.
+    tol : float, optional
+        Sets the ``gtol`` option when that is not given.
+    options : dict, optional
+        Method options; see the method's function (e.g. `rmsopt.rmsprop`).
+        Unknown options warn `scipy.optimize.OptimizeWarning`.
+
+    Returns
+    -------
+    res : OptimizeResult
+        ``x``, ``fun`` and ``jac`` (at ``x``), ``nit``, ``nfev``, ``njev``,
+        ``status`` (see `rmsopt.Status`), ``success``, ``message``, and
+        ``allvecs`` with ``return_all``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from scipy.optimize import rosen, rosen_der
+    >>> import rmsopt
+    >>> res = rmsopt.minimize(rosen, [-1.0, 1.5], jac=rosen_der,
+    ...                       options={"learning_rate": 1e-2, "maxiter": 20000})
+    >>> res.success, np.round(res.x, 3)
+    (True, array([1., 1.]))
+    """
+    return solve(get_method(method), fun, x0, args, jac, bounds, callback, tol, options)
+
+
+def make_method_callable(method: Method, doc: str) -> Callable[..., OptimizeResult]:
+    """The public function for ``method``, in SciPy's custom-method form:
+    ``scipy.optimize.minimize(fun, x0, method=rmsopt.<name>, ...)`` calls it with
+    ``fun, x0, args, jac, hess, hessp, bounds, constraints, callback`` and the
+    options (``tol`` among them) as keywords."""
+
+    def method_callable(
+        fun: Callable[..., Any],
+        x0: Any,
+        args: Any = (),
+        jac: Callable[..., Any] | str | bool | None = None,
+        hess: Any = None,
+        hessp: Any = None,
+        bounds: Any = None,
+        constraints: Any = (),
+        callback: Callable[..., Any] | None = None,
+        **options: Any,
+    ) -> OptimizeResult:
+        for given, what in ((hess, "Hessian information (hess)"),
+                            (hessp, "Hessian-vector products (hessp)")):
+            if given is not None:
+                warn(f"Method {method.name} does not use {what}.", RuntimeWarning)
+        if constraints is not None and np.any(constraints):
+            warn(f"Method {method.name} cannot handle constraints.", RuntimeWarning)
+        tol = options.pop("tol", None)
+        return solve(method, fun, x0, args, jac, bounds, callback, tol, options)
+
+    method_callable.__name__ = method_callable.__qualname__ = method.name
+    method_callable.__module__ = "rmsopt"
+    method_callable.__doc__ = doc.replace("{options}", method.options_section())
+    return method_callable
+
+
+def show_options(method: str | None = None, disp: bool = True) -> str | None:
+    """Show the options of one method (all methods when ``method`` is None),
+    as `scipy.optimize.show_options` does for SciPy's own methods.
+
+    Returns the text instead of printing it when ``disp`` is False.
+    """
+    methods = list(METHODS.values()) if method is None else [get_method(method)]
+    text = "\n\n".join(f"{m.name}\n{'=' * len(m.name)}\n\n{m.options_section()}" for m in methods)
+    if disp:
+        print(text)
+        return None
+    return text
+
+
+def solve(
+    method: Method,
+    fun: Any,
+    x0: Any,
+    args: Any,
+    jac: Any,
+    bounds: Any,
+    callback: Any,
+    tol: Any,
+    options: Any,
+) -> OptimizeResult:
+    """Validate every argument, run the driver, package the result."""
+    if not callable(fun):
+        raise TypeError(f"fun must be callable; got {type(fun).__name__} instead.")
+    x = _start_point(x0)
+    args = args if isinstance(args, tuple) else (args,)
+    jac = _normalize_jac(jac)
+    box = normalize_bounds(bounds, x.shape[0])
+    if box is not None:
+        np.clip(x, box[0].astype(x.dtype), box[1].astype(x.dtype), out=x)
+    options = _with_tol(_as_options(options), tol)
+    settings = validate_options(method.name, method.options, options)
+    notify, callback_needs_value = adapt_callback(callback)
+
+    state = np.zeros((len(method.state), x.shape[0]), dtype=x.dtype)
+    for name, value in method.initial_state(settings).items():
+        state[method.state.index(name)] = value
+    objective = Objective(fun, jac, args, box)
+    allvecs = [x.copy()] if settings["return_all"] else None
+
+    status, nit, value, grad = _driver.run(
+        method.make_kernel(settings),
+        x,
+        state,
+        objective,
+        notify,
+        settings["ftol"] > 0 or callback_needs_value,
+        settings["learning_rate"],
+        settings["maximize"],
+        settings["maxiter"],
+        settings["maxfev"] or 0,
+        settings["gtol"],
+        settings["ftol"],
+        settings["xtol"],
+        *(box if box is not None else (None, None)),
+        allvecs,
+    )
+    if value is None:
+        value = objective.value(x)
+
+    result = OptimizeResult(
+        x=x,
+        fun=value,
+        jac=grad,
+        nit=nit,
+        nfev=objective.nfev,
+        njev=objective.njev,
+        status=int(status),
+        success=status.success,
+        message=status.message,
+    )
+    if allvecs is not None:
+        result.allvecs = allvecs
+    if settings["disp"]:
+        _print_summary(result)
+    return result
+
+
+def _start_point(x0: Any) -> np.ndarray:
+    """A fresh, writable copy of ``x0``: float32 stays float32, other reals become float64."""
+    accepted = "x0 must be an array_like of real numbers, 1-D (a scalar is one variable)"
+    try:
+        array = np.asarray(x0)
+    except (TypeError, ValueError) as error:
+        raise TypeError(f"{accepted}; got {x0!r} ({error}).") from None
+    if array.dtype.kind == "c":
+        raise TypeError(f"{accepted}; got complex values.")
+    if array.dtype.kind not in "iuf":
+        raise TypeError(f"{accepted}; got {x0!r} (dtype {array.dtype}).")
+    if array.ndim > 1:
+        raise ValueError(f"{accepted}; got an array of shape {array.shape}.")
+    if array.size == 0:
+        raise ValueError(f"{accepted}; got an empty array.")
+    dtype = np.float32 if array.dtype == np.float32 else np.float64
+    x = np.array(np.atleast_1d(array), dtype=dtype, copy=True, order="C")
+    bad = np.flatnonzero(~np.isfinite(x))
+    if bad.size:
+        raise ValueError(f"x0 must be finite; x0[{bad[0]}] is {x[bad[0]]!r}.")
+    return x
+
+
+def _normalize_jac(jac: Any) -> Callable[..., Any] | bool | str:
+    if jac is None or jac is False:
+        return "2-point"
+    if jac is True or callable(jac):
+        return jac
+    if isinstance(jac, str) and jac in FINITE_DIFFERENCES:
+        return jac
+    choices = ", ".join(repr(s) for s in FINITE_DIFFERENCES)
+    raise ValueError(
+        f"jac must be a callable, True, False, None, or one of {choices}; got {jac!r} instead."
+    )
+
+
+def _as_options(options: Any) -> dict[str, Any]:
+    if options is None:
+        return {}
+    if not isinstance(options, Mapping):
+        raise TypeError(
+            "options must be a mapping (e.g. a dict) of option names to values; "
+            f"got {type(options).__name__} instead."
+        )
+    return dict(options)
+
+
+def _with_tol(options: dict[str, Any], tol: Any) -> dict[str, Any]:
+    if tol is not None:
+        options.setdefault("gtol", Real(0).check(tol, "The 'tol' argument"))
+    return options
+
+
+def _print_summary(result: OptimizeResult) -> None:
+    print(result.message)
+    print(f"         Current function value: {result.fun:f}")
+    print(f"         Iterations: {result.nit:d}")
+    print(f"         Function evaluations: {result.nfev:d}")
+    print(f"         Gradient evaluations: {result.njev:d}")
+

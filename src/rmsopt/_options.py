@@ -1,0 +1,173 @@
+"""Options as data: each option's constraint is a small object, and one
+validator renders every error in one template::
+
+    The 'rho' option of method 'rmsprop' must be a float in the range [0, 1). Got 1.5 instead.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import numbers
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from scipy.optimize import OptimizeWarning
+
+from ._warn import warn
+
+__all__ = ["Flag", "Integer", "Option", "Real", "TERMINATION_OPTIONS", "validate_options"]
+
+
+def _invalid(error: type[Exception], subject: str, accepted: str, value: Any) -> Exception:
+    return error(f"{subject} must be {accepted}. Got {value!r} instead.")
+
+
+def _is_real_number(value: Any) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+
+
+@dataclass(frozen=True)
+class Real:
+    """A real number in an interval; ``inf`` bounds are open."""
+
+    low: float = -math.inf
+    high: float = math.inf
+    low_closed: bool = True
+    high_closed: bool = False
+
+    def describe(self) -> str:
+        left = "[" if self.low_closed and math.isfinite(self.low) else "("
+        right = "]" if self.high_closed and math.isfinite(self.high) else ")"
+        return f"a float in the range {left}{_number(self.low)}, {_number(self.high)}{right}"
+
+    def check(self, value: Any, subject: str) -> float:
+        if not _is_real_number(value):
+            raise _invalid(TypeError, subject, self.describe(), value)
+        number = float(value)
+        above = number >= self.low if self.low_closed else number > self.low
+        below = number <= self.high if self.high_closed else number < self.high
+        if not (above and below and not math.isnan(number)):
+            raise _invalid(ValueError, subject, self.describe(), value)
+        return number
+
+
+@dataclass(frozen=True)
+class Integer:
+    """An integer in ``[low, inf)``, or ``None`` when ``none_ok``."""
+
+    low: int = 0
+    none_ok: bool = False
+
+    def describe(self) -> str:
+        text = f"an integer in the range [{self.low}, inf)"
+        return text + " or None" if self.none_ok else text
+
+    def check(self, value: Any, subject: str) -> int | None:
+        if value is None and self.none_ok:
+            return None
+        if not isinstance(value, numbers.Integral) or isinstance(value, (bool, np.bool_)):
+            raise _invalid(TypeError, subject, self.describe(), value)
+        if value < self.low:
+            raise _invalid(ValueError, subject, self.describe(), value)
+        return int(value)
+
+
+@dataclass(frozen=True)
+class Flag:
+    """A boolean: ``True`` or ``False`` (NumPy booleans included), nothing else."""
+
+    def describe(self) -> str:
+        return "a bool (True or False)"
+
+    def check(self, value: Any, subject: str) -> bool:
+        if not isinstance(value, (bool, np.bool_)):
+            raise _invalid(TypeError, subject, self.describe(), value)
+        return bool(value)
+
+
+def _number(value: float) -> str:
+    if math.isinf(value):
+        return "inf" if value > 0 else "-inf"
+    return f"{value:g}"
+
+
+@dataclass(frozen=True)
+class Option:
+    """One option of a method: its name, default, constraint and meaning."""
+
+    name: str
+    default: Any
+    constraint: Real | Integer | Flag
+    doc: str
+
+    def docstring_entry(self) -> str:
+        kind = self.constraint.describe().removeprefix("a ").removeprefix("an ")
+        return f"{self.name} : {kind}, default {self.default!r}\n    {self.doc}"
+
+
+TERMINATION_OPTIONS = (
+    Option("maxiter", 1000, Integer(0), "Maximum number of iterations (optimizer steps)."),
+    Option(
+        "maxfev",
+        None,
+        Integer(1, none_ok=True),
+        "Maximum number of calls of `fun`, finite-difference calls included, checked once "
+        "per iteration; None means no limit. Iterations that only need the gradient from a "
+        "separate `jac` do not call `fun`.",
+    ),
+    Option(
+        "gtol",
+        1e-5,
+        Real(0),
+        "Stop when the max-norm of the projected gradient of `fun` is at most gtol. "
+        "`tol` sets it when not given.",
+    ),
+    Option(
+        "ftol",
+        0.0,
+        Real(0),
+        "Stop when |f_k - f_{k+1}| <= ftol * max(|f_k|, |f_{k+1}|, 1); 0 disables the test. "
+        "When positive, `fun` is evaluated at every iterate.",
+    ),
+    Option(
+        "xtol",
+        0.0,
+        Real(0),
+        "Stop when the max-norm of the step, max_i |x_{k+1,i} - x_{k,i}|, is at most xtol; "
+        "0 disables the test.",
+    ),
+    Option("disp", False, Flag(), "Print a convergence message at the end, as SciPy's methods do."),
+    Option(
+        "return_all",
+        False,
+        Flag(),
+        "Keep every iterate in the result's `allvecs` (a list of arrays, x0 first).",
+    ),
+)
+
+
+def validate_options(
+    method: str, declared: tuple[Option, ...], given: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Return every declared option, validated, with defaults filled in.
+
+    Unknown names warn `scipy.optimize.OptimizeWarning`, as SciPy's methods do,
+    with the closest known name as a hint.
+    """
+    known = {option.name: option for option in declared}
+    unknown = [name for name in given if name not in known]
+    if unknown:
+        hints = []
+        for name in unknown:
+            close = difflib.get_close_matches(str(name), known, n=1)
+            hints.append(f"{name} (did you mean {close[0]!r}?)" if close else str(name))
+        warn(f"Unknown solver options for method {method!r}: {', '.join(hints)}", OptimizeWarning)
+    return {
+        name: option.constraint.check(given[name], f"The {name!r} option of method {method!r}")
+        if name in given
+        else option.default
+        for name, option in known.items()
+    }

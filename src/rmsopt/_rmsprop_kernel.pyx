@@ -1,0 +1,131 @@
+"""RMSprop's native step, written once for float32 and float64.
+
+With ``g`` the gradient (negated when maximizing, plus ``weight_decay * x``),
+one step is::
+
+    v  <- rho * v + (1 - rho) * g**2                  square_avg
+    m  <- m + (1 - rho) * (g - m)                     grad_avg (centered only)
+    v' <- v / (1 - rho**t), m' <- m / (1 - rho**t)    (bias_correction only)
+    s  <- max(v' - m'**2, 0)  (centered)   or  v'     (otherwise)
+    d  <- sqrt(s + eps)  (epsilon_in_sqrt) or  sqrt(s) + eps
+    b  <- momentum * b + g / d;  x <- x - lr * b      (momentum > 0)
+    x  <- x - lr * g / d                              (otherwise)
+
+The operations are ordered as ``torch.optim.RMSprop`` orders them (including
+its ``lerp`` for ``m``), so that iterates agree with torch's to rounding.
+"""
+from cython cimport floating
+from libc.math cimport fabs, pow, sqrt
+
+from ._kernel cimport Kernel
+
+
+cdef enum:  # rows of the state block
+    SQUARE_AVG = 0
+    GRAD_AVG = 1
+    MOMENTUM_BUFFER = 2
+
+
+ctypedef struct RMSpropParams:
+    double rho
+    double epsilon
+    double momentum
+    double weight_decay
+    bint centered
+    bint maximize
+    bint epsilon_in_sqrt
+    bint bias_correction
+
+
+cdef inline void rmsprop_step(floating[::1] x,              # IN/OUT
+                              const floating[::1] grad,     # IN
+                              floating[:, ::1] state,       # IN/OUT
+                              const RMSpropParams* p,
+                              Py_ssize_t step,
+                              double learning_rate,
+                              ) noexcept nogil:
+    cdef:
+        Py_ssize_t i, n = x.shape[0]
+        floating* square_avg = &state[SQUARE_AVG, 0]
+        floating* grad_avg = &state[GRAD_AVG, 0]
+        floating* momentum_buffer = &state[MOMENTUM_BUFFER, 0]
+        floating rho = <floating>p.rho
+        # Scalars are rounded to the working precision as torch rounds them.
+        floating one_minus_rho = <floating>(1.0 - p.rho)
+        floating one_minus_weight = 1 - one_minus_rho
+        floating epsilon = <floating>p.epsilon
+        floating momentum = <floating>p.momentum
+        floating weight_decay = <floating>p.weight_decay
+        floating neg_lr = <floating>(-learning_rate)
+        floating correction = <floating>(1.0 - pow(p.rho, <double>step))
+        floating g, v, m, spread, denom
+
+    for i in range(n):
+        g = -grad[i] if p.maximize else grad[i]
+        if weight_decay != 0:
+            g = g + weight_decay * x[i]
+
+        v = square_avg[i] * rho
+        v = v + one_minus_rho * g * g
+        square_avg[i] = v
+        if p.bias_correction:
+            v = v / correction
+
+        if p.centered:
+            m = grad_avg[i]
+            # torch's lerp: the formula depends on which side of 1/2 the weight is.
+            if fabs(one_minus_rho) < 0.5:
+                m = m + one_minus_rho * (g - m)
+            else:
+                m = g - (g - m) * one_minus_weight
+            grad_avg[i] = m
+            if p.bias_correction:
+                m = m / correction
+            spread = v - m * m
+            # Rounding can push the variance estimate below zero under nearly constant
+            # gradients; torch and Keras then take sqrt of a negative number (NaN).
+            if spread < 0:
+                spread = 0
+        else:
+            spread = v
+
+        if p.epsilon_in_sqrt:
+            denom = sqrt(spread + epsilon)
+        else:
+            denom = sqrt(spread) + epsilon
+
+        if momentum > 0:
+            momentum_buffer[i] = momentum_buffer[i] * momentum + g / denom
+            x[i] = x[i] + neg_lr * momentum_buffer[i]
+        else:
+            x[i] = x[i] + neg_lr * g / denom
+
+
+cdef class RMSpropKernel(Kernel):
+    """RMSprop's step with its hyperparameters held in a C struct.
+
+    Parameters are the validated options of method ``"rmsprop"`` (see
+    ``rmsopt.rmsprop``); the state block has the rows ``square_avg``,
+    ``grad_avg`` and ``momentum_buffer``.
+    """
+
+    cdef RMSpropParams params
+
+    def __init__(self, *, double rho, double epsilon, double momentum, double weight_decay,
+                 bint centered, bint maximize, bint epsilon_in_sqrt, bint bias_correction):
+        self.params.rho = rho
+        self.params.epsilon = epsilon
+        self.params.momentum = momentum
+        self.params.weight_decay = weight_decay
+        self.params.centered = centered
+        self.params.maximize = maximize
+        self.params.epsilon_in_sqrt = epsilon_in_sqrt
+        self.params.bias_correction = bias_correction
+
+    cdef void step_double(self, double[::1] x, const double[::1] grad, double[:, ::1] state,
+                          Py_ssize_t step, double learning_rate) noexcept nogil:
+        rmsprop_step(x, grad, state, &self.params, step, learning_rate)
+
+    cdef void step_float(self, float[::1] x, const float[::1] grad, float[:, ::1] state,
+                         Py_ssize_t step, double learning_rate) noexcept nogil:
+        rmsprop_step(x, grad, state, &self.params, step, learning_rate)

@@ -1,0 +1,54 @@
+"""The one table of termination statuses, shared by every method."""
+
+from __future__ import annotations
+
+import enum
+
+__all__ = ["Status"]
+
+
+class Status(enum.IntEnum):
+    """Why a run stopped: ``OptimizeResult.status`` holds one of these.
+
+    ====  ================  ========  ===================================================
+    code  name              success   meaning
+    ====  ================  ========  ===================================================
+    0     ``GTOL``          yes       the projected gradient's max-norm is at most ``gtol``
+    1     ``FTOL``          yes       the relative change of ``fun`` is at most ``ftol``
+    2     ``XTOL``          yes       the step's max-norm is at most ``xtol``
+    3     ``MAXITER``       no        ``maxiter`` iterations were taken
+    4     ``MAXFEV``        no        ``fun`` was called ``maxfev`` times
+    5     ``NONFINITE``     no        a value, gradient or iterate was NaN or infinite
+    99    ``CALLBACK_STOP`` no        ``callback`` raised ``StopIteration`` (SciPy's code)
+    ====  ================  ========  ===================================================
+    """
+
+    GTOL = 0
+    FTOL = 1
+    XTOL = 2
+    MAXITER = 3
+    MAXFEV = 4
+    NONFINITE = 5
+    CALLBACK_STOP = 99
+
+    @property
+    def success(self) -> bool:
+        return self in (Status.GTOL, Status.FTOL, Status.XTOL)
+
+    @property
+    def message(self) -> str:
+        return _MESSAGES[self]
+
+
+_MESSAGES = {
+    Status.GTOL: "Optimization terminated successfully: "
+    "the max-norm of the projected gradient is at most gtol.",
+    Status.FTOL: "Optimization terminated successfully: "
+    "the relative change of the objective is at most ftol.",
+    Status.XTOL: "Optimization terminated successfully: the max-norm of the step is at most xtol.",
+    Status.MAXITER: "Maximum number of iterations has been exceeded.",
+    Status.MAXFEV: "Maximum number of function evaluations has been exceeded.",
+    Status.NONFINITE: "A non-finite value or gradient was encountered; "
+    "the last iterate whose values were finite is returned.",
+    Status.CALLBACK_STOP: "`callback` raised `StopIteration`.",
+}
