@@ -15,7 +15,7 @@ The operations are ordered as ``torch.optim.RMSprop`` orders them (including
 its ``lerp`` for ``m``), so that iterates agree with torch's to rounding.
 """
 from cython cimport floating
-from libc.math cimport fabs, pow, sqrt
+from libc.math cimport fabs, pow, sqrt, sqrtf
 
 from ._kernel cimport Kernel
 
@@ -35,6 +35,14 @@ ctypedef struct RMSpropParams:
     bint maximize
     bint epsilon_in_sqrt
     bint bias_correction
+
+
+cdef inline floating root(floating value) noexcept nogil:
+    # sqrtf for float: a double sqrt followed by `+ epsilon` in double would round differently.
+    if floating is float:
+        return sqrtf(value)
+    else:
+        return sqrt(value)
 
 
 cdef inline void rmsprop_step(floating[::1] x,              # IN/OUT
@@ -90,9 +98,9 @@ cdef inline void rmsprop_step(floating[::1] x,              # IN/OUT
             spread = v
 
         if p.epsilon_in_sqrt:
-            denom = sqrt(spread + epsilon)
+            denom = root(spread + epsilon)
         else:
-            denom = sqrt(spread) + epsilon
+            denom = root(spread) + epsilon
 
         if momentum > 0:
             momentum_buffer[i] = momentum_buffer[i] * momentum + g / denom

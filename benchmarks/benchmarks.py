@@ -1,0 +1,207 @@
+"""asv benchmarks of rmsopt: the native RMSprop step, its NumPy peer, and the loop around it.
+
+Run from the repository root (see ``README.md`` beside this file)::
+
+    asv run --config benchmarks/asv.conf.json --python=same
+
+Timing claims live here and in ``compare.py``, never in the unit tests.
+"""
+
+import numpy as np
+from scipy.optimize import rosen, rosen_der
+
+import rmsopt
+from rmsopt._rmsprop_kernel import RMSpropKernel
+
+SIZES = (10, 1_000, 100_000, 1_000_000)
+DTYPES = ("float32", "float64")
+VARIANTS = {
+    "plain": {"momentum": 0.0, "centered": False},
+    "centered+momentum": {"momentum": 0.9, "centered": True},
+}
+RHO = 0.9
+EPSILON = 1e-8
+LEARNING_RATE = 1e-3
+ROSEN_X0 = (-1.2, 1.0)
+ROSEN_ITERATIONS = 1000
+MEMORY_SIZE = 1_000_000
+
+
+def make_arrays(n, dtype, seed=0):
+    """Random ``x`` and ``grad`` and a zeroed ``(3, n)`` state block, C-contiguous.
+
+    Parameters
+    ----------
+    n : int
+        Number of variables.
+    dtype : str or dtype
+        ``float32`` or ``float64``.
+    seed : int, optional
+        Seed of the generator, so that every implementation starts alike.
+
+    Returns
+    -------
+    x, grad, state : ndarray
+    """
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(n).astype(dtype)
+    grad = rng.standard_normal(n).astype(dtype)
+    return x, grad, np.zeros((3, n), dtype=dtype)
+
+
+def make_kernel(momentum, centered):
+    """The native RMSprop step with torch's defaults apart from ``momentum`` and ``centered``."""
+    return RMSpropKernel(
+        rho=RHO,
+        epsilon=EPSILON,
+        momentum=momentum,
+        centered=centered,
+        weight_decay=0.0,
+        maximize=False,
+        epsilon_in_sqrt=False,
+        bias_correction=False,
+    )
+
+
+class NumpyRMSprop:
+    """RMSprop's step as in-place NumPy ufuncs (``out=``): the peer baseline of the kernel.
+
+    Same equations and order of operations as ``RMSpropKernel`` with torch's
+    defaults, optionally centered and with momentum; one scratch array of
+    length ``n`` is allocated once, here, so a step allocates nothing.
+
+    Parameters
+    ----------
+    n : int
+        Number of variables.
+    dtype : str or dtype
+        ``float32`` or ``float64``; the step computes in it.
+    momentum : float
+        Momentum factor; 0 disables momentum.
+    centered : bool
+        Divide by the gradient's estimated standard deviation instead of its RMS.
+    """
+
+    def __init__(self, n, dtype, momentum, centered):
+        self.momentum = momentum
+        self.centered = centered
+        self.scratch = np.empty(n, dtype=dtype)
+
+    def step(self, x, grad, state, step, learning_rate):
+        """Advance ``x`` and ``state`` in place; the signature of ``RMSpropKernel.step``.
+
+        ``step`` is unused (there is no bias correction); it is accepted so
+        that both implementations are called alike.
+        """
+        square_avg, grad_avg, momentum_buffer = state
+        scratch = self.scratch
+        np.multiply(square_avg, RHO, out=square_avg)
+        np.multiply(grad, grad, out=scratch)
+        np.multiply(scratch, 1.0 - RHO, out=scratch)
+        np.add(square_avg, scratch, out=square_avg)
+        if self.centered:
+            np.subtract(grad, grad_avg, out=scratch)
+            np.multiply(scratch, 1.0 - RHO, out=scratch)
+            np.add(grad_avg, scratch, out=grad_avg)
+            np.multiply(grad_avg, grad_avg, out=scratch)
+            np.subtract(square_avg, scratch, out=scratch)
+            np.maximum(scratch, 0.0, out=scratch)
+            np.sqrt(scratch, out=scratch)
+        else:
+            np.sqrt(square_avg, out=scratch)
+        np.add(scratch, EPSILON, out=scratch)
+        np.divide(grad, scratch, out=scratch)
+        if self.momentum > 0:
+            np.multiply(momentum_buffer, self.momentum, out=momentum_buffer)
+            np.add(momentum_buffer, scratch, out=momentum_buffer)
+            np.multiply(momentum_buffer, learning_rate, out=scratch)
+        else:
+            np.multiply(scratch, learning_rate, out=scratch)
+        np.subtract(x, scratch, out=x)
+
+
+def half_square_norm(x):
+    """``0.5 * x @ x``, the cheap quadratic objective of the memory benchmark."""
+    return 0.5 * float(x @ x)
+
+
+def half_square_norm_grad(x):
+    """The gradient of `half_square_norm`: ``x`` itself, which costs no allocation."""
+    return x
+
+
+def run_rosenbrock(x0):
+    """``ROSEN_ITERATIONS`` RMSprop iterations of ``rmsopt.minimize`` on `rosen`."""
+    return rmsopt.minimize(
+        rosen,
+        x0,
+        jac=rosen_der,
+        method="rmsprop",
+        options={"maxiter": ROSEN_ITERATIONS, "gtol": 0.0},
+    )
+
+
+def run_bare_rosen_der_loop(x0):
+    """``ROSEN_ITERATIONS`` calls of `rosen_der` at ``x0``: the loop's irreducible cost."""
+    for _ in range(ROSEN_ITERATIONS):
+        rosen_der(x0)
+
+
+class KernelStep:
+    """One in-place step of the native kernel."""
+
+    params = (SIZES, DTYPES, tuple(VARIANTS))
+    param_names = ("n", "dtype", "variant")
+
+    def setup(self, n, dtype, variant):
+        self.x, self.grad, self.state = make_arrays(n, dtype)
+        self.kernel = make_kernel(**VARIANTS[variant])
+
+    def time_step(self, n, dtype, variant):
+        self.kernel.step(self.x, self.grad, self.state, 1, LEARNING_RATE)
+
+
+class NumpyStep:
+    """One in-place step of the NumPy peer, same equations and arrays as `KernelStep`."""
+
+    params = KernelStep.params
+    param_names = KernelStep.param_names
+
+    def setup(self, n, dtype, variant):
+        self.x, self.grad, self.state = make_arrays(n, dtype)
+        self.peer = NumpyRMSprop(n, dtype, **VARIANTS[variant])
+
+    def time_step(self, n, dtype, variant):
+        self.peer.step(self.x, self.grad, self.state, 1, LEARNING_RATE)
+
+
+class RosenbrockLoop:
+    """The cost of the minimize loop: 1000 iterations on 2-D Rosenbrock, with and without it."""
+
+    def setup(self):
+        self.x0 = np.array(ROSEN_X0)
+
+    def time_rmsopt_minimize(self):
+        run_rosenbrock(self.x0)
+
+    def time_bare_rosen_der_loop(self):
+        run_bare_rosen_der_loop(self.x0)
+
+
+class MinimizeMemory:
+    """Peak memory of ``rmsopt.minimize`` with 1e6 variables and a gradient that allocates nothing."""
+
+    params = (DTYPES,)
+    param_names = ("dtype",)
+
+    def setup(self, dtype):
+        self.x0 = np.ones(MEMORY_SIZE, dtype=dtype)
+
+    def peakmem_minimize(self, dtype):
+        rmsopt.minimize(
+            half_square_norm,
+            self.x0,
+            jac=half_square_norm_grad,
+            method="rmsprop",
+            options={"maxiter": 10, "gtol": 0.0},
+        )
