@@ -15,6 +15,7 @@ from ._callback import adapt_callback
 from ._methods import METHODS, Method, get_method
 from ._objective import FINITE_DIFFERENCES, Objective
 from ._options import Real, validate_options
+from ._status import Status
 from ._warn import warn
 
 __all__ = ["make_method_callable", "minimize", "show_options"]
@@ -180,6 +181,8 @@ def solve(
     )
     if value is None:
         value = objective.value(x)
+        if not np.isfinite(value):
+            status = Status.NONFINITE
 
     result = OptimizeResult(
         x=x,

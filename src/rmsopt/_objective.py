@@ -73,6 +73,9 @@ class Objective:
         else:
             # Finite differences need the value at x anyway; SciPy reuses it as f0.
             value = self.value(x)
+            if not np.isfinite(value):
+                grad_out[...] = np.nan  # differences from a non-finite f0 mean nothing
+                return value
             self.njev += 1
             grad = approx_derivative(
                 self._counted_fun, x.copy(), method=self.jac, f0=value, bounds=self.bounds

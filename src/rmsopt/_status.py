@@ -48,7 +48,7 @@ _MESSAGES = {
     Status.XTOL: "Optimization terminated successfully: the max-norm of the step is at most xtol.",
     Status.MAXITER: "Maximum number of iterations has been exceeded.",
     Status.MAXFEV: "Maximum number of function evaluations has been exceeded.",
-    Status.NONFINITE: "A non-finite value or gradient was encountered; "
-    "the last iterate whose values were finite is returned.",
+    Status.NONFINITE: "A non-finite value, gradient or iterate was encountered; "
+    "the last iterate whose evaluated values were finite is returned.",
     Status.CALLBACK_STOP: "`callback` raised `StopIteration`.",
 }

@@ -1,0 +1,231 @@
+"""Print one plain-text table comparing rmsopt with its peers on this machine.
+
+Usage::
+
+    python benchmarks/compare.py [--quick] [--torch-threads N]
+
+Two sections:
+
+* RMSprop step: ns per element of one in-place step of rmsopt's native kernel,
+  the same step as NumPy ufuncs with ``out=``, and ``torch.optim.RMSprop``
+  (``foreach=False`` and ``foreach=True``, with a preset ``.grad``) when torch
+  is importable; ratios are peer time / rmsopt time, so above 1 means rmsopt is
+  faster. Before timing, every peer's first step is checked against rmsopt's.
+* Minimize loop: microseconds per iteration of ``rmsopt.minimize`` on 2-D
+  Rosenbrock with ``rosen_der``, of a bare loop calling ``rosen_der``, and of
+  SciPy's L-BFGS-B for context.
+
+Every figure is the minimum over repeats of ``timeit`` runs, each calibrated to
+last at least a target time. ``--quick`` skips n = 10**7 and repeats less.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import timeit
+from collections.abc import Callable
+
+import numpy as np
+import scipy
+from scipy.optimize import minimize as scipy_minimize
+from scipy.optimize import rosen, rosen_der
+
+import rmsopt
+
+if __package__:  # imported, e.g. by asv's discovery
+    from . import benchmarks as suite
+else:  # run as a script: this folder is sys.path[0]
+    import benchmarks as suite
+
+# Peers' first steps must match rmsopt's to this many units in the last place of max|x|.
+AGREEMENT_ULPS = 64
+
+
+def seconds_per_call(func: Callable[[], object], repeat: int, min_time: float) -> float:
+    """Minimum over ``repeat`` timeit runs of the seconds per call of ``func``.
+
+    The number of calls per run grows tenfold until a run lasts ``min_time / 10``,
+    then is scaled so that a run lasts about ``min_time``.
+    """
+    timer = timeit.Timer(func)
+    number = 1
+    while (elapsed := timer.timeit(number)) < min_time / 10:
+        number *= 10
+    number = max(1, round(number * min_time / elapsed))
+    return min(timer.repeat(repeat, number)) / number
+
+
+def import_torch(threads: int):
+    """torch with ``threads`` intra-op threads, or None when it cannot be imported."""
+    try:
+        import torch
+    except ImportError:
+        return None
+    torch.set_num_threads(threads)
+    return torch
+
+
+def cpu_name() -> str:
+    """``platform.processor()``, or the model name of /proc/cpuinfo where that is empty."""
+    name = platform.processor()
+    if not name and os.path.exists("/proc/cpuinfo"):
+        with open("/proc/cpuinfo") as cpuinfo:
+            name = next((line.split(":", 1)[1].strip() for line in cpuinfo
+                         if line.startswith("model name")), "")
+    return name or platform.machine()
+
+
+def print_machine(torch, args: argparse.Namespace) -> None:
+    """The header: machine, versions, and how the timings were taken."""
+    torch_version = "not importable" if torch is None else (
+        f"{torch.__version__} ({torch.get_num_threads()} intra-op thread(s))")
+    print(f"processor  {cpu_name()} ({platform.machine()}), os.cpu_count() = {os.cpu_count()}")
+    print(f"platform   {platform.platform()}, Python {platform.python_version()}")
+    print(f"versions   rmsopt {rmsopt.__version__}, numpy {np.__version__}, "
+          f"scipy {scipy.__version__}, torch {torch_version}")
+    print(f"timing     minimum of {args.repeat} timeit runs of >= {args.min_time * 1e3:g} ms each"
+          + (" (--quick)" if args.quick else ""))
+
+
+def print_table(header: list[str], rows: list[list[str]]) -> None:
+    """Right-aligned columns, the first left-aligned, separated by two spaces."""
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+
+    def line(cells: list[str]) -> str:
+        first, *rest = cells
+        return "  ".join([first.ljust(widths[0]), *(c.rjust(w) for c, w in zip(rest, widths[1:]))])
+
+    print(line(header))
+    print("-" * len(line(header)))
+    for row in rows:
+        print(line(row))
+
+
+def step_functions(n: int, dtype: str, variant: str, torch) -> dict[str, tuple[Callable, np.ndarray]]:
+    """For each implementation, a zero-argument step on fresh identical arrays, and its ``x``.
+
+    torch's parameter shares memory with its ``x``, so every ``x`` shows its
+    implementation's iterate.
+    """
+    options = suite.VARIANTS[variant]
+    functions = {}
+
+    x, grad, state = suite.make_arrays(n, dtype)
+    kernel = suite.make_kernel(**options)
+    functions["rmsopt"] = (lambda: kernel.step(x, grad, state, 1, suite.LEARNING_RATE), x)
+
+    x_np, grad_np, state_np = suite.make_arrays(n, dtype)
+    peer = suite.NumpyRMSprop(n, dtype, **options)
+    functions["numpy"] = (
+        lambda: peer.step(x_np, grad_np, state_np, 1, suite.LEARNING_RATE),
+        x_np,
+    )
+
+    if torch is not None:
+        for name, foreach in (("torch", False), ("torch foreach", True)):
+            x_torch, grad_torch, _ = suite.make_arrays(n, dtype)
+            parameter = torch.nn.Parameter(torch.from_numpy(x_torch))
+            parameter.grad = torch.from_numpy(grad_torch)
+            optimizer = torch.optim.RMSprop(
+                [parameter],
+                lr=suite.LEARNING_RATE,
+                alpha=suite.RHO,
+                eps=suite.EPSILON,
+                foreach=foreach,
+                **options,
+            )
+            functions[name] = (optimizer.step, x_torch)
+    return functions
+
+
+def check_first_steps(functions: dict[str, tuple[Callable, np.ndarray]], label: str) -> None:
+    """Take every implementation's first step and check that its ``x`` matches rmsopt's."""
+    for step, _ in functions.values():
+        step()
+    expected = functions["rmsopt"][1]
+    tolerance = AGREEMENT_ULPS * np.finfo(expected.dtype).eps * np.max(np.abs(expected))
+    for name, (_, x) in functions.items():
+        error = np.max(np.abs(x - expected))
+        if error > tolerance:
+            raise AssertionError(f"{label}: {name}'s step differs from rmsopt's by {error:.3g}")
+
+
+def format_ns(value: float) -> str:
+    return f"{value:.2f}" if value < 100 else f"{value:.0f}"
+
+
+def print_step_section(sizes: list[int], torch, args: argparse.Namespace) -> None:
+    """ns per element of one step, each peer's ratio to rmsopt."""
+    header = ["variant / dtype", "n", "rmsopt", "numpy", "ratio"]
+    if torch is not None:
+        header += ["torch", "ratio", "torch foreach", "ratio"]
+    rows = []
+    for variant in suite.VARIANTS:
+        for dtype in suite.DTYPES:
+            for n in sizes:
+                functions = step_functions(n, dtype, variant, torch)
+                check_first_steps(functions, f"{variant}, {dtype}, n={n}")
+                ns = {name: seconds_per_call(step, args.repeat, args.min_time) * 1e9 / n
+                      for name, (step, _) in functions.items()}
+                rmsopt_ns = ns.pop("rmsopt")
+                row = [f"{variant} / {dtype}", f"{n:.0e}", format_ns(rmsopt_ns)]
+                for peer_ns in ns.values():
+                    row += [format_ns(peer_ns), f"{peer_ns / rmsopt_ns:.2f}"]
+                rows.append(row)
+    print(f"\nRMSprop step, ns per element (ratio = peer / rmsopt; above 1: rmsopt faster), "
+          f"lr={suite.LEARNING_RATE:g}, rho={suite.RHO:g}, eps={suite.EPSILON:g}")
+    print_table(header, rows)
+
+
+def print_loop_section(args: argparse.Namespace) -> None:
+    """Microseconds per iteration of the minimize loop on 2-D Rosenbrock."""
+    x0 = np.array(suite.ROSEN_X0)
+    per_iteration = 1e6 / suite.ROSEN_ITERATIONS
+    rmsopt_us = per_iteration * seconds_per_call(
+        lambda: suite.run_rosenbrock(x0), args.repeat, args.min_time
+    )
+    bare_us = per_iteration * seconds_per_call(
+        lambda: suite.run_bare_rosen_der_loop(x0), args.repeat, args.min_time
+    )
+
+    def lbfgsb():
+        return scipy_minimize(rosen, x0, jac=rosen_der, method="L-BFGS-B")
+
+    nit = lbfgsb().nit
+    lbfgsb_us = seconds_per_call(lbfgsb, args.repeat, args.min_time) * 1e6 / nit
+
+    print(f"\nMinimize loop on 2-D Rosenbrock from {suite.ROSEN_X0}, microseconds per iteration")
+    print_table(
+        ["loop", "us / iteration"],
+        [
+            [f"rmsopt.minimize, rmsprop, jac=rosen_der, {suite.ROSEN_ITERATIONS} iterations",
+             f"{rmsopt_us:.2f}"],
+            [f"bare Python loop of {suite.ROSEN_ITERATIONS} rosen_der calls", f"{bare_us:.2f}"],
+            ["rmsopt loop overhead (difference)", f"{rmsopt_us - bare_us:.2f}"],
+            [f"scipy L-BFGS-B, fun + jac, to convergence ({nit} iterations)",
+             f"{lbfgsb_us:.2f}"],
+        ],
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--quick", action="store_true",
+                        help="skip n = 10**7, fewer and shorter repeats (under ~3 minutes)")
+    parser.add_argument("--torch-threads", type=int, default=1,
+                        help="torch's intra-op threads (default 1: every implementation on "
+                             "one core, as rmsopt's kernel and NumPy are)")
+    args = parser.parse_args(argv)
+    args.repeat, args.min_time = (3, 0.02) if args.quick else (7, 0.05)
+    sizes = [10**k for k in range(1, 7 if args.quick else 8)]
+
+    torch = import_torch(args.torch_threads)
+    print_machine(torch, args)
+    print_step_section(sizes, torch, args)
+    print_loop_section(args)
+
+
+if __name__ == "__main__":
+    main()
