@@ -11,7 +11,7 @@ import numpy as np
 from scipy.optimize import rosen, rosen_der
 
 import rmsopt
-from rmsopt._rmsprop_kernel import RMSpropKernel
+from rmsopt import _rmsprop_kernel
 
 SIZES = (10, 1_000, 100_000, 1_000_000)
 DTYPES = ("float32", "float64")
@@ -51,7 +51,7 @@ def make_arrays(n, dtype, seed=0):
 
 def make_kernel(momentum, centered):
     """The native RMSprop step with torch's defaults apart from ``momentum`` and ``centered``."""
-    return RMSpropKernel(
+    return _rmsprop_kernel.RMSpropKernel(
         rho=RHO,
         epsilon=EPSILON,
         momentum=momentum,
@@ -189,7 +189,7 @@ class RosenbrockLoop:
 
 
 class MinimizeMemory:
-    """Peak memory of ``rmsopt.minimize`` with 1e6 variables and a gradient that allocates nothing."""
+    """Peak memory of ``rmsopt.minimize`` on 1e6 variables; the gradient allocates nothing."""
 
     params = (DTYPES,)
     param_names = ("dtype",)

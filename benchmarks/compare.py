@@ -72,21 +72,33 @@ def cpu_name() -> str:
     name = platform.processor()
     if not name and os.path.exists("/proc/cpuinfo"):
         with open("/proc/cpuinfo") as cpuinfo:
-            name = next((line.split(":", 1)[1].strip() for line in cpuinfo
-                         if line.startswith("model name")), "")
+            name = next(
+                (
+                    line.split(":", 1)[1].strip()
+                    for line in cpuinfo
+                    if line.startswith("model name")
+                ),
+                "",
+            )
     return name or platform.machine()
 
 
 def print_machine(torch, args: argparse.Namespace) -> None:
     """The header: machine, versions, and how the timings were taken."""
-    torch_version = "not importable" if torch is None else (
-        f"{torch.__version__} ({torch.get_num_threads()} intra-op thread(s))")
+    if torch is None:
+        torch_version = "not importable"
+    else:
+        torch_version = f"{torch.__version__} ({torch.get_num_threads()} intra-op thread(s))"
     print(f"processor  {cpu_name()} ({platform.machine()}), os.cpu_count() = {os.cpu_count()}")
     print(f"platform   {platform.platform()}, Python {platform.python_version()}")
-    print(f"versions   rmsopt {rmsopt.__version__}, numpy {np.__version__}, "
-          f"scipy {scipy.__version__}, torch {torch_version}")
-    print(f"timing     minimum of {args.repeat} timeit runs of >= {args.min_time * 1e3:g} ms each"
-          + (" (--quick)" if args.quick else ""))
+    print(
+        f"versions   rmsopt {rmsopt.__version__}, numpy {np.__version__}, "
+        f"scipy {scipy.__version__}, torch {torch_version}"
+    )
+    print(
+        f"timing     minimum of {args.repeat} timeit runs of >= {args.min_time * 1e3:g} ms each"
+        + (" (--quick)" if args.quick else "")
+    )
 
 
 def print_table(header: list[str], rows: list[list[str]]) -> None:
@@ -95,7 +107,9 @@ def print_table(header: list[str], rows: list[list[str]]) -> None:
 
     def line(cells: list[str]) -> str:
         first, *rest = cells
-        return "  ".join([first.ljust(widths[0]), *(c.rjust(w) for c, w in zip(rest, widths[1:]))])
+        aligned = [first.ljust(widths[0])]
+        aligned += [cell.rjust(width) for cell, width in zip(rest, widths[1:], strict=True)]
+        return "  ".join(aligned)
 
     print(line(header))
     print("-" * len(line(header)))
@@ -103,7 +117,9 @@ def print_table(header: list[str], rows: list[list[str]]) -> None:
         print(line(row))
 
 
-def step_functions(n: int, dtype: str, variant: str, torch) -> dict[str, tuple[Callable, np.ndarray]]:
+def step_functions(
+    n: int, dtype: str, variant: str, torch
+) -> dict[str, tuple[Callable, np.ndarray]]:
     """For each implementation, a zero-argument step on fresh identical arrays, and its ``x``.
 
     torch's parameter shares memory with its ``x``, so every ``x`` shows its
@@ -153,6 +169,7 @@ def check_first_steps(functions: dict[str, tuple[Callable, np.ndarray]], label: 
 
 
 def format_ns(value: float) -> str:
+    """Two decimals below 100 ns, none above."""
     return f"{value:.2f}" if value < 100 else f"{value:.0f}"
 
 
@@ -167,15 +184,19 @@ def print_step_section(sizes: list[int], torch, args: argparse.Namespace) -> Non
             for n in sizes:
                 functions = step_functions(n, dtype, variant, torch)
                 check_first_steps(functions, f"{variant}, {dtype}, n={n}")
-                ns = {name: seconds_per_call(step, args.repeat, args.min_time) * 1e9 / n
-                      for name, (step, _) in functions.items()}
+                ns = {
+                    name: seconds_per_call(step, args.repeat, args.min_time) * 1e9 / n
+                    for name, (step, _) in functions.items()
+                }
                 rmsopt_ns = ns.pop("rmsopt")
-                row = [f"{variant} / {dtype}", f"{n:.0e}", format_ns(rmsopt_ns)]
+                row = [f"{variant} / {dtype}", f"{n:,}", format_ns(rmsopt_ns)]
                 for peer_ns in ns.values():
                     row += [format_ns(peer_ns), f"{peer_ns / rmsopt_ns:.2f}"]
                 rows.append(row)
-    print(f"\nRMSprop step, ns per element (ratio = peer / rmsopt; above 1: rmsopt faster), "
-          f"lr={suite.LEARNING_RATE:g}, rho={suite.RHO:g}, eps={suite.EPSILON:g}")
+    print(
+        f"\nRMSprop step, ns per element (ratio = peer / rmsopt; above 1: rmsopt faster), "
+        f"lr={suite.LEARNING_RATE:g}, rho={suite.RHO:g}, eps={suite.EPSILON:g}"
+    )
     print_table(header, rows)
 
 
@@ -200,23 +221,34 @@ def print_loop_section(args: argparse.Namespace) -> None:
     print_table(
         ["loop", "us / iteration"],
         [
-            [f"rmsopt.minimize, rmsprop, jac=rosen_der, {suite.ROSEN_ITERATIONS} iterations",
-             f"{rmsopt_us:.2f}"],
+            [
+                f"rmsopt.minimize, rmsprop, jac=rosen_der, {suite.ROSEN_ITERATIONS} iterations",
+                f"{rmsopt_us:.2f}",
+            ],
             [f"bare Python loop of {suite.ROSEN_ITERATIONS} rosen_der calls", f"{bare_us:.2f}"],
             ["rmsopt loop overhead (difference)", f"{rmsopt_us - bare_us:.2f}"],
-            [f"scipy L-BFGS-B, fun + jac, to convergence ({nit} iterations)",
-             f"{lbfgsb_us:.2f}"],
+            [
+                f"scipy L-BFGS-B, rosen + rosen_der, to convergence ({nit} iterations)",
+                f"{lbfgsb_us:.2f}",
+            ],
         ],
     )
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--quick", action="store_true",
-                        help="skip n = 10**7, fewer and shorter repeats (under ~3 minutes)")
-    parser.add_argument("--torch-threads", type=int, default=1,
-                        help="torch's intra-op threads (default 1: every implementation on "
-                             "one core, as rmsopt's kernel and NumPy are)")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="skip n = 10**7, fewer and shorter repeats (under ~3 minutes)",
+    )
+    parser.add_argument(
+        "--torch-threads",
+        type=int,
+        default=1,
+        help="torch's intra-op threads (default 1: every implementation on "
+        "one core, as rmsopt's kernel and NumPy are)",
+    )
     args = parser.parse_args(argv)
     args.repeat, args.min_time = (3, 0.02) if args.quick else (7, 0.05)
     sizes = [10**k for k in range(1, 7 if args.quick else 8)]

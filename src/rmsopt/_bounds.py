@@ -29,7 +29,7 @@ def normalize_bounds(bounds: Any, n: int) -> tuple[np.ndarray, np.ndarray] | Non
         i = crossed[0]
         raise ValueError(
             f"bounds must have min <= max for every variable; variable {i} has "
-            f"min {lower[i]!r} > max {upper[i]!r}."
+            f"min {float(lower[i])!r} > max {float(upper[i])!r}."
         )
     if np.all(np.isneginf(lower)) and np.all(np.isposinf(upper)):
         return None
