@@ -1,0 +1,23 @@
+"""Docstring examples of the public API run as doctests against the installed package."""
+
+import doctest
+
+import pytest
+
+import rmsopt
+
+PUBLIC = [getattr(rmsopt, name) for name in rmsopt.__all__ if callable(getattr(rmsopt, name))]
+
+
+@pytest.mark.parametrize("obj", PUBLIC, ids=lambda obj: obj.__name__)
+def test_docstring_examples(obj):
+    finder = doctest.DocTestFinder(recurse=False)
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    for test in finder.find(obj, obj.__name__, globs={}):
+        runner.run(test)
+    assert runner.failures == 0, f"{runner.failures} doctest example(s) failed in {obj.__name__}"
+
+
+@pytest.mark.parametrize("name", ["minimize", "rmsprop"])
+def test_solvers_have_examples(name):
+    assert ">>> " in getattr(rmsopt, name).__doc__
