@@ -2,14 +2,17 @@
 
 import numpy as np
 import pytest
-from conftest import option_id, rmsprop_option_grid
-from reference import reference_iterates
 from scipy.optimize import rosen, rosen_der
 
 import rmsopt
 
+from conftest import option_id, rmsprop_option_grid
+from reference import reference_iterates
+
 TORCH_OPTIONS = [
-    o for o in rmsprop_option_grid() if set(o) <= {"momentum", "centered", "weight_decay", "maximize"}
+    o
+    for o in rmsprop_option_grid()
+    if set(o) <= {"momentum", "centered", "weight_decay", "maximize"}
 ]
 
 

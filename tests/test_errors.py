@@ -19,7 +19,9 @@ def jac(x):
 
 
 def option_message(name, accepted, got):
-    return re.escape(f"The '{name}' option of method 'rmsprop' must be {accepted}. Got {got} instead.")
+    return re.escape(
+        f"The '{name}' option of method 'rmsprop' must be {accepted}. Got {got} instead."
+    )
 
 
 BAD_OPTIONS = [
@@ -63,8 +65,9 @@ def test_bad_option_values(name, value, error, accepted, got, entry):
         if entry == "rmsopt.minimize":
             rmsopt.minimize(fun, [1.0], jac=jac, options={name: value})
         else:
-            scipy.optimize.minimize(fun, [1.0], jac=jac, method=rmsopt.rmsprop,
-                                    options={name: value})
+            scipy.optimize.minimize(
+                fun, [1.0], jac=jac, method=rmsopt.rmsprop, options={name: value}
+            )
 
 
 @pytest.mark.parametrize("value", [np.float32(0.5), np.int64(3), 2])
@@ -85,24 +88,49 @@ BAD_ARGUMENTS = [
     ("x0 bool", {"x0": [True, False]}, TypeError, "x0 must be an array_like of real numbers"),
     ("fun not callable", {"fun": 3}, TypeError, "fun must be callable; got int"),
     ("callback not callable", {"callback": "print"}, TypeError, "callback must be callable"),
-    ("unknown jac string", {"jac": "5-point"}, ValueError,
-     "jac must be a callable, True, False, None, or one of '2-point', '3-point', 'cs'; got '5-point'"),
+    (
+        "unknown jac string",
+        {"jac": "5-point"},
+        ValueError,
+        "jac must be a callable, True, False, None, or one of "
+        "'2-point', '3-point', 'cs'; got '5-point'",
+    ),
     ("jac number", {"jac": 2}, ValueError, "jac must be a callable"),
-    ("unknown method", {"method": "adamax"}, ValueError,
-     "Unknown method 'adamax'. Known methods: 'rmsprop'"),
+    (
+        "unknown method",
+        {"method": "adamax"},
+        ValueError,
+        "Unknown method 'adamax'. Known methods: 'rmsprop'",
+    ),
     ("method not a string", {"method": 3}, TypeError, "method must be a string"),
-    ("options a list", {"options": [("maxiter", 3)]}, TypeError,
-     "options must be a mapping .* got list"),
-    ("tol negative", {"tol": -1.0}, ValueError,
-     re.escape("The 'tol' argument must be a float in the range [0, inf). Got -1.0 instead.")),
+    (
+        "options a list",
+        {"options": [("maxiter", 3)]},
+        TypeError,
+        "options must be a mapping .* got list",
+    ),
+    (
+        "tol negative",
+        {"tol": -1.0},
+        ValueError,
+        re.escape("The 'tol' argument must be a float in the range [0, inf). Got -1.0 instead."),
+    ),
     ("bounds wrong length", {"bounds": [(0, 1)]}, ValueError, "2 pairs expected .* got 1"),
-    ("bounds lo > hi", {"bounds": [(0, 1), (2, 1)]}, ValueError,
-     "bounds must have min <= max .* variable 1 has min 2.0 > max 1.0"),
+    (
+        "bounds lo > hi",
+        {"bounds": [(0, 1), (2, 1)]},
+        ValueError,
+        "bounds must have min <= max .* variable 1 has min 2.0 > max 1.0",
+    ),
     ("bounds not pairs", {"bounds": [1, 2]}, ValueError, "bounds must be .* entry 0 is 1"),
     ("bounds not iterable", {"bounds": 5}, TypeError, "bounds must be a scipy.optimize.Bounds"),
     ("bounds nan", {"bounds": [(np.nan, 1), (0, 1)]}, ValueError, "entry 0 holds NaN"),
-    ("Bounds wrong length", {"bounds": Bounds([0, 0, 0], [1, 1, 1])}, ValueError,
-     r"bounds.lb must be a scalar or have length 2 .* shape \(3,\)"),
+    (
+        "Bounds wrong length",
+        {"bounds": Bounds([0, 0, 0], [1, 1, 1])},
+        ValueError,
+        r"bounds.lb must be a scalar or have length 2 .* shape \(3,\)",
+    ),
     ("Bounds crossed", {"bounds": Bounds([0, 2], [1, 1])}, ValueError, "min <= max"),
 ]
 
@@ -117,24 +145,53 @@ def test_bad_arguments(changes, error, match):
 
 
 BAD_RETURNS = [
-    ("fun returns an array", lambda x: x, None, ValueError,
-     r"'fun' must return a real scalar; got an array of shape \(2,\)"),
-    ("fun returns complex", lambda x: 1j, None, TypeError, "'fun' must return a real scalar; got a complex"),
+    (
+        "fun returns an array",
+        lambda x: x,
+        None,
+        ValueError,
+        r"'fun' must return a real scalar; got an array of shape \(2,\)",
+    ),
+    (
+        "fun returns complex",
+        lambda x: 1j,
+        None,
+        TypeError,
+        "'fun' must return a real scalar; got a complex",
+    ),
     ("fun returns a string", lambda x: "1.0", None, TypeError, "'fun' must return a real scalar"),
     ("fun returns None", lambda x: None, None, TypeError, "'fun' must return a real scalar"),
-    ("jac wrong shape", fun, lambda x: np.zeros(3), ValueError,
-     r"must have shape \(2,\), the shape of x0; got shape \(3,\)"),
+    (
+        "jac wrong shape",
+        fun,
+        lambda x: np.zeros(3),
+        ValueError,
+        r"must have shape \(2,\), the shape of x0; got shape \(3,\)",
+    ),
     ("jac 2-D", fun, lambda x: np.zeros((2, 1)), ValueError, r"got shape \(2, 1\)"),
-    ("jac complex", fun, lambda x: np.zeros(2) * 1j, TypeError, "array of real numbers; got a complex"),
+    (
+        "jac complex",
+        fun,
+        lambda x: np.zeros(2) * 1j,
+        TypeError,
+        "array of real numbers; got a complex",
+    ),
     ("jac strings", fun, lambda x: ["a", "b"], TypeError, "array of real numbers"),
     ("jac None", fun, lambda x: None, TypeError, "array of real numbers"),
-    ("jac=True but fun returns a float", fun, True, TypeError,
-     r"With jac=True, 'fun' must return a pair \(value, gradient\); got float"),
+    (
+        "jac=True but fun returns a float",
+        fun,
+        True,
+        TypeError,
+        r"With jac=True, 'fun' must return a pair \(value, gradient\); got float",
+    ),
 ]
 
 
 @pytest.mark.parametrize(
-    "user_fun, user_jac, error, match", [b[1:] for b in BAD_RETURNS], ids=[b[0] for b in BAD_RETURNS]
+    "user_fun, user_jac, error, match",
+    [b[1:] for b in BAD_RETURNS],
+    ids=[b[0] for b in BAD_RETURNS],
 )
 def test_bad_returns_from_user_functions(user_fun, user_jac, error, match):
     with pytest.raises(error, match=match):
@@ -142,6 +199,7 @@ def test_bad_returns_from_user_functions(user_fun, user_jac, error, match):
 
 
 def test_size_one_array_from_fun_is_accepted_as_scipy_does():
-    res = rmsopt.minimize(lambda x: np.array([np.sum(x**2)]), [1.0], jac=jac,
-                          options={"maxiter": 1})
+    res = rmsopt.minimize(
+        lambda x: np.array([np.sum(x**2)]), [1.0], jac=jac, options={"maxiter": 1}
+    )
     assert isinstance(res.fun, float)

@@ -2,13 +2,14 @@
 
 import numpy as np
 import pytest
-from conftest import option_id, rmsprop_option_grid
 from hypothesis import given
 from hypothesis import strategies as st
-from reference import RMSPROP_DEFAULTS, RMSpropReference
 
 from rmsopt._rmsprop import RMSPROP
 from rmsopt._rmsprop_kernel import RMSpropKernel
+
+from conftest import option_id, rmsprop_option_grid
+from reference import RMSPROP_DEFAULTS, RMSpropReference
 
 KERNEL_ONLY = {"initial_accumulator_value"}
 

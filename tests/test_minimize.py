@@ -63,21 +63,32 @@ def test_three_entry_points_give_identical_results():
 
 def test_scipy_tol_reaches_the_method_as_gtol():
     loose = scipy.optimize.minimize(
-        quadratic, np.zeros(3), jac=quadratic_der, method=rmsopt.rmsprop, tol=1e-2,
+        quadratic,
+        np.zeros(3),
+        jac=quadratic_der,
+        method=rmsopt.rmsprop,
+        tol=1e-2,
         options={"learning_rate": 0.05},
     )
-    tight = rmsopt.minimize(quadratic, np.zeros(3), jac=quadratic_der, tol=1e-2,
-                            options={"learning_rate": 0.05})
+    tight = rmsopt.minimize(
+        quadratic, np.zeros(3), jac=quadratic_der, tol=1e-2, options={"learning_rate": 0.05}
+    )
     assert loose.nit == tight.nit
     assert np.max(np.abs(loose.jac)) <= 1e-2
-    explicit = rmsopt.minimize(quadratic, np.zeros(3), jac=quadratic_der, tol=1e-2,
-                               options={"learning_rate": 0.05, "gtol": 1e-6})
+    explicit = rmsopt.minimize(
+        quadratic,
+        np.zeros(3),
+        jac=quadratic_der,
+        tol=1e-2,
+        options={"learning_rate": 0.05, "gtol": 1e-6},
+    )
     assert explicit.nit > loose.nit
 
 
 def test_scipy_jac_true_goes_through_memoize_jac():
-    res = scipy.optimize.minimize(quadratic_with_grad, np.zeros(3), jac=True,
-                                  method=rmsopt.rmsprop, options=FAST)
+    res = scipy.optimize.minimize(
+        quadratic_with_grad, np.zeros(3), jac=True, method=rmsopt.rmsprop, options=FAST
+    )
     assert res.success
     np.testing.assert_allclose(res.x, TARGET, atol=1e-5)
 
@@ -86,8 +97,9 @@ def test_hess_and_constraints_warn_like_scipy():
     with pytest.warns(RuntimeWarning, match="does not use Hessian"):
         rmsopt.rmsprop(quadratic, np.zeros(3), jac=quadratic_der, hess=lambda x: np.eye(3))
     with pytest.warns(RuntimeWarning, match="cannot handle constraints"):
-        rmsopt.rmsprop(quadratic, np.zeros(3), jac=quadratic_der,
-                       constraints={"type": "eq", "fun": np.sum})
+        rmsopt.rmsprop(
+            quadratic, np.zeros(3), jac=quadratic_der, constraints={"type": "eq", "fun": np.sum}
+        )
 
 
 @pytest.mark.parametrize("jac", [True, "2-point", "3-point", "cs", None, False])
@@ -105,12 +117,15 @@ def test_finite_differences_are_scipy_approx_derivative(method):
     from scipy.optimize._numdiff import approx_derivative
 
     seen = []
-    rmsopt.minimize(quadratic, np.array([0.3, 0.2, 0.1]), jac=method,
-                    callback=lambda intermediate_result: seen.append(intermediate_result),
-                    options={"maxiter": 3})
+    rmsopt.minimize(
+        quadratic,
+        np.array([0.3, 0.2, 0.1]),
+        jac=method,
+        callback=lambda intermediate_result: seen.append(intermediate_result),
+        options={"maxiter": 3},
+    )
     for result in seen:
-        expected = approx_derivative(quadratic, result.x, method=method,
-                                     f0=quadratic(result.x))
+        expected = approx_derivative(quadratic, result.x, method=method, f0=quadratic(result.x))
         np.testing.assert_array_equal(result.jac, expected)
 
 
@@ -137,8 +152,9 @@ def test_counts_with_two_point_differences_include_every_call():
 
 def test_ftol_makes_fun_evaluated_at_every_iterate():
     fun, jac = Counted(quadratic), Counted(quadratic_der)
-    res = rmsopt.minimize(fun, np.zeros(3), jac=jac,
-                          options={"ftol": 1e-12, "gtol": 0.0, "maxiter": 10})
+    res = rmsopt.minimize(
+        fun, np.zeros(3), jac=jac, options={"ftol": 1e-12, "gtol": 0.0, "maxiter": 10}
+    )
     assert fun.calls == res.nfev == res.nit + 1
 
 
@@ -149,11 +165,15 @@ def test_args_reach_fun_and_jac():
     def jac(x, a, b):
         return 2.0 * (x - a) * b
 
-    res = rmsopt.minimize(fun, np.zeros(2), args=(np.array([1.0, 2.0]), 1.0), jac=jac,
-                          options=FAST)
+    res = rmsopt.minimize(fun, np.zeros(2), args=(np.array([1.0, 2.0]), 1.0), jac=jac, options=FAST)
     np.testing.assert_allclose(res.x, [1.0, 2.0], atol=1e-5)
-    single = rmsopt.minimize(lambda x, a: float(np.sum((x - a) ** 2)), np.zeros(1), args=3.0,
-                             jac=lambda x, a: 2 * (x - a), options=FAST)
+    single = rmsopt.minimize(
+        lambda x, a: float(np.sum((x - a) ** 2)),
+        np.zeros(1),
+        args=3.0,
+        jac=lambda x, a: 2 * (x - a),
+        options=FAST,
+    )
     np.testing.assert_allclose(single.x, [3.0], atol=1e-5)
 
 
@@ -163,8 +183,13 @@ def test_new_style_callback_gets_intermediate_results():
     def callback(intermediate_result):
         seen.append(intermediate_result)
 
-    res = rmsopt.minimize(quadratic, np.zeros(3), jac=quadratic_der, callback=callback,
-                          options={"maxiter": 5, "gtol": 0.0})
+    res = rmsopt.minimize(
+        quadratic,
+        np.zeros(3),
+        jac=quadratic_der,
+        callback=callback,
+        options={"maxiter": 5, "gtol": 0.0},
+    )
     assert len(seen) == res.nit == 5
     assert all(isinstance(r, OptimizeResult) for r in seen)
     assert seen[-1].fun == res.fun and seen[-1].nit == 5
@@ -175,8 +200,13 @@ def test_new_style_callback_gets_intermediate_results():
 def test_legacy_callback_gets_a_copy_of_xk():
     seen = []
     fun = Counted(quadratic)
-    res = rmsopt.minimize(fun, np.zeros(3), jac=quadratic_der, callback=seen.append,
-                          options={"maxiter": 4, "gtol": 0.0})
+    res = rmsopt.minimize(
+        fun,
+        np.zeros(3),
+        jac=quadratic_der,
+        callback=seen.append,
+        options={"maxiter": 4, "gtol": 0.0},
+    )
     assert len(seen) == 4 and all(isinstance(x, np.ndarray) for x in seen)
     assert not np.array_equal(seen[0], seen[-1])
     np.testing.assert_array_equal(seen[-1], res.x)
@@ -201,8 +231,13 @@ def test_stop_iteration_ends_the_run_with_scipy_status_99(style):
         def callback(intermediate_result):
             stop_at_three(intermediate_result.x)
 
-    res = rmsopt.minimize(quadratic, np.zeros(3), jac=quadratic_der, callback=callback,
-                          options={"maxiter": 100, "gtol": 0.0})
+    res = rmsopt.minimize(
+        quadratic,
+        np.zeros(3),
+        jac=quadratic_der,
+        callback=callback,
+        options={"maxiter": 100, "gtol": 0.0},
+    )
     assert res.status == 99 and not res.success
     assert res.message == "`callback` raised `StopIteration`."
     assert res.nit == 4
@@ -229,9 +264,14 @@ def test_user_exceptions_propagate_unchanged():
 def test_bounds_project_every_iterate_and_clip_x0():
     box = Bounds([-np.inf, 0.0, -0.5], [0.2, np.inf, 1.0])
     seen = []
-    res = rmsopt.minimize(quadratic, np.array([1.0, -1.0, 5.0]), jac=quadratic_der,
-                          bounds=box, callback=seen.append,
-                          options={**FAST, "return_all": True})
+    res = rmsopt.minimize(
+        quadratic,
+        np.array([1.0, -1.0, 5.0]),
+        jac=quadratic_der,
+        bounds=box,
+        callback=seen.append,
+        options={**FAST, "return_all": True},
+    )
     np.testing.assert_array_equal(res.allvecs[0], [0.2, 0.0, 1.0])
     for x in seen:
         assert np.all(x >= box.lb) and np.all(x <= box.ub)
@@ -290,11 +330,13 @@ def test_float32_runs_in_float32():
     np.testing.assert_allclose(res.x, TARGET, atol=1e-3)
 
 
-@pytest.mark.parametrize("x0", [0, 2.5, [1, 2], np.array([1, 2], dtype=np.int8),
-                                np.array([1.0], dtype=np.float16)])
+@pytest.mark.parametrize(
+    "x0", [0, 2.5, [1, 2], np.array([1, 2], dtype=np.int8), np.array([1.0], dtype=np.float16)]
+)
 def test_other_real_inputs_run_in_float64(x0):
-    res = rmsopt.minimize(lambda x: float(np.sum(x**2)), x0, jac=lambda x: 2 * x,
-                          options={"maxiter": 2})
+    res = rmsopt.minimize(
+        lambda x: float(np.sum(x**2)), x0, jac=lambda x: 2 * x, options={"maxiter": 2}
+    )
     assert res.x.dtype == np.float64 and res.x.ndim == 1 and res.x.size == np.size(x0)
 
 
@@ -323,15 +365,22 @@ def test_maxfev_status():
 
 
 def test_ftol_status():
-    res = rmsopt.minimize(quadratic, np.zeros(3), jac=quadratic_der,
-                          options={"ftol": 1e-3, "gtol": 0.0, "learning_rate": 0.01})
+    res = rmsopt.minimize(
+        quadratic,
+        np.zeros(3),
+        jac=quadratic_der,
+        options={"ftol": 1e-3, "gtol": 0.0, "learning_rate": 0.01},
+    )
     assert res.status == Status.FTOL and res.success
 
 
 def test_xtol_status():
-    res = rmsopt.minimize(quadratic, np.zeros(3), jac=quadratic_der,
-                          options={"xtol": 1e-4, "gtol": 0.0, "learning_rate": 0.01,
-                                   "return_all": True})
+    res = rmsopt.minimize(
+        quadratic,
+        np.zeros(3),
+        jac=quadratic_der,
+        options={"xtol": 1e-4, "gtol": 0.0, "learning_rate": 0.01, "return_all": True},
+    )
     assert res.status == Status.XTOL and res.success
     assert np.max(np.abs(res.allvecs[-1] - res.allvecs[-2])) <= 1e-4
     assert np.max(np.abs(res.allvecs[-2] - res.allvecs[-3])) > 1e-4
@@ -342,8 +391,9 @@ def test_non_finite_gradient_stops_with_last_good_iterate():
         return np.full_like(x, np.nan) if x[0] > 0.3 else quadratic_der(x)
 
     seen = []
-    res = rmsopt.minimize(quadratic, np.zeros(3), jac=jac, callback=seen.append,
-                          options={"learning_rate": 0.05})
+    res = rmsopt.minimize(
+        quadratic, np.zeros(3), jac=jac, callback=seen.append, options={"learning_rate": 0.05}
+    )
     assert res.status == Status.NONFINITE and not res.success
     assert res.x[0] <= 0.3 and np.all(np.isfinite(res.x))
     np.testing.assert_array_equal(res.x, seen[-1])
@@ -374,16 +424,28 @@ def test_non_finite_value_found_only_at_the_end_is_reported():
 
 def test_overflowing_step_rolls_back():
     # A gradient of 1e308 times the learning rate overflows x to inf in one step.
-    res = rmsopt.minimize(lambda x: 0.0, np.ones(2), jac=lambda x: np.array([1e308, 1.0]),
-                          options={"learning_rate": 1e300, "epsilon": 0.0,
-                                   "epsilon_in_sqrt": True, "initial_accumulator_value": 1e-300})
+    res = rmsopt.minimize(
+        lambda x: 0.0,
+        np.ones(2),
+        jac=lambda x: np.array([1e308, 1.0]),
+        options={
+            "learning_rate": 1e300,
+            "epsilon": 0.0,
+            "epsilon_in_sqrt": True,
+            "initial_accumulator_value": 1e-300,
+        },
+    )
     assert res.status == Status.NONFINITE and res.nit == 0
     np.testing.assert_array_equal(res.x, np.ones(2))
 
 
 def test_return_all_keeps_every_iterate():
-    res = rmsopt.minimize(quadratic, np.zeros(3), jac=quadratic_der,
-                          options={"maxiter": 6, "gtol": 0.0, "return_all": True})
+    res = rmsopt.minimize(
+        quadratic,
+        np.zeros(3),
+        jac=quadratic_der,
+        options={"maxiter": 6, "gtol": 0.0, "return_all": True},
+    )
     assert len(res.allvecs) == 7
     np.testing.assert_array_equal(res.allvecs[0], np.zeros(3))
     np.testing.assert_array_equal(res.allvecs[-1], res.x)
@@ -391,8 +453,9 @@ def test_return_all_keeps_every_iterate():
 
 def test_unknown_option_warns_optimize_warning_with_hint():
     with pytest.warns(OptimizeWarning, match=r"learnig_rate \(did you mean 'learning_rate'\?\)"):
-        rmsopt.minimize(quadratic, np.zeros(3), jac=quadratic_der,
-                        options={"learnig_rate": 0.1, "maxiter": 1})
+        rmsopt.minimize(
+            quadratic, np.zeros(3), jac=quadratic_der, options={"learnig_rate": 0.1, "maxiter": 1}
+        )
 
 
 def test_unknown_option_warning_points_at_the_caller():
@@ -400,14 +463,19 @@ def test_unknown_option_warning_points_at_the_caller():
         rmsopt.minimize(quadratic, np.zeros(3), jac=quadratic_der, options={"bogus": 1})
     assert record[0].filename == __file__
     with pytest.warns(OptimizeWarning) as record:
-        scipy.optimize.minimize(quadratic, np.zeros(3), jac=quadratic_der,
-                                method=rmsopt.rmsprop, options={"bogus": 1})
+        scipy.optimize.minimize(
+            quadratic, np.zeros(3), jac=quadratic_der, method=rmsopt.rmsprop, options={"bogus": 1}
+        )
     assert record[0].filename == __file__
 
 
 def test_maximize_finds_the_maximum():
-    res = rmsopt.minimize(lambda x: -quadratic(x), np.zeros(3), jac=lambda x: -quadratic_der(x),
-                          options={**FAST, "maximize": True})
+    res = rmsopt.minimize(
+        lambda x: -quadratic(x),
+        np.zeros(3),
+        jac=lambda x: -quadratic_der(x),
+        options={**FAST, "maximize": True},
+    )
     assert res.success
     np.testing.assert_allclose(res.x, TARGET, atol=1e-5)
 
@@ -421,9 +489,25 @@ def test_disp_prints_a_summary(capsys):
 def test_show_options_lists_every_option(capsys):
     rmsopt.show_options("rmsprop")
     out = capsys.readouterr().out
-    for name in ("learning_rate", "rho", "epsilon", "momentum", "centered", "weight_decay",
-                 "maximize", "epsilon_in_sqrt", "initial_accumulator_value", "bias_correction",
-                 "maxiter", "maxfev", "gtol", "ftol", "xtol", "disp", "return_all"):
+    for name in (
+        "learning_rate",
+        "rho",
+        "epsilon",
+        "momentum",
+        "centered",
+        "weight_decay",
+        "maximize",
+        "epsilon_in_sqrt",
+        "initial_accumulator_value",
+        "bias_correction",
+        "maxiter",
+        "maxfev",
+        "gtol",
+        "ftol",
+        "xtol",
+        "disp",
+        "return_all",
+    ):
         assert f"\n{name} : " in out
     assert rmsopt.show_options(disp=False).startswith("rmsprop")
 

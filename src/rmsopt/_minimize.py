@@ -115,8 +115,10 @@ def make_method_callable(method: Method, doc: str) -> Callable[..., OptimizeResu
         callback: Callable[..., Any] | None = None,
         **options: Any,
     ) -> OptimizeResult:
-        for given, what in ((hess, "Hessian information (hess)"),
-                            (hessp, "Hessian-vector products (hessp)")):
+        for given, what in (
+            (hess, "Hessian information (hess)"),
+            (hessp, "Hessian-vector products (hessp)"),
+        ):
             if given is not None:
                 warn(f"Method {method.name} does not use {what}.", RuntimeWarning)
         if constraints is not None and np.any(constraints):
@@ -273,4 +275,3 @@ def _print_summary(result: OptimizeResult) -> None:
     print(f"         Iterations: {result.nit:d}")
     print(f"         Function evaluations: {result.nfev:d}")
     print(f"         Gradient evaluations: {result.njev:d}")
-

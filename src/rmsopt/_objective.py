@@ -103,9 +103,7 @@ class Objective:
 def _as_scalar(value: Any) -> float:
     array = np.asarray(value)
     if array.dtype.kind not in "iuf":
-        raise TypeError(
-            f"'fun' must return a real scalar; got {_describe(value, array)} instead."
-        )
+        raise TypeError(f"'fun' must return a real scalar; got {_describe(value, array)} instead.")
     if array.size != 1:
         raise ValueError(
             f"'fun' must return a real scalar; got an array of shape {array.shape} instead."

@@ -111,17 +111,21 @@ With ``g_t`` the gradient of ``fun`` at ``x_{t-1}`` (negated when
 
 .. math::
 
-    g_t &\leftarrow g_t + \lambda x_{t-1}                 && \text{(weight\_decay } \lambda > 0)\\
-    v_t &= \rho v_{t-1} + (1 - \rho) g_t^2                && v_0 = \text{initial\_accumulator\_value}\\
-    m_t &= \rho m_{t-1} + (1 - \rho) g_t                  && \text{(centered; } m_0 = 0)\\
-    \hat v_t &= v_t / (1 - \rho^t),\ \hat m_t = m_t / (1 - \rho^t)
-                                                          && \text{(bias\_correction; else } \hat v_t = v_t)\\
-    s_t &= \max(\hat v_t - \hat m_t^2, 0) \text{ if centered, else } \hat v_t\\
-    d_t &= \sqrt{s_t} + \epsilon \quad\text{or}\quad \sqrt{s_t + \epsilon}
-                                                          && \text{(epsilon\_in\_sqrt)}\\
-    b_t &= \mu b_{t-1} + g_t / d_t,\quad x_t = x_{t-1} - \eta b_t
-                                                          && \text{(momentum } \mu > 0)\\
-    x_t &= x_{t-1} - \eta g_t / d_t                       && \text{(otherwise)}
+    g_t &\leftarrow g_t + \lambda x_{t-1}
+        && \text{weight decay } \lambda \text{ (if } \lambda > 0)\\
+    v_t &= \rho v_{t-1} + (1 - \rho) g_t^2
+        && v_0 = \text{initial\_accumulator\_value}\\
+    m_t &= \rho m_{t-1} + (1 - \rho) g_t
+        && \text{centered only; } m_0 = 0\\
+    \hat v_t &= v_t / (1 - \rho^t), \quad \hat m_t = m_t / (1 - \rho^t)
+        && \text{bias\_correction (else } \hat v_t = v_t, \hat m_t = m_t)\\
+    s_t &= \max(\hat v_t - \hat m_t^2, 0) \text{ (centered), else } \hat v_t\\
+    d_t &= \sqrt{s_t} + \epsilon, \quad\text{or}\quad \sqrt{s_t + \epsilon}
+        && \text{epsilon\_in\_sqrt}\\
+    b_t &= \mu b_{t-1} + g_t / d_t, \quad x_t = x_{t-1} - \eta b_t
+        && \text{momentum } \mu > 0\\
+    x_t &= x_{t-1} - \eta g_t / d_t
+        && \text{otherwise}
 
 then ``x_t`` is projected onto ``bounds``. With the defaults every iterate
 equals ``torch.optim.RMSprop``'s (``lr``, ``alpha=rho``, ``eps``, ``momentum``,
