@@ -518,3 +518,27 @@ def test_docstring_documents_options_equations_and_framework_table():
     for framework in ("PyTorch", "Keras", "optax", "TensorFlow 1"):
         assert framework in doc
     assert r"\sqrt{s_t} + \epsilon" in doc
+
+
+@pytest.mark.parametrize(
+    "settings, expected_ratio",
+    [
+        ({}, 1e-6 / (np.sqrt(0.1) * 1e-6 + 1e-8)),  # PyTorch
+        ({"epsilon": 1e-7, "epsilon_in_sqrt": True}, 1e-6 / np.sqrt(0.1e-12 + 1e-7)),  # Keras
+        (
+            {"epsilon": 1e-10, "epsilon_in_sqrt": True, "initial_accumulator_value": 1.0},
+            1e-6 / np.sqrt(0.9 + 0.1e-12 + 1e-10),
+        ),  # TF1
+        ({"epsilon_in_sqrt": True, "bias_correction": True}, 1e-6 / np.sqrt(1e-12 + 1e-8)),
+    ],
+    ids=["pytorch", "keras", "tf1", "optax-bias-corrected"],
+)
+def test_framework_conventions_set_the_first_step(settings, expected_ratio):
+    # The first step with a tiny gradient differs by orders of magnitude between conventions.
+    res = rmsopt.minimize(
+        lambda x: 1e-6 * x[0],
+        [0.0],
+        jac=lambda x: np.array([1e-6]),
+        options={"learning_rate": 1.0, "maxiter": 1, "gtol": 0.0, **settings},
+    )
+    np.testing.assert_allclose(-res.x[0], expected_ratio, rtol=1e-12)
