@@ -8,9 +8,10 @@ Two sections:
 
 * RMSprop step: ns per element of one in-place step of rmsopt's native kernel,
   the same step as NumPy ufuncs with ``out=``, and ``torch.optim.RMSprop``
-  (``foreach=False`` and ``foreach=True``, with a preset ``.grad``) when torch
-  is importable; ratios are peer time / rmsopt time, so above 1 means rmsopt is
-  faster. Before timing, every peer's first step is checked against rmsopt's.
+  (``foreach=False`` and ``foreach=True``, ``.grad`` preset to one of two
+  gradients taken in turn) when torch is importable. Ratios are peer time /
+  rmsopt time, so above 1 means rmsopt is faster. Before timing, every peer's
+  first step is checked against rmsopt's.
 * Minimize loop: microseconds per iteration of ``rmsopt.minimize`` on 2-D
   Rosenbrock with ``rosen_der``, of a bare loop calling ``rosen_der``, and of
   SciPy's L-BFGS-B for context.
@@ -119,44 +120,65 @@ def print_table(header: list[str], rows: list[list[str]]) -> None:
 
 def step_functions(
     n: int, dtype: str, variant: str, torch
-) -> dict[str, tuple[Callable, np.ndarray]]:
+) -> dict[str, tuple[Callable[[], object], np.ndarray]]:
     """For each implementation, a zero-argument step on fresh identical arrays, and its ``x``.
 
-    torch's parameter shares memory with its ``x``, so every ``x`` shows its
-    implementation's iterate.
+    Each step first swaps the two gradients (see ``benchmarks.make_arrays``);
+    torch's swap assigns ``.grad`` (about 0.1 us). torch's parameter shares
+    memory with its ``x``, so every ``x`` shows its implementation's iterate.
     """
     options = suite.VARIANTS[variant]
     functions = {}
 
-    x, grad, state = suite.make_arrays(n, dtype)
+    x, grads, state = suite.make_arrays(n, dtype)
     kernel = suite.make_kernel(**options)
-    functions["rmsopt"] = (lambda: kernel.step(x, grad, state, 1, suite.LEARNING_RATE), x)
 
-    x_np, grad_np, state_np = suite.make_arrays(n, dtype)
+    def rmsopt_step():
+        grads.reverse()
+        kernel.step(x, grads[0], state, 1, suite.LEARNING_RATE)
+
+    functions["rmsopt"] = (rmsopt_step, x)
+
+    x_np, grads_np, state_np = suite.make_arrays(n, dtype)
     peer = suite.NumpyRMSprop(n, dtype, **options)
-    functions["numpy"] = (
-        lambda: peer.step(x_np, grad_np, state_np, 1, suite.LEARNING_RATE),
-        x_np,
-    )
+
+    def numpy_step():
+        grads_np.reverse()
+        peer.step(x_np, grads_np[0], state_np, 1, suite.LEARNING_RATE)
+
+    functions["numpy"] = (numpy_step, x_np)
 
     if torch is not None:
         for name, foreach in (("torch", False), ("torch foreach", True)):
-            x_torch, grad_torch, _ = suite.make_arrays(n, dtype)
-            parameter = torch.nn.Parameter(torch.from_numpy(x_torch))
-            parameter.grad = torch.from_numpy(grad_torch)
-            optimizer = torch.optim.RMSprop(
-                [parameter],
-                lr=suite.LEARNING_RATE,
-                alpha=suite.RHO,
-                eps=suite.EPSILON,
-                foreach=foreach,
-                **options,
-            )
-            functions[name] = (optimizer.step, x_torch)
+            x_torch, grads_numpy, _ = suite.make_arrays(n, dtype)
+            functions[name] = (torch_step(torch, x_torch, grads_numpy, foreach, options), x_torch)
     return functions
 
 
-def check_first_steps(functions: dict[str, tuple[Callable, np.ndarray]], label: str) -> None:
+def torch_step(torch, x: np.ndarray, grads: list[np.ndarray], foreach: bool, options: dict):
+    """``torch.optim.RMSprop``'s step on a parameter sharing ``x``'s memory, gradients in turn."""
+    parameter = torch.nn.Parameter(torch.from_numpy(x))
+    grads_torch = [torch.from_numpy(grad) for grad in grads]
+    optimizer = torch.optim.RMSprop(
+        [parameter],
+        lr=suite.LEARNING_RATE,
+        alpha=suite.RHO,
+        eps=suite.EPSILON,
+        foreach=foreach,
+        **options,
+    )
+
+    def step():
+        grads_torch.reverse()
+        parameter.grad = grads_torch[0]
+        optimizer.step()
+
+    return step
+
+
+def check_first_steps(
+    functions: dict[str, tuple[Callable[[], object], np.ndarray]], label: str
+) -> None:
     """Take every implementation's first step and check that its ``x`` matches rmsopt's."""
     for step, _ in functions.values():
         step()
@@ -250,7 +272,7 @@ def main(argv: list[str] | None = None) -> None:
         "one core, as rmsopt's kernel and NumPy are)",
     )
     args = parser.parse_args(argv)
-    args.repeat, args.min_time = (3, 0.02) if args.quick else (7, 0.05)
+    args.repeat, args.min_time = (5, 0.05) if args.quick else (9, 0.1)
     sizes = [10**k for k in range(1, 7 if args.quick else 8)]
 
     torch = import_torch(args.torch_threads)
