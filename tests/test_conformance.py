@@ -61,15 +61,15 @@ def test_minimize_iterates_match_twin(options, dtype):
     np.testing.assert_allclose(ours, twin, rtol=tolerance, atol=tolerance)
 
 
-def torch_iterates(x0, n_steps, learning_rate, options, foreach, jac):
+def torch_iterates(x0, n_steps, learning_rate, options, foreach, jac, rho=0.9, epsilon=1e-8):
     torch = pytest.importorskip("torch")
     dtype = torch.float64 if x0.dtype == np.float64 else torch.float32
     param = torch.tensor(x0, dtype=dtype, requires_grad=True)
     optimizer = torch.optim.RMSprop(
         [param],
         lr=learning_rate,
-        alpha=0.9,
-        eps=1e-8,
+        alpha=rho,
+        eps=epsilon,
         momentum=options.get("momentum", 0.0),
         centered=options.get("centered", False),
         weight_decay=options.get("weight_decay", 0.0),
@@ -100,6 +100,37 @@ def test_every_iterate_matches_torch(options, foreach, dtype):
     stream = objective_for(options, np.sum, gradient_stream(13, 200, 1))[1]
     theirs = torch_iterates(x0, 200, 1e-2, options, foreach, stream)
     ours = rmsopt_iterates(x0, 200, 1e-2, options, np.sum, gradient_stream(13, 200, 1))
+    tolerance = 1e-13 if dtype == np.float64 else 1e-5
+    np.testing.assert_allclose(ours, theirs, rtol=tolerance, atol=tolerance)
+
+
+@pytest.mark.parametrize(
+    "rho, epsilon, centered, momentum",
+    [
+        (0.0, 1e-8, False, 0.0),
+        (0.0, 1e-8, False, 0.5),
+        # (rho=0, centered) is left out: its variance estimate is g**2 - g**2, which torch's
+        # fused multiply-add rounds below zero (NaN), the case rmsopt clamps on purpose.
+        (0.3, 1e-6, False, 0.0),
+        (0.3, 1e-6, True, 0.5),
+        (0.99, 1e-3, False, 0.5),
+        (0.99, 1e-3, True, 0.0),
+        (0.9, 0.0, False, 0.0),
+        (0.9, 0.0, True, 0.5),
+    ],
+)
+def test_other_rho_and_epsilon_match_torch(rho, epsilon, centered, momentum, dtype):
+    options = {"centered": centered, "momentum": momentum}
+    x0 = np.linspace(-1.0, 1.0, 9).astype(dtype)
+    theirs = torch_iterates(x0, 100, 1e-2, options, False, gradient_stream(9, 100, 2), rho, epsilon)
+    ours = rmsopt_iterates(
+        x0,
+        100,
+        1e-2,
+        {**options, "rho": rho, "epsilon": epsilon},
+        np.sum,
+        gradient_stream(9, 100, 2),
+    )
     tolerance = 1e-13 if dtype == np.float64 else 1e-5
     np.testing.assert_allclose(ours, theirs, rtol=tolerance, atol=tolerance)
 

@@ -41,15 +41,24 @@ BAD_OPTIONS = [
     ("gtol", -1.0, ValueError, "a float in the range [0, inf)", "-1.0"),
     ("ftol", -1.0, ValueError, "a float in the range [0, inf)", "-1.0"),
     ("xtol", None, TypeError, "a float in the range [0, inf)", "None"),
-    ("maxiter", 1.5, TypeError, "an integer in the range [0, inf)", "1.5"),
-    ("maxiter", -1, ValueError, "an integer in the range [0, inf)", "-1"),
-    ("maxiter", "10", TypeError, "an integer in the range [0, inf)", "'10'"),
-    ("maxfev", 0, ValueError, "an integer in the range [1, inf) or None", "0"),
+    ("maxiter", 1.5, TypeError, "an integer in the range [0, 2**63 - 1]", "1.5"),
+    ("maxiter", -1, ValueError, "an integer in the range [0, 2**63 - 1]", "-1"),
+    ("maxiter", "10", TypeError, "an integer in the range [0, 2**63 - 1]", "'10'"),
+    ("maxfev", 0, ValueError, "an integer in the range [1, 2**63 - 1] or None", "0"),
     ("centered", 1, TypeError, "a bool (True or False)", "1"),
     ("centered", "yes", TypeError, "a bool (True or False)", "'yes'"),
     ("maximize", None, TypeError, "a bool (True or False)", "None"),
     ("epsilon_in_sqrt", 0, TypeError, "a bool (True or False)", "0"),
     ("bias_correction", "False", TypeError, "a bool (True or False)", "'False'"),
+    ("maxiter", 2**63, ValueError, "an integer in the range [0, 2**63 - 1]", str(2**63)),
+    (
+        "maxfev",
+        np.uint64(2**63),
+        ValueError,
+        "an integer in the range [1, 2**63 - 1] or None",
+        "np.uint64(9223372036854775808)",
+    ),
+    ("learning_rate", 10**400, ValueError, "a float in the range (0, inf)", str(10**400)),
     ("disp", 1, TypeError, "a bool (True or False)", "1"),
     ("return_all", 1.0, TypeError, "a bool (True or False)", "1.0"),
 ]
@@ -76,62 +85,152 @@ def test_numpy_and_integer_scalars_are_accepted_as_floats(value):
     assert res.nit == 2
 
 
+def argument_message(name, accepted, got):
+    return re.escape(f"The '{name}' argument must be {accepted}. Got ") + got + " instead."
+
+
+X0 = "an array_like of real numbers, 1-D (a scalar is one variable)"
+BOUNDS = (
+    "a scipy.optimize.Bounds or a sequence of one (min, max) pair per variable, "
+    "with None for an open side"
+)
+CROSSED = "min <= max, with min < inf and max > -inf, for every variable"
+JAC = "a callable, True, False, None, or one of '2-point', '3-point', 'cs'"
+
 BAD_ARGUMENTS = [
-    ("x0 empty", {"x0": []}, ValueError, "x0 must be .* got an empty array"),
-    ("x0 2-D", {"x0": np.zeros((2, 2))}, ValueError, r"x0 must be .*1-D.* shape \(2, 2\)"),
-    ("x0 nan", {"x0": [1.0, np.nan]}, ValueError, r"x0 must be finite; x0\[1\] is"),
-    ("x0 inf", {"x0": [np.inf]}, ValueError, r"x0 must be finite; x0\[0\] is"),
-    ("x0 complex", {"x0": [1 + 2j]}, TypeError, "x0 must be .* complex values"),
-    ("x0 strings", {"x0": ["a", "b"]}, TypeError, "x0 must be an array_like of real numbers"),
-    ("x0 object", {"x0": [object()]}, TypeError, "x0 must be an array_like of real numbers"),
-    ("x0 ragged", {"x0": [[1.0], [1.0, 2.0]]}, TypeError, "x0 must be an array_like"),
-    ("x0 bool", {"x0": [True, False]}, TypeError, "x0 must be an array_like of real numbers"),
-    ("fun not callable", {"fun": 3}, TypeError, "fun must be callable; got int"),
-    ("callback not callable", {"callback": "print"}, TypeError, "callback must be callable"),
+    ("x0 empty", {"x0": []}, ValueError, argument_message("x0", "non-empty", "an empty array")),
+    (
+        "x0 2-D",
+        {"x0": np.zeros((2, 2))},
+        ValueError,
+        argument_message("x0", X0, r"an array of shape \(2, 2\)"),
+    ),
+    (
+        "x0 nan",
+        {"x0": [1.0, np.nan]},
+        ValueError,
+        argument_message("x0", "finite", "nan at index 1"),
+    ),
+    (
+        "x0 inf",
+        {"x0": [np.inf]},
+        ValueError,
+        argument_message("x0", "finite", "inf at index 0"),
+    ),
+    (
+        "x0 complex",
+        {"x0": [1 + 2j]},
+        TypeError,
+        argument_message("x0", X0, r".*dtype complex128\)"),
+    ),
+    ("x0 strings", {"x0": ["a", "b"]}, TypeError, argument_message("x0", X0, ".*dtype <U1\\)")),
+    ("x0 object", {"x0": [object()]}, TypeError, argument_message("x0", X0, ".*dtype object\\)")),
+    ("x0 ragged", {"x0": [[1.0], [1.0, 2.0]]}, TypeError, argument_message("x0", X0, ".*")),
+    ("x0 bool", {"x0": [True, False]}, TypeError, argument_message("x0", X0, ".*dtype bool\\)")),
+    ("fun not callable", {"fun": 3}, TypeError, argument_message("fun", "callable", "3")),
+    (
+        "callback not callable",
+        {"callback": "print"},
+        TypeError,
+        argument_message(
+            "callback",
+            "callable, as callback(intermediate_result) or callback(xk), or None",
+            "'print'",
+        ),
+    ),
     (
         "unknown jac string",
         {"jac": "5-point"},
         ValueError,
-        "jac must be a callable, True, False, None, or one of "
-        "'2-point', '3-point', 'cs'; got '5-point'",
+        argument_message("jac", JAC, "'5-point'"),
     ),
-    ("jac number", {"jac": 2}, ValueError, "jac must be a callable"),
+    ("jac number", {"jac": 2}, TypeError, argument_message("jac", JAC, "2")),
     (
         "unknown method",
         {"method": "adamax"},
         ValueError,
-        "Unknown method 'adamax'. Known methods: 'rmsprop'",
+        argument_message("method", "one of 'rmsprop' (case-insensitive)", "'adamax'"),
     ),
-    ("method not a string", {"method": 3}, TypeError, "method must be a string"),
+    (
+        "method not a string",
+        {"method": 3},
+        TypeError,
+        argument_message("method", "one of 'rmsprop' (case-insensitive)", "3"),
+    ),
     (
         "options a list",
         {"options": [("maxiter", 3)]},
         TypeError,
-        "options must be a mapping .* got list",
+        argument_message(
+            "options",
+            "a mapping (e.g. a dict) of option names to values, or None",
+            re.escape("[('maxiter', 3)]"),
+        ),
     ),
     (
         "tol negative",
         {"tol": -1.0},
         ValueError,
-        re.escape("The 'tol' argument must be a float in the range [0, inf). Got -1.0 instead."),
+        argument_message("tol", "a float in the range [0, inf)", "-1.0"),
     ),
-    ("bounds wrong length", {"bounds": [(0, 1)]}, ValueError, "2 pairs expected .* got 1"),
+    (
+        "bounds wrong length",
+        {"bounds": [(0, 1)]},
+        ValueError,
+        argument_message("bounds", BOUNDS + ": 2 pairs (the length of x0)", "1"),
+    ),
     (
         "bounds lo > hi",
         {"bounds": [(0, 1), (2, 1)]},
         ValueError,
-        "bounds must have min <= max .* variable 1 has min 2.0 > max 1.0",
+        argument_message("bounds", CROSSED, "min 2.0 and max 1.0 for variable 1"),
     ),
-    ("bounds not pairs", {"bounds": [1, 2]}, ValueError, "bounds must be .* entry 0 is 1"),
-    ("bounds not iterable", {"bounds": 5}, TypeError, "bounds must be a scipy.optimize.Bounds"),
-    ("bounds nan", {"bounds": [(np.nan, 1), (0, 1)]}, ValueError, "entry 0 holds NaN"),
+    (
+        "bounds lower +inf",
+        {"bounds": [(np.inf, None), (0, 1)]},
+        ValueError,
+        argument_message("bounds", CROSSED, "min inf and max inf for variable 0"),
+    ),
+    (
+        "bounds upper -inf",
+        {"bounds": [(0, 1), (None, -np.inf)]},
+        ValueError,
+        argument_message("bounds", CROSSED, "min -inf and max -inf for variable 1"),
+    ),
+    (
+        "bounds not pairs",
+        {"bounds": [1, 2]},
+        ValueError,
+        argument_message("bounds", BOUNDS, "1 for variable 0"),
+    ),
+    (
+        "bounds strings",
+        {"bounds": [("0", "1"), (0, 1)]},
+        TypeError,
+        argument_message("bounds", BOUNDS, "'0' for variable 0"),
+    ),
+    ("bounds not iterable", {"bounds": 5}, TypeError, argument_message("bounds", BOUNDS, "5")),
+    (
+        "bounds nan",
+        {"bounds": [(np.nan, 1), (0, 1)]},
+        ValueError,
+        argument_message("bounds", BOUNDS + " (not NaN)", "NaN for variable 0"),
+    ),
     (
         "Bounds wrong length",
         {"bounds": Bounds([0, 0, 0], [1, 1, 1])},
         ValueError,
-        r"bounds.lb must be a scalar or have length 2 .* shape \(3,\)",
+        re.escape(
+            "The 'bounds' argument (lb) must be a scalar or of length 2 (the length of x0). "
+            "Got shape (3,) instead."
+        ),
     ),
-    ("Bounds crossed", {"bounds": Bounds([0, 2], [1, 1])}, ValueError, "min <= max"),
+    (
+        "Bounds crossed",
+        {"bounds": Bounds([0, 2], [1, 1])},
+        ValueError,
+        argument_message("bounds", CROSSED, "min 2.0 and max 1.0 for variable 1"),
+    ),
 ]
 
 
@@ -144,46 +243,52 @@ def test_bad_arguments(changes, error, match):
         rmsopt.minimize(**call)
 
 
+SCALAR = re.escape("The value returned by 'fun' must be a real scalar. Got ")
+GRADIENT = re.escape("The gradient returned by 'jac' must be ")
+
 BAD_RETURNS = [
     (
         "fun returns an array",
         lambda x: x,
         None,
         ValueError,
-        r"'fun' must return a real scalar; got an array of shape \(2,\)",
+        SCALAR + re.escape("an array of shape (2,) instead."),
     ),
-    (
-        "fun returns complex",
-        lambda x: 1j,
-        None,
-        TypeError,
-        "'fun' must return a real scalar; got a complex",
-    ),
-    ("fun returns a string", lambda x: "1.0", None, TypeError, "'fun' must return a real scalar"),
-    ("fun returns None", lambda x: None, None, TypeError, "'fun' must return a real scalar"),
+    ("fun returns complex", lambda x: 1j, None, TypeError, SCALAR + "a complex value"),
+    ("fun returns a string", lambda x: "1.0", None, TypeError, SCALAR + "a value of type str"),
+    ("fun returns None", lambda x: None, None, TypeError, SCALAR + "a value of type NoneType"),
     (
         "jac wrong shape",
         fun,
         lambda x: np.zeros(3),
         ValueError,
-        r"must have shape \(2,\), the shape of x0; got shape \(3,\)",
+        GRADIENT + re.escape("of shape (2,), the shape of x0. Got shape (3,) instead."),
     ),
-    ("jac 2-D", fun, lambda x: np.zeros((2, 1)), ValueError, r"got shape \(2, 1\)"),
+    ("jac 2-D", fun, lambda x: np.zeros((2, 1)), ValueError, GRADIENT + r".*Got shape \(2, 1\)"),
     (
         "jac complex",
         fun,
         lambda x: np.zeros(2) * 1j,
         TypeError,
-        "array of real numbers; got a complex",
+        GRADIENT + "an array of real numbers. Got a complex value",
     ),
-    ("jac strings", fun, lambda x: ["a", "b"], TypeError, "array of real numbers"),
-    ("jac None", fun, lambda x: None, TypeError, "array of real numbers"),
+    ("jac strings", fun, lambda x: ["a", "b"], TypeError, GRADIENT + "an array of real numbers"),
+    ("jac None", fun, lambda x: None, TypeError, GRADIENT + "an array of real numbers"),
     (
-        "jac=True but fun returns a float",
+        "jac=True, fun returns a float",
         fun,
         True,
         TypeError,
-        r"With jac=True, 'fun' must return a pair \(value, gradient\); got float",
+        re.escape(
+            "With jac=True, the value returned by 'fun' must be a pair (value, gradient). Got float"
+        ),
+    ),
+    (
+        "jac=True, bad gradient",
+        lambda x: (1.0, np.zeros(5)),
+        True,
+        ValueError,
+        re.escape("The gradient returned by 'fun' (with jac=True) must be of shape (2,)"),
     ),
 ]
 
@@ -196,6 +301,11 @@ BAD_RETURNS = [
 def test_bad_returns_from_user_functions(user_fun, user_jac, error, match):
     with pytest.raises(error, match=match):
         rmsopt.minimize(user_fun, [1.0, 2.0], jac=user_jac, options={"ftol": 1e-9})
+
+
+def test_show_options_checks_disp():
+    with pytest.raises(TypeError, match=argument_message("disp", "a bool (True or False)", "1")):
+        rmsopt.show_options("rmsprop", disp=1)
 
 
 def test_size_one_array_from_fun_is_accepted_as_scipy_does():

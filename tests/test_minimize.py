@@ -124,6 +124,7 @@ def test_finite_differences_are_scipy_approx_derivative(method):
         callback=lambda intermediate_result: seen.append(intermediate_result),
         options={"maxiter": 3},
     )
+    assert len(seen) == 3
     for result in seen:
         expected = approx_derivative(quadratic, result.x, method=method, f0=quadratic(result.x))
         np.testing.assert_array_equal(result.jac, expected)
@@ -221,15 +222,12 @@ def test_stop_iteration_ends_the_run_with_scipy_status_99(style):
         calls.append(x)
 
     calls = []
-    callback = (
-        (lambda intermediate_result: stop_at_three(intermediate_result.x))
-        if style == "new"
-        else stop_at_three
-    )
     if style == "new":
-        # SciPy's rule needs the parameter name, not a lambda's.
+        # SciPy's rule needs the parameter's name, which a lambda cannot give.
         def callback(intermediate_result):
             stop_at_three(intermediate_result.x)
+    else:
+        callback = stop_at_three
 
     res = rmsopt.minimize(
         quadratic,
@@ -369,9 +367,16 @@ def test_ftol_status():
         quadratic,
         np.zeros(3),
         jac=quadratic_der,
-        options={"ftol": 1e-3, "gtol": 0.0, "learning_rate": 0.01},
+        options={"ftol": 1e-3, "gtol": 0.0, "learning_rate": 0.01, "return_all": True},
     )
     assert res.status == Status.FTOL and res.success
+
+    def relative_change(a, b):
+        fa, fb = quadratic(a), quadratic(b)
+        return abs(fa - fb) / max(abs(fa), abs(fb), 1.0)
+
+    assert relative_change(res.allvecs[-2], res.allvecs[-1]) <= 1e-3
+    assert relative_change(res.allvecs[-3], res.allvecs[-2]) > 1e-3
 
 
 def test_xtol_status():
@@ -542,3 +547,79 @@ def test_framework_conventions_set_the_first_step(settings, expected_ratio):
         options={"learning_rate": 1.0, "maxiter": 1, "gtol": 0.0, **settings},
     )
     np.testing.assert_allclose(-res.x[0], expected_ratio, rtol=1e-12)
+
+
+def test_float32_bounds_that_float32_cannot_hold():
+    # float32(0.7) < 0.7: the box is rounded inwards so iterates never leave it.
+    x0 = np.zeros(3, dtype=np.float32)
+    for jac in (quadratic_der, None):
+        res = rmsopt.minimize(
+            quadratic, x0, jac=jac, bounds=[(0.7, 2.0)] * 3, options={**FAST, "gtol": 1e-3}
+        )
+        assert res.x.dtype == np.float32 and np.all(res.x >= 0.7)
+        assert res.success
+
+
+def test_fixed_variables_with_finite_differences():
+    box = Bounds([0.25, -np.inf, -np.inf], [0.25, np.inf, np.inf])
+    exact = rmsopt.minimize(quadratic, np.zeros(3), jac=quadratic_der, bounds=box, options=FAST)
+    res = rmsopt.minimize(quadratic, np.zeros(3), bounds=box, options={**FAST, "gtol": 1e-4})
+    assert res.success and res.x[0] == 0.25 and exact.x[0] == 0.25
+    np.testing.assert_allclose(res.x[1:], TARGET[1:], atol=1e-3)
+
+
+def test_overflowing_state_stops_the_run():
+    # g = 1e200 is finite, g**2 is not: the square average overflows while x stays finite.
+    def jac(x):
+        return np.array([1e200 if x[0] < -0.5 else 1.0, 1.0])
+
+    res = rmsopt.minimize(np.sum, np.zeros(2), jac=jac, options={"learning_rate": 0.1})
+    assert res.status == Status.NONFINITE
+    assert np.all(np.isfinite(res.x)) and res.x[0] >= -0.5 - 0.1
+
+
+def test_constant_gradient_with_bias_correction_takes_sign_steps():
+    # Closed form (optax's bias correction): v_hat = g**2 at every step, so each step is
+    # lr * g / (|g| + eps), whatever rho is.
+    g, lr, eps, steps = 0.3, 0.01, 1e-8, 25
+    res = rmsopt.minimize(
+        lambda x: g * x[0],
+        [0.0],
+        jac=lambda x: np.array([g]),
+        options={
+            "learning_rate": lr,
+            "rho": 0.8,
+            "bias_correction": True,
+            "maxiter": steps,
+            "gtol": 0.0,
+            "return_all": True,
+        },
+    )
+    expected = -np.arange(steps + 1) * lr * g / (g + eps)
+    np.testing.assert_allclose(np.ravel(res.allvecs), expected, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("epsilon_in_sqrt", [False, True])
+def test_initial_accumulator_value_follows_its_closed_form(epsilon_in_sqrt):
+    # Closed form: v_t = rho**t v_0 + (1 - rho**t) g**2 for a constant gradient g.
+    g, lr, rho, eps, v0, steps = 0.5, 0.01, 0.9, 1e-8, 1.0, 30
+    res = rmsopt.minimize(
+        lambda x: g * x[0],
+        [0.0],
+        jac=lambda x: np.array([g]),
+        options={
+            "learning_rate": lr,
+            "rho": rho,
+            "epsilon": eps,
+            "maxiter": steps,
+            "initial_accumulator_value": v0,
+            "epsilon_in_sqrt": epsilon_in_sqrt,
+            "gtol": 0.0,
+            "return_all": True,
+        },
+    )
+    t = np.arange(1, steps + 1)
+    v = rho**t * v0 + (1 - rho**t) * g**2
+    denominator = np.sqrt(v + eps) if epsilon_in_sqrt else np.sqrt(v) + eps
+    expected = np.concatenate([[0.0], -np.cumsum(lr * g / denominator)])
+    np.testing.assert_allclose(np.ravel(res.allvecs), expected, rtol=1e-12)

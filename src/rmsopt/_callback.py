@@ -9,6 +9,8 @@ from typing import Any
 import numpy as np
 from scipy.optimize import OptimizeResult
 
+from ._errors import argument, invalid
+
 __all__ = ["adapt_callback"]
 
 Notify = Callable[[np.ndarray, "float | None", np.ndarray, int], None]
@@ -25,9 +27,11 @@ def adapt_callback(callback: Any) -> tuple[Notify | None, bool]:
     if callback is None:
         return None, False
     if not callable(callback):
-        raise TypeError(
-            "callback must be callable (callback(intermediate_result) or callback(xk)) "
-            f"or None; got {type(callback).__name__} instead."
+        raise invalid(
+            TypeError,
+            argument("callback"),
+            "callable, as callback(intermediate_result) or callback(xk), or None",
+            repr(callback),
         )
     try:
         parameters = set(inspect.signature(callback).parameters)

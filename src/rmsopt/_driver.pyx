@@ -9,7 +9,13 @@ from cython cimport floating
 from libc.math cimport INFINITY, fabs, fmax, isfinite
 
 from ._kernel cimport Kernel, kernel_step
-from ._vector cimport all_finite, max_abs_difference, project_onto_box, projected_gradient_max_norm
+from ._vector cimport (
+    all_finite,
+    all_finite_rows,
+    max_abs_difference,
+    project_onto_box,
+    projected_gradient_max_norm,
+)
 
 from ._status import Status
 
@@ -90,7 +96,8 @@ def run(Kernel kernel,
             kernel_step(kernel, x, grad, state, nit + 1, learning_rate)
             if has_bounds:
                 project_onto_box(x, lower, upper)
-            finite_step = all_finite(x)
+            # A finite but huge gradient can overflow the state (v = g**2) while x stays finite.
+            finite_step = all_finite(x) and all_finite_rows(state)
         if not finite_step:
             x[:] = previous_x
             status = Status.NONFINITE

@@ -12,9 +12,11 @@ from scipy.optimize import OptimizeResult
 from . import _driver
 from ._bounds import normalize_bounds
 from ._callback import adapt_callback
-from ._methods import METHODS, Method, get_method
+from ._errors import argument, invalid
+from ._method import Method
 from ._objective import FINITE_DIFFERENCES, Objective
-from ._options import Real, validate_options
+from ._options import Flag, Real, validate_options
+from ._registry import METHODS, get_method
 from ._status import Status
 from ._warn import warn
 
@@ -97,7 +99,7 @@ def minimize(
     return solve(get_method(method), fun, x0, args, jac, bounds, callback, tol, options)
 
 
-def make_method_callable(method: Method, doc: str) -> Callable[..., OptimizeResult]:
+def make_method_callable(method: Method) -> Callable[..., OptimizeResult]:
     """The public function for ``method``, in SciPy's custom-method form:
     ``scipy.optimize.minimize(fun, x0, method=rmsopt.<name>, ...)`` calls it with
     ``fun, x0, args, jac, hess, hessp, bounds, constraints, callback`` and the
@@ -128,7 +130,7 @@ def make_method_callable(method: Method, doc: str) -> Callable[..., OptimizeResu
 
     method_callable.__name__ = method_callable.__qualname__ = method.name
     method_callable.__module__ = "rmsopt"
-    method_callable.__doc__ = doc.replace("{options}", method.options_section())
+    method_callable.__doc__ = method.doc.replace("{options}", method.options_section())
     return method_callable
 
 
@@ -138,6 +140,7 @@ def show_options(method: str | None = None, disp: bool = True) -> str | None:
 
     Returns the text instead of printing it when ``disp`` is False.
     """
+    disp = Flag().check(disp, argument("disp"))
     methods = list(METHODS.values()) if method is None else [get_method(method)]
     text = "\n\n".join(f"{m.name}\n{'=' * len(m.name)}\n\n{m.options_section()}" for m in methods)
     if disp:
@@ -159,13 +162,13 @@ def solve(
 ) -> OptimizeResult:
     """Validate every argument, run the driver, package the result."""
     if not callable(fun):
-        raise TypeError(f"fun must be callable; got {type(fun).__name__} instead.")
+        raise invalid(TypeError, argument("fun"), "callable", repr(fun))
     x = _start_point(x0)
     args = args if isinstance(args, tuple) else (args,)
     jac = _normalize_jac(jac)
-    box = normalize_bounds(bounds, x.shape[0])
+    box = normalize_bounds(bounds, x.shape[0], x.dtype)
     if box is not None:
-        np.clip(x, box[0].astype(x.dtype), box[1].astype(x.dtype), out=x)
+        np.clip(x, *box, out=x)
     options = _with_tol(_as_options(options), tol)
     settings = validate_options(method.name, method.options, options)
     notify, callback_needs_value = adapt_callback(callback)
@@ -218,24 +221,23 @@ def solve(
 
 def _start_point(x0: Any) -> np.ndarray:
     """A fresh, writable copy of ``x0``: float32 stays float32, other reals become float64."""
-    accepted = "x0 must be an array_like of real numbers, 1-D (a scalar is one variable)"
+    subject = argument("x0")
+    accepted = "an array_like of real numbers, 1-D (a scalar is one variable)"
     try:
         array = np.asarray(x0)
-    except (TypeError, ValueError) as error:
-        raise TypeError(f"{accepted}; got {x0!r} ({error}).") from None
-    if array.dtype.kind == "c":
-        raise TypeError(f"{accepted}; got complex values.")
+    except (TypeError, ValueError):
+        raise invalid(TypeError, subject, accepted, repr(x0)) from None
     if array.dtype.kind not in "iuf":
-        raise TypeError(f"{accepted}; got {x0!r} (dtype {array.dtype}).")
+        raise invalid(TypeError, subject, accepted, f"{x0!r} (dtype {array.dtype})")
     if array.ndim > 1:
-        raise ValueError(f"{accepted}; got an array of shape {array.shape}.")
+        raise invalid(ValueError, subject, accepted, f"an array of shape {array.shape}")
     if array.size == 0:
-        raise ValueError(f"{accepted}; got an empty array.")
+        raise invalid(ValueError, subject, "non-empty", "an empty array")
     dtype = np.float32 if array.dtype == np.float32 else np.float64
     x = np.array(np.atleast_1d(array), dtype=dtype, copy=True, order="C")
     bad = np.flatnonzero(~np.isfinite(x))
     if bad.size:
-        raise ValueError(f"x0 must be finite; x0[{bad[0]}] is {x[bad[0]]!r}.")
+        raise invalid(ValueError, subject, "finite", f"{float(x[bad[0]])!r} at index {bad[0]}")
     return x
 
 
@@ -247,25 +249,23 @@ def _normalize_jac(jac: Any) -> Callable[..., Any] | bool | str:
     if isinstance(jac, str) and jac in FINITE_DIFFERENCES:
         return jac
     choices = ", ".join(repr(s) for s in FINITE_DIFFERENCES)
-    raise ValueError(
-        f"jac must be a callable, True, False, None, or one of {choices}; got {jac!r} instead."
-    )
+    accepted = f"a callable, True, False, None, or one of {choices}"
+    error = ValueError if isinstance(jac, str) else TypeError
+    raise invalid(error, argument("jac"), accepted, repr(jac))
 
 
 def _as_options(options: Any) -> dict[str, Any]:
     if options is None:
         return {}
     if not isinstance(options, Mapping):
-        raise TypeError(
-            "options must be a mapping (e.g. a dict) of option names to values; "
-            f"got {type(options).__name__} instead."
-        )
+        accepted = "a mapping (e.g. a dict) of option names to values, or None"
+        raise invalid(TypeError, argument("options"), accepted, repr(options))
     return dict(options)
 
 
 def _with_tol(options: dict[str, Any], tol: Any) -> dict[str, Any]:
     if tol is not None:
-        options.setdefault("gtol", Real(0).check(tol, "The 'tol' argument"))
+        options.setdefault("gtol", Real(0).check(tol, argument("tol")))
     return options
 
 

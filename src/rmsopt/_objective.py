@@ -12,7 +12,12 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+
+# SciPy's own finite differences, the ones its minimize uses (private module, present since
+# SciPy 1.1; pyproject pins scipy>=1.11).
 from scipy.optimize._numdiff import approx_derivative
+
+from ._errors import invalid
 
 __all__ = ["FINITE_DIFFERENCES", "Objective"]
 
@@ -51,6 +56,11 @@ class Objective:
         self.jac = jac
         self.args = args
         self.bounds = (-np.inf, np.inf) if bounds is None else bounds
+        # Variables fixed by lower == upper are left out of finite differences (a zero step).
+        self.free = (
+            None if bounds is None or np.all(bounds[0] < bounds[1]) else bounds[0] < bounds[1]
+        )
+        self.gradient_source = "'fun' (with jac=True)" if jac is True else "'jac'"
         self.nfev = 0
         self.njev = 0
 
@@ -77,20 +87,42 @@ class Objective:
                 grad_out[...] = np.nan  # differences from a non-finite f0 mean nothing
                 return value
             self.njev += 1
-            grad = approx_derivative(
+            grad = self._finite_differences(x, value)
+        grad_out[...] = _as_gradient(grad, x.shape[0], self.gradient_source)
+        return value
+
+    def _finite_differences(self, x: np.ndarray, value: float) -> np.ndarray:
+        if self.free is None:
+            return approx_derivative(
                 self._counted_fun, x.copy(), method=self.jac, f0=value, bounds=self.bounds
             )
-        grad_out[...] = _as_gradient(grad, x.shape[0])
-        return value
+        free = self.free
+
+        def restricted(x_free: np.ndarray) -> Any:
+            full = x.astype(np.result_type(x, x_free))
+            full[free] = x_free
+            return self._counted_fun(full)
+
+        grad = np.zeros_like(x)
+        grad[free] = approx_derivative(
+            restricted,
+            x[free],
+            method=self.jac,
+            f0=value,
+            bounds=(self.bounds[0][free], self.bounds[1][free]),
+        )
+        return grad
 
     def _value_and_gradient(self, x: np.ndarray) -> tuple[float, Any]:
         self.nfev += 1
         self.njev += 1
         returned = self.fun(x.copy(), *self.args)
         if not isinstance(returned, (tuple, list)) or len(returned) != 2:
-            raise TypeError(
-                "With jac=True, 'fun' must return a pair (value, gradient); "
-                f"got {type(returned).__name__} instead."
+            raise invalid(
+                TypeError,
+                "With jac=True, the value returned by 'fun'",
+                "a pair (value, gradient)",
+                f"{type(returned).__name__} {returned!r}",
             )
         return _as_scalar(returned[0]), returned[1]
 
@@ -101,32 +133,29 @@ class Objective:
 
 
 def _as_scalar(value: Any) -> float:
+    subject, accepted = "The value returned by 'fun'", "a real scalar"
     array = np.asarray(value)
     if array.dtype.kind not in "iuf":
-        raise TypeError(f"'fun' must return a real scalar; got {_describe(value, array)} instead.")
+        raise invalid(TypeError, subject, accepted, _describe(value, array))
     if array.size != 1:
-        raise ValueError(
-            f"'fun' must return a real scalar; got an array of shape {array.shape} instead."
-        )
+        raise invalid(ValueError, subject, accepted, f"an array of shape {array.shape}")
     return float(array.reshape(()))
 
 
-def _as_gradient(grad: Any, n: int) -> np.ndarray:
+def _as_gradient(grad: Any, n: int, source: str) -> np.ndarray:
+    subject = f"The gradient returned by {source}"
     array = np.asarray(grad)
     if array.dtype.kind not in "iuf":
-        raise TypeError(
-            "The gradient ('jac', or the second item returned by 'fun' with jac=True) must "
-            f"be an array of real numbers; got {_describe(grad, array)} instead."
-        )
+        raise invalid(TypeError, subject, "an array of real numbers", _describe(grad, array))
     if array.shape != (n,) and not (n == 1 and array.size == 1):
-        raise ValueError(
-            "The gradient ('jac', or the second item returned by 'fun' with jac=True) must "
-            f"have shape ({n},), the shape of x0; got shape {array.shape} instead."
+        raise invalid(
+            ValueError, subject, f"of shape ({n},), the shape of x0", f"shape {array.shape}"
         )
     return array.reshape(n)
 
 
 def _describe(value: Any, array: np.ndarray) -> str:
-    if array.dtype.kind == "c":
-        return f"a complex value ({value!r})"
-    return f"a value of type {type(value).__name__} ({value!r})"
+    kind = (
+        "a complex value" if array.dtype.kind == "c" else f"a value of type {type(value).__name__}"
+    )
+    return f"{kind} ({value!r})"

@@ -1,5 +1,5 @@
 """Options as data: each option's constraint is a small object, and one
-validator renders every error in one template::
+validator renders every error in the template of ``_errors``::
 
     The 'rho' option of method 'rmsprop' must be a float in the range [0, 1). Got 1.5 instead.
 """
@@ -16,13 +16,26 @@ from typing import Any
 import numpy as np
 from scipy.optimize import OptimizeWarning
 
+from ._errors import invalid
 from ._warn import warn
 
-__all__ = ["Flag", "Integer", "Option", "Real", "TERMINATION_OPTIONS", "validate_options"]
+__all__ = [
+    "MAXIMIZE",
+    "TERMINATION_OPTIONS",
+    "Flag",
+    "Integer",
+    "Option",
+    "Real",
+    "learning_rate_option",
+    "validate_options",
+]
+
+# Iteration counts reach the native driver as C ssize_t.
+_LARGEST_COUNT = 2**63 - 1
 
 
 def _invalid(error: type[Exception], subject: str, accepted: str, value: Any) -> Exception:
-    return error(f"{subject} must be {accepted}. Got {value!r} instead.")
+    return invalid(error, subject, accepted, repr(value))
 
 
 def _is_real_number(value: Any) -> bool:
@@ -46,7 +59,10 @@ class Real:
     def check(self, value: Any, subject: str) -> float:
         if not _is_real_number(value):
             raise _invalid(TypeError, subject, self.describe(), value)
-        number = float(value)
+        try:
+            number = float(value)
+        except OverflowError:
+            raise _invalid(ValueError, subject, self.describe(), value) from None
         above = number >= self.low if self.low_closed else number > self.low
         below = number <= self.high if self.high_closed else number < self.high
         if not (above and below and not math.isnan(number)):
@@ -56,13 +72,13 @@ class Real:
 
 @dataclass(frozen=True)
 class Integer:
-    """An integer in ``[low, inf)``, or ``None`` when ``none_ok``."""
+    """An integer in ``[low, 2**63 - 1]``, or ``None`` when ``none_ok``."""
 
     low: int = 0
     none_ok: bool = False
 
     def describe(self) -> str:
-        text = f"an integer in the range [{self.low}, inf)"
+        text = f"an integer in the range [{self.low}, 2**63 - 1]"
         return text + " or None" if self.none_ok else text
 
     def check(self, value: Any, subject: str) -> int | None:
@@ -70,7 +86,7 @@ class Integer:
             return None
         if not isinstance(value, numbers.Integral) or isinstance(value, (bool, np.bool_)):
             raise _invalid(TypeError, subject, self.describe(), value)
-        if value < self.low:
+        if not self.low <= value <= _LARGEST_COUNT:
             raise _invalid(ValueError, subject, self.describe(), value)
         return int(value)
 
@@ -107,6 +123,13 @@ class Option:
         kind = self.constraint.describe().removeprefix("a ").removeprefix("an ")
         return f"{self.name} : {kind}, default {self.default!r}\n    {self.doc}"
 
+
+def learning_rate_option(default: float) -> Option:
+    """Every method's step size; its default is the method's own (torch's)."""
+    return Option("learning_rate", default, Real(0, low_closed=False), "Step size lr.")
+
+
+MAXIMIZE = Option("maximize", False, Flag(), "Maximize `fun` instead of minimizing it.")
 
 TERMINATION_OPTIONS = (
     Option("maxiter", 1000, Integer(0), "Maximum number of iterations (optimizer steps)."),

@@ -1,86 +1,12 @@
-"""RMSprop: its declaration and its public SciPy custom-method function."""
+"""RMSprop's declaration: options, state, kernel and documentation."""
 
 from __future__ import annotations
 
-from ._methods import Method, register
-from ._minimize import make_method_callable
+from ._method import Method
 from ._options import Flag, Option, Real
 from ._rmsprop_kernel import RMSpropKernel
 
-__all__ = ["RMSPROP", "rmsprop"]
-
-RMSPROP = register(
-    Method(
-        name="rmsprop",
-        kernel=RMSpropKernel,
-        hyperparameters=(
-            Option("learning_rate", 1e-3, Real(0, low_closed=False), "Step size lr."),
-            Option(
-                "rho",
-                0.9,
-                Real(0, 1),
-                "Decay of the moving average of squared gradients (torch's `alpha`, "
-                "optax's `decay`).",
-            ),
-            Option(
-                "epsilon",
-                1e-8,
-                Real(0),
-                "Added to the denominator, outside or inside the square root "
-                "(see `epsilon_in_sqrt`).",
-            ),
-            Option("momentum", 0.0, Real(0), "Momentum factor mu; 0 disables momentum."),
-            Option(
-                "centered",
-                False,
-                Flag(),
-                "Divide by an estimate of the gradient's standard deviation instead of its "
-                "root mean square.",
-            ),
-            Option(
-                "weight_decay",
-                0.0,
-                Real(0),
-                "L2 penalty coefficient added to the gradient, g + weight_decay * x "
-                "(coupled, as in torch).",
-            ),
-            Option("maximize", False, Flag(), "Maximize `fun` instead of minimizing it."),
-            Option(
-                "epsilon_in_sqrt",
-                False,
-                Flag(),
-                "False: denominator sqrt(v) + epsilon (PyTorch). True: sqrt(v + epsilon) "
-                "(Keras, TensorFlow, optax's default).",
-            ),
-            Option(
-                "initial_accumulator_value",
-                0.0,
-                Real(0),
-                "Starting value of the square average v (0 in PyTorch and Keras, 1 in TF1, "
-                "optax's `initial_scale`).",
-            ),
-            Option(
-                "bias_correction",
-                False,
-                Flag(),
-                "Divide v (and the centered mean) by 1 - rho**t before use, as optax's "
-                "`bias_correction=True`.",
-            ),
-        ),
-        kernel_parameters=(
-            "rho",
-            "epsilon",
-            "momentum",
-            "centered",
-            "weight_decay",
-            "maximize",
-            "epsilon_in_sqrt",
-            "bias_correction",
-        ),
-        state=("square_avg", "grad_avg", "momentum_buffer"),
-        initial_state=lambda options: {"square_avg": options["initial_accumulator_value"]},
-    )
-)
+__all__ = ["RMSPROP"]
 
 _DOC = r"""Minimize a scalar function with RMSprop (Hinton, 2012).
 
@@ -148,7 +74,7 @@ optax ``rmsprop``      1e-8      True             0.0 (``initial_scale``)    as 
 TensorFlow 1 (v1)      1e-10     True             1.0                        False
 =====================  ========  ===============  =========================  ===============
 
-Keras folds the learning rate into its momentum buffer
+Keras and TF1 fold the learning rate into the momentum buffer
 (``b = mu b + lr g / d``), which equals the form above for a constant
 learning rate up to rounding. Keras's ``weight_decay`` is decoupled (it
 shrinks ``x`` directly), unlike torch's and rmsopt's coupled L2 term.
@@ -174,4 +100,72 @@ Examples
 (True, True)
 """
 
-rmsprop = make_method_callable(RMSPROP, _DOC)
+RMSPROP = Method(
+    name="rmsprop",
+    kernel=RMSpropKernel,
+    learning_rate=1e-3,
+    hyperparameters=(
+        Option(
+            "rho",
+            0.9,
+            Real(0, 1),
+            "Decay of the moving average of squared gradients (torch's `alpha`, optax's `decay`).",
+        ),
+        Option(
+            "epsilon",
+            1e-8,
+            Real(0),
+            "Added to the denominator, outside or inside the square root (see "
+            "`epsilon_in_sqrt`). 0 is allowed, as in torch, but a zero gradient then gives "
+            "0/0 and the run stops with status 5.",
+        ),
+        Option("momentum", 0.0, Real(0), "Momentum factor mu; 0 disables momentum."),
+        Option(
+            "centered",
+            False,
+            Flag(),
+            "Divide by an estimate of the gradient's standard deviation instead of its "
+            "root mean square.",
+        ),
+        Option(
+            "weight_decay",
+            0.0,
+            Real(0),
+            "L2 penalty coefficient added to the gradient, g + weight_decay * x "
+            "(coupled, as in torch).",
+        ),
+        Option(
+            "epsilon_in_sqrt",
+            False,
+            Flag(),
+            "False: denominator sqrt(v) + epsilon (PyTorch). True: sqrt(v + epsilon) "
+            "(Keras, TensorFlow, optax's default).",
+        ),
+        Option(
+            "initial_accumulator_value",
+            0.0,
+            Real(0),
+            "Starting value of the square average v (0 in PyTorch and Keras, 1 in TF1, "
+            "optax's `initial_scale`).",
+        ),
+        Option(
+            "bias_correction",
+            False,
+            Flag(),
+            "Divide v (and the centered mean) by 1 - rho**t before use, as optax's "
+            "`bias_correction=True`.",
+        ),
+    ),
+    kernel_parameters=(
+        "rho",
+        "epsilon",
+        "momentum",
+        "centered",
+        "weight_decay",
+        "epsilon_in_sqrt",
+        "bias_correction",
+    ),
+    state=("square_avg", "grad_avg", "momentum_buffer"),
+    initial_state=lambda options: {"square_avg": options["initial_accumulator_value"]},
+    doc=_DOC,
+)

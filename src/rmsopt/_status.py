@@ -21,6 +21,12 @@ class Status(enum.IntEnum):
     5     ``NONFINITE``     no        a value, gradient or iterate was NaN or infinite
     99    ``CALLBACK_STOP`` no        ``callback`` raised ``StopIteration`` (SciPy's code)
     ====  ================  ========  ===================================================
+
+    With ``NONFINITE`` the result holds the last iterate at which everything
+    evaluated was finite. ``fun`` is evaluated only where something needs it
+    (with a separate ``jac`` and no ``ftol`` or new-style callback, only for the
+    result), so a non-finite ``fun`` found for the result is reported at that
+    iterate.
     """
 
     GTOL = 0
@@ -48,7 +54,7 @@ _MESSAGES = {
     Status.XTOL: "Optimization terminated successfully: the max-norm of the step is at most xtol.",
     Status.MAXITER: "Maximum number of iterations has been exceeded.",
     Status.MAXFEV: "Maximum number of function evaluations has been exceeded.",
-    Status.NONFINITE: "A non-finite value, gradient or iterate was encountered; "
-    "the last iterate whose evaluated values were finite is returned.",
+    Status.NONFINITE: "A non-finite value, gradient, iterate or optimizer state was "
+    "encountered; the run stopped (see rmsopt.Status for which iterate is returned).",
     Status.CALLBACK_STOP: "`callback` raised `StopIteration`.",
 }

@@ -12,6 +12,14 @@ cdef inline bint all_finite(const floating[::1] values) noexcept nogil:
     return True
 
 
+cdef inline bint all_finite_rows(const floating[:, ::1] values) noexcept nogil:
+    cdef Py_ssize_t row
+    for row in range(values.shape[0]):
+        if not all_finite(values[row]):
+            return False
+    return True
+
+
 cdef inline double max_abs_difference(const floating[::1] a,  # IN
                                       const floating[::1] b,  # IN
                                       ) noexcept nogil:

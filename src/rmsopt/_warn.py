@@ -9,8 +9,8 @@ import warnings
 import scipy.optimize
 
 _LIBRARY_DIRECTORIES = (
-    os.path.dirname(__file__),
-    os.path.dirname(scipy.optimize.__file__),
+    os.path.dirname(__file__) + os.sep,
+    os.path.dirname(scipy.optimize.__file__) + os.sep,
 )
 
 

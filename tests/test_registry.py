@@ -1,0 +1,57 @@
+"""Contract tests over the method registry: a method is tested the moment it is declared."""
+
+import numpy as np
+import pytest
+
+import rmsopt
+from rmsopt._registry import METHODS
+
+DECLARED = list(METHODS.values())
+
+
+@pytest.fixture(params=DECLARED, ids=lambda method: method.name)
+def method(request):
+    return request.param
+
+
+def test_every_method_is_a_public_scipy_callable(method):
+    solver = getattr(rmsopt, method.name)
+    assert solver.__name__ == method.name and method.name in rmsopt.__all__
+    for option in method.options:
+        assert f"\n{option.name} : " in solver.__doc__
+    assert "{options}" not in solver.__doc__
+
+
+def test_option_names_are_unique_and_defaults_are_valid(method):
+    names = [option.name for option in method.options]
+    assert len(names) == len(set(names))
+    for option in method.options:
+        assert option.constraint.check(option.default, option.name) == option.default
+
+
+def test_kernel_parameters_are_declared_options(method):
+    names = {option.name for option in method.hyperparameters}
+    assert set(method.kernel_parameters) <= names
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("maximize", [False, True])
+def test_kernel_moves_x_against_the_gradient_in_both_dtypes(method, dtype, maximize):
+    options = {option.name: option.default for option in method.options}
+    options["maximize"] = maximize
+    x = np.zeros(5, dtype=dtype)
+    state = np.zeros((len(method.state), 5), dtype=dtype)
+    method.make_kernel(options).step(x, np.ones(5, dtype=dtype), state, 1, 0.1)
+    assert np.all(x > 0) if maximize else np.all(x < 0)
+
+
+def test_every_method_runs_through_minimize(method):
+    res = rmsopt.minimize(
+        lambda x: float(np.sum((x - 1.0) ** 2)),
+        np.zeros(4),
+        method=method.name,
+        jac=lambda x: 2.0 * (x - 1.0),
+        options={"learning_rate": 0.05, "maxiter": 5000},
+    )
+    assert res.success
+    np.testing.assert_allclose(res.x, 1.0, atol=1e-4)
