@@ -66,20 +66,24 @@ cdef inline void rmsprop_step(floating[::1] x,              # IN/OUT
         floating weight_decay = <floating>p.weight_decay
         floating neg_lr = <floating>(-learning_rate)
         floating correction = <floating>(1.0 - pow(p.rho, <double>step))
+        # Flags in locals: the state arrays could alias *p as far as the compiler knows, which
+        # would stop it from hoisting the tests out of the loop and vectorising.
+        bint maximize = p.maximize, centered = p.centered
+        bint bias_correction = p.bias_correction, epsilon_in_sqrt = p.epsilon_in_sqrt
         floating g, v, m, spread, denom
 
     for i in range(n):
-        g = -grad[i] if p.maximize else grad[i]
+        g = -grad[i] if maximize else grad[i]
         if weight_decay != 0:
             g = g + weight_decay * x[i]
 
         v = square_avg[i] * rho
         v = v + one_minus_rho * g * g
         square_avg[i] = v
-        if p.bias_correction:
+        if bias_correction:
             v = v / correction
 
-        if p.centered:
+        if centered:
             m = grad_avg[i]
             # torch's lerp: the formula depends on which side of 1/2 the weight is.
             if fabs(one_minus_rho) < 0.5:
@@ -87,7 +91,7 @@ cdef inline void rmsprop_step(floating[::1] x,              # IN/OUT
             else:
                 m = g - (g - m) * one_minus_weight
             grad_avg[i] = m
-            if p.bias_correction:
+            if bias_correction:
                 m = m / correction
             spread = v - m * m
             # Rounding can push the variance estimate below zero under nearly constant
@@ -97,7 +101,7 @@ cdef inline void rmsprop_step(floating[::1] x,              # IN/OUT
         else:
             spread = v
 
-        if p.epsilon_in_sqrt:
+        if epsilon_in_sqrt:
             denom = root(spread + epsilon)
         else:
             denom = root(spread) + epsilon
