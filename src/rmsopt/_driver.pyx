@@ -103,17 +103,15 @@ def run(Kernel kernel,
             status = Status.NONFINITE
             break
 
-        grad, previous_grad = previous_grad, grad
-        grad_array, previous_grad_array = previous_grad_array, grad_array
-        previous_value_object = value
-        value = objective.evaluate(x_array, grad_array, need_value)
-        if not _finite(value, grad):
+        # Evaluate into the spare buffer, so that a rollback keeps the gradient at previous_x.
+        new_value = objective.evaluate(x_array, previous_grad_array, need_value)
+        if not _finite(new_value, previous_grad):
             x[:] = previous_x
-            grad, previous_grad = previous_grad, grad
-            grad_array, previous_grad_array = previous_grad_array, grad_array
-            value = previous_value_object
             status = Status.NONFINITE
             break
+        grad, previous_grad = previous_grad, grad
+        grad_array, previous_grad_array = previous_grad_array, grad_array
+        previous_value_object, value = value, new_value
         nit += 1
         with nogil:
             step_norm = max_abs_difference(x, previous_x)
