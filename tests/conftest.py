@@ -38,6 +38,52 @@ def rmsprop_option_grid():
     return grid
 
 
+def _combinations(**choices):
+    """One option dict per element of the product of the choices."""
+    names = list(choices)
+    return [dict(zip(names, values)) for values in itertools.product(*choices.values())]
+
+
+def option_grid(method_name):
+    """Option dicts covering every combination of the options that switch one of torch's
+    code paths for ``method_name`` on or off (zero against nonzero, False against True)."""
+    if method_name == "rmsprop":
+        return rmsprop_option_grid()
+    if method_name == "adagrad":
+        return _combinations(
+            lr_decay=(0.0, 0.01),
+            weight_decay=(0.0, 0.01),
+            initial_accumulator_value=(0.0, 0.1),
+            maximize=(False, True),
+        )
+    if method_name == "adadelta":
+        return _combinations(weight_decay=(0.0, 0.01), maximize=(False, True)) + [
+            {"rho": 0.5, "epsilon": 1e-3},
+            {"rho": 0.99, "epsilon": 1e-8, "weight_decay": 0.01},
+        ]
+    if method_name in ("adam", "adamw"):
+        return _combinations(
+            weight_decay=(0.0, 0.01), amsgrad=(False, True), maximize=(False, True)
+        ) + [
+            # 1 - beta1 >= 0.5 takes the other of lerp's two formulas.
+            {"beta1": 0.3, "beta2": 0.9, "epsilon": 1e-6, "weight_decay": 0.1, "amsgrad": True},
+        ]
+    if method_name == "sgd":
+        return [
+            options
+            for options in _combinations(
+                momentum=(0.0, 0.9),
+                dampening=(0.0, 0.1),
+                nesterov=(False, True),
+                weight_decay=(0.0, 0.01),
+                maximize=(False, True),
+            )
+            # torch rejects Nesterov momentum without momentum or with dampening.
+            if not options["nesterov"] or (options["momentum"] > 0 and options["dampening"] == 0)
+        ]
+    raise ValueError(f"no option grid for {method_name!r}")
+
+
 def option_id(options):
     return ",".join(f"{k}={v}" for k, v in options.items())
 

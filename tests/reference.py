@@ -1,6 +1,17 @@
 """Plain-NumPy twins of the published update equations: the readable spec the
 native kernels are tested against. Written from the equations (and
-torch.optim's order of operations), not from the Cython code."""
+torch.optim's order of operations), not from the Cython code.
+
+Each twin steps one array in that array's precision. Python scalars are computed in
+double precision and rounded to the array's dtype where torch hands them to a kernel,
+and the array arithmetic follows torch's single-tensor code expression by expression,
+through the elementary operations ``add``, ``addcmul``, ``addcdiv``, ``lerp`` and
+``sqrt`` below. Here those are plain, correctly rounded NumPy expressions. torch's CPU
+kernels fuse the multiply-adds and, built with MKL, take square roots that are not
+always correctly rounded, so the twins agree with torch to rounding, not bit for bit;
+with torch's elementary operations substituted they agree bit for bit
+(tests/test_reference.py).
+"""
 
 from __future__ import annotations
 
@@ -18,63 +29,319 @@ RMSPROP_DEFAULTS = {
     "bias_correction": False,
 }
 
+ADAM_DEFAULTS = {
+    "beta1": 0.9,
+    "beta2": 0.999,
+    "epsilon": 1e-8,
+    "weight_decay": 0.0,
+    "amsgrad": False,
+    "maximize": False,
+}
 
-class RMSpropReference:
-    """RMSprop on one array, one step at a time, in the array's precision."""
+DEFAULTS = {
+    "rmsprop": RMSPROP_DEFAULTS,
+    "adagrad": {
+        "lr_decay": 0.0,
+        "weight_decay": 0.0,
+        "initial_accumulator_value": 0.0,
+        "epsilon": 1e-10,
+        "maximize": False,
+    },
+    "adadelta": {"rho": 0.9, "epsilon": 1e-6, "weight_decay": 0.0, "maximize": False},
+    "adam": ADAM_DEFAULTS,
+    "adamw": {**ADAM_DEFAULTS, "weight_decay": 1e-2},
+    "sgd": {
+        "momentum": 0.0,
+        "dampening": 0.0,
+        "nesterov": False,
+        "weight_decay": 0.0,
+        "maximize": False,
+    },
+}
 
-    def __init__(self, x0, learning_rate=1e-3, **options):
-        self.options = {**RMSPROP_DEFAULTS, **options}
+# torch's defaults, except RMSprop's: rmsopt's (and Keras's) 1e-3 rather than torch's 1e-2.
+LEARNING_RATES = {
+    "rmsprop": 1e-3,
+    "adagrad": 1e-2,
+    "adadelta": 1.0,
+    "adam": 1e-3,
+    "adamw": 1e-3,
+    "sgd": 1e-3,
+}
+
+
+# The elementary operations, named after the torch methods they stand for. Scalars
+# arrive already rounded to the arrays' dtype.
+
+
+def add(x, other, alpha):
+    """torch's ``x.add(other, alpha=alpha)``."""
+    return x + alpha * other
+
+
+def addcmul(x, a, b, value):
+    """torch's ``x.addcmul(a, b, value=value)``: ``x + ((value * a) * b)``."""
+    return x + value * a * b
+
+
+def addcdiv(x, a, b, value):
+    """torch's ``x.addcdiv(a, b, value=value)``: ``x + ((value * a) / b)``."""
+    return x + value * a / b
+
+
+def lerp(start, end, weight):
+    """torch's ``start.lerp(end, weight)``, which switches formula at weight 0.5."""
+    if abs(weight) < 0.5:
+        return start + weight * (end - start)
+    return end - (end - start) * (weight.dtype.type(1) - weight)
+
+
+def sqrt(x):
+    """torch's ``x.sqrt()``."""
+    return np.sqrt(x)
+
+
+class _Reference:
+    """One optimizer on one array, one step at a time, in the array's precision.
+
+    ``state`` maps each state row's name to its current array; rows a configuration
+    does not use keep their initial value.
+    """
+
+    name = ""
+    state_rows: tuple[str, ...] = ()
+
+    def __init__(self, x0, learning_rate=None, **options):
+        unknown = sorted(set(options) - set(DEFAULTS[self.name]))
+        if unknown:
+            raise TypeError(f"unknown {self.name} options: {', '.join(unknown)}")
+        self.options = {**DEFAULTS[self.name], **options}
         self.x = np.array(x0, copy=True)
+        if self.x.dtype.kind != "f":
+            self.x = self.x.astype(np.float64)
         self.dtype = self.x.dtype.type
-        self.learning_rate = learning_rate
-        self.square_avg = np.full_like(self.x, self.options["initial_accumulator_value"])
-        self.grad_avg = np.zeros_like(self.x)
-        self.momentum_buffer = np.zeros_like(self.x)
+        self.learning_rate = LEARNING_RATES[self.name] if learning_rate is None else learning_rate
         self.step_count = 0
+        self.state = {row: np.full_like(self.x, self.initial_value(row)) for row in self.state_rows}
 
-    def step(self, grad):
-        o, t = self.options, self.dtype
+    def initial_value(self, row):
+        return 0.0
+
+    def step(self, grad, learning_rate=None):
+        """One step along ``grad`` (at ``learning_rate`` if given); returns the new x."""
+        learning_rate = self.learning_rate if learning_rate is None else learning_rate
         self.step_count += 1
-        g = -np.asarray(grad, dtype=t) if o["maximize"] else np.asarray(grad, dtype=t).copy()
-        if o["weight_decay"] != 0:
-            g = g + t(o["weight_decay"]) * self.x
+        g = np.asarray(grad, dtype=self.dtype)
+        g = -g if self.options["maximize"] else g.copy()
+        self.x = self.update(g, float(learning_rate))
+        return self.x
 
-        rho, weight = t(o["rho"]), t(1.0 - o["rho"])
-        self.square_avg = self.square_avg * rho + weight * g * g
-        v = self.square_avg
+    def update(self, g, lr):
+        """The new x from the (maximize-signed) gradient ``g``; updates ``state``."""
+        raise NotImplementedError
+
+
+class RMSpropReference(_Reference):
+    """RMSprop, torch's form plus the framework variants (epsilon inside the square
+    root, initial accumulator, bias correction) and a clamp of the centered variance."""
+
+    name = "rmsprop"
+    state_rows = ("square_avg", "grad_avg", "momentum_buffer")
+
+    def initial_value(self, row):
+        return self.options["initial_accumulator_value"] if row == "square_avg" else 0.0
+
+    @property
+    def square_avg(self):
+        return self.state["square_avg"]
+
+    @property
+    def grad_avg(self):
+        return self.state["grad_avg"]
+
+    @property
+    def momentum_buffer(self):
+        return self.state["momentum_buffer"]
+
+    def update(self, g, lr):
+        o, t, state = self.options, self.dtype, self.state
+        if o["weight_decay"] != 0:
+            g = add(g, self.x, t(o["weight_decay"]))
+
+        weight = t(1.0 - o["rho"])
+        state["square_avg"] = addcmul(state["square_avg"] * t(o["rho"]), g, g, weight)
+        v = state["square_avg"]
         correction = t(1.0 - o["rho"] ** self.step_count)
         if o["bias_correction"]:
             v = v / correction
 
         if o["centered"]:
-            m = self.grad_avg
-            # torch's lerp(m, g, weight)
-            if abs(weight) < 0.5:
-                m = m + weight * (g - m)
-            else:
-                m = g - (g - m) * (t(1) - weight)
-            self.grad_avg = m
+            state["grad_avg"] = lerp(state["grad_avg"], g, weight)
+            m = state["grad_avg"]
             if o["bias_correction"]:
                 m = m / correction
-            spread = np.maximum(v - m * m, t(0))
+            # torch takes the square root of whatever the subtraction gives, NaN included.
+            spread = np.maximum(addcmul(v, m, m, t(-1)), t(0))
         else:
             spread = v
 
         eps = t(o["epsilon"])
-        denom = np.sqrt(spread + eps) if o["epsilon_in_sqrt"] else np.sqrt(spread) + eps
-        neg_lr = t(-self.learning_rate)
+        denom = sqrt(spread + eps) if o["epsilon_in_sqrt"] else sqrt(spread) + eps
         if o["momentum"] > 0:
-            self.momentum_buffer = self.momentum_buffer * t(o["momentum"]) + g / denom
-            self.x = self.x + neg_lr * self.momentum_buffer
-        else:
-            self.x = self.x + neg_lr * g / denom
-        return self.x
+            buffer = addcdiv(state["momentum_buffer"] * t(o["momentum"]), g, denom, t(1))
+            state["momentum_buffer"] = buffer
+            return add(self.x, buffer, t(-lr))
+        return addcdiv(self.x, g, denom, t(-lr))
 
 
-def reference_iterates(grad_fn, x0, n_steps, learning_rate=1e-3, **options):
-    """Iterates x_0 .. x_{n_steps} of the reference RMSprop on ``grad_fn``."""
-    optimizer = RMSpropReference(x0, learning_rate, **options)
+class AdagradReference(_Reference):
+    """Adagrad (Duchi, Hazan and Singer 2011) as torch.optim.Adagrad."""
+
+    name = "adagrad"
+    state_rows = ("square_sum",)
+
+    def initial_value(self, row):
+        return self.options["initial_accumulator_value"]
+
+    def update(self, g, lr):
+        o, t, state = self.options, self.dtype, self.state
+        if o["weight_decay"] != 0:
+            g = add(g, self.x, t(o["weight_decay"]))
+        decayed_lr = lr / (1 + (self.step_count - 1) * o["lr_decay"])
+        state["square_sum"] = addcmul(state["square_sum"], g, g, t(1))
+        std = sqrt(state["square_sum"]) + t(o["epsilon"])
+        return addcdiv(self.x, g, std, t(-decayed_lr))
+
+
+class AdadeltaReference(_Reference):
+    """Adadelta (Zeiler 2012) as torch.optim.Adadelta, learning rate included."""
+
+    name = "adadelta"
+    state_rows = ("square_avg", "acc_delta")
+
+    def update(self, g, lr):
+        o, t, state = self.options, self.dtype, self.state
+        if o["weight_decay"] != 0:
+            g = add(g, self.x, t(o["weight_decay"]))
+        rho, weight, eps = t(o["rho"]), t(1 - o["rho"]), t(o["epsilon"])
+        state["square_avg"] = addcmul(state["square_avg"] * rho, g, g, weight)
+        std = sqrt(state["square_avg"] + eps)
+        delta = sqrt(state["acc_delta"] + eps) / std * g
+        state["acc_delta"] = addcmul(state["acc_delta"] * rho, delta, delta, weight)
+        return add(self.x, delta, t(-lr))
+
+
+class AdamReference(_Reference):
+    """Adam (Kingma and Ba 2015), optionally AMSGrad, as torch.optim.Adam: weight decay
+    added to the gradient."""
+
+    name = "adam"
+    state_rows = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")
+    decoupled_weight_decay = False
+
+    def update(self, g, lr):
+        o, t, state = self.options, self.dtype, self.state
+        beta1, beta2 = o["beta1"], o["beta2"]
+        x = self.x
+        if o["weight_decay"] != 0:
+            if self.decoupled_weight_decay:
+                x = x * t(1 - lr * o["weight_decay"])
+            else:
+                g = add(g, x, t(o["weight_decay"]))
+
+        state["exp_avg"] = lerp(state["exp_avg"], g, t(1 - beta1))
+        state["exp_avg_sq"] = addcmul(state["exp_avg_sq"] * t(beta2), g, g, t(1 - beta2))
+
+        bias_correction1 = 1 - beta1**self.step_count
+        bias_correction2 = 1 - beta2**self.step_count
+        step_size = lr / bias_correction1
+        bias_correction2_sqrt = bias_correction2**0.5
+
+        second_moment = state["exp_avg_sq"]
+        if o["amsgrad"]:
+            state["max_exp_avg_sq"] = np.maximum(state["max_exp_avg_sq"], second_moment)
+            second_moment = state["max_exp_avg_sq"]
+        denom = sqrt(second_moment) / t(bias_correction2_sqrt) + t(o["epsilon"])
+        return addcdiv(x, state["exp_avg"], denom, t(-step_size))
+
+
+class AdamWReference(AdamReference):
+    """AdamW (Loshchilov and Hutter 2019) as torch.optim.AdamW: x shrinks by
+    ``1 - lr * weight_decay`` before the moments are updated."""
+
+    name = "adamw"
+    decoupled_weight_decay = True
+
+
+class SGDReference(_Reference):
+    """Stochastic gradient descent with optional (Nesterov) momentum, as torch.optim.SGD."""
+
+    name = "sgd"
+    state_rows = ("momentum_buffer",)
+
+    def __init__(self, x0, learning_rate=None, **options):
+        super().__init__(x0, learning_rate, **options)
+        o = self.options
+        if o["nesterov"] and (o["momentum"] <= 0 or o["dampening"] != 0):
+            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
+
+    def update(self, g, lr):
+        o, t, state = self.options, self.dtype, self.state
+        if o["weight_decay"] != 0:
+            g = add(g, self.x, t(o["weight_decay"]))
+        if o["momentum"] != 0:
+            if self.step_count == 1:
+                # torch starts the buffer at the gradient itself, undampened.
+                state["momentum_buffer"] = g.copy()
+            else:
+                state["momentum_buffer"] = add(
+                    state["momentum_buffer"] * t(o["momentum"]), g, t(1 - o["dampening"])
+                )
+            if o["nesterov"]:
+                g = add(g, state["momentum_buffer"], t(o["momentum"]))
+            else:
+                g = state["momentum_buffer"]
+        return add(self.x, g, t(-lr))
+
+
+REFERENCES = {
+    "rmsprop": RMSpropReference,
+    "adagrad": AdagradReference,
+    "adadelta": AdadeltaReference,
+    "adam": AdamReference,
+    "adamw": AdamWReference,
+    "sgd": SGDReference,
+}
+
+
+def reference_iterates(grad_fn, x0, n_steps, learning_rate=None, method="rmsprop", **options):
+    """Iterates x_0 .. x_{n_steps} of the twin of ``method`` on ``grad_fn``.
+
+    ``learning_rate`` is a number, None for the method's default, or a schedule called
+    with the number of steps already taken (0 for the first step).
+    """
+    optimizer = REFERENCES[method](x0, **options)
     iterates = [optimizer.x.copy()]
     for _ in range(n_steps):
-        iterates.append(optimizer.step(grad_fn(optimizer.x)).copy())
+        lr = learning_rate(optimizer.step_count) if callable(learning_rate) else learning_rate
+        iterates.append(optimizer.step(grad_fn(optimizer.x), lr).copy())
     return np.array(iterates)
+
+
+def clip_gradient(grad, clipnorm=None, clipvalue=None):
+    """Keras 3's clipping of one variable's gradient: ``clipnorm`` rescales ``grad`` to
+    an L2 norm of at most ``clipnorm``, ``clipvalue`` clips each element to
+    ``[-clipvalue, clipvalue]``. As in Keras, at most one of them may be given."""
+    if clipnorm is not None and clipvalue is not None:
+        raise ValueError("only one of clipnorm and clipvalue can be set")
+    g = np.asarray(grad)
+    if g.dtype.kind != "f":
+        g = g.astype(np.float64)
+    t = g.dtype.type
+    if clipnorm is not None:
+        norm = np.sqrt(np.sum(g * g))
+        # Keras's expression: even a gradient inside the ball is multiplied and divided.
+        return g * t(clipnorm) / np.maximum(norm, t(clipnorm))
+    if clipvalue is not None:
+        return np.clip(g, t(-clipvalue), t(clipvalue))
+    return g.copy()

@@ -8,6 +8,10 @@ import scipy.optimize
 from scipy.optimize import Bounds
 
 import rmsopt
+from rmsopt._registry import METHODS
+
+METHOD_NAMES = ", ".join(repr(name) for name in METHODS)
+RATE = "a float in the range (0, inf) or a schedule (a callable t -> learning rate)"
 
 
 def fun(x):
@@ -25,12 +29,12 @@ def option_message(name, accepted, got):
 
 
 BAD_OPTIONS = [
-    ("learning_rate", 0.0, ValueError, "a float in the range (0, inf)", "0.0"),
-    ("learning_rate", -1e-3, ValueError, "a float in the range (0, inf)", "-0.001"),
-    ("learning_rate", np.inf, ValueError, "a float in the range (0, inf)", "inf"),
-    ("learning_rate", np.nan, ValueError, "a float in the range (0, inf)", "nan"),
-    ("learning_rate", "0.1", TypeError, "a float in the range (0, inf)", "'0.1'"),
-    ("learning_rate", True, TypeError, "a float in the range (0, inf)", "True"),
+    ("learning_rate", 0.0, ValueError, RATE, "0.0"),
+    ("learning_rate", -1e-3, ValueError, RATE, "-0.001"),
+    ("learning_rate", np.inf, ValueError, RATE, "inf"),
+    ("learning_rate", np.nan, ValueError, RATE, "nan"),
+    ("learning_rate", "0.1", TypeError, RATE, "'0.1'"),
+    ("learning_rate", True, TypeError, RATE, "True"),
     ("rho", 1.0, ValueError, "a float in the range [0, 1)", "1.0"),
     ("rho", 1.5, ValueError, "a float in the range [0, 1)", "1.5"),
     ("rho", -0.1, ValueError, "a float in the range [0, 1)", "-0.1"),
@@ -58,7 +62,7 @@ BAD_OPTIONS = [
         "an integer in the range [1, 2**63 - 1] or None",
         "np.uint64(9223372036854775808)",
     ),
-    ("learning_rate", 10**400, ValueError, "a float in the range (0, inf)", str(10**400)),
+    ("learning_rate", 10**400, ValueError, RATE, str(10**400)),
     ("disp", 1, TypeError, "a bool (True or False)", "1"),
     ("return_all", 1.0, TypeError, "a bool (True or False)", "1.0"),
 ]
@@ -149,13 +153,13 @@ BAD_ARGUMENTS = [
         "unknown method",
         {"method": "adamax"},
         ValueError,
-        argument_message("method", "one of 'rmsprop' (case-insensitive)", "'adamax'"),
+        argument_message("method", f"one of {METHOD_NAMES} (case-insensitive)", "'adamax'"),
     ),
     (
         "method not a string",
         {"method": 3},
         TypeError,
-        argument_message("method", "one of 'rmsprop' (case-insensitive)", "3"),
+        argument_message("method", f"one of {METHOD_NAMES} (case-insensitive)", "3"),
     ),
     (
         "options a list",

@@ -519,7 +519,10 @@ def test_show_options_lists_every_option(capsys):
 
 def test_docstring_documents_options_equations_and_framework_table():
     doc = rmsopt.rmsprop.__doc__
-    assert "learning_rate : float in the range (0, inf), default 0.001" in doc
+    assert (
+        "learning_rate : float in the range (0, inf) or a schedule (a callable t -> learning "
+        "rate), default 0.001" in doc
+    )
     for framework in ("PyTorch", "Keras", "optax", "TensorFlow 1"):
         assert framework in doc
     assert r"\sqrt{s_t} + \epsilon" in doc

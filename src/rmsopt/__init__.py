@@ -2,13 +2,52 @@
 
 >>> import rmsopt
 >>> res = rmsopt.minimize(fun, x0, method="rmsprop", jac=grad)   # doctest: +SKIP
+>>> opt = rmsopt.RMSprop(x, learning_rate=1e-3); opt.step(grad(x))   # doctest: +SKIP
 """
 
+from . import schedules
+from ._adadelta import ADADELTA
+from ._adagrad import ADAGRAD
+from ._adam import ADAM, ADAMW
 from ._minimize import make_method_callable, minimize, show_options
+from ._optimizers import Optimizer, optimizer_class
 from ._rmsprop import RMSPROP
+from ._sgd import SGD as _SGD
 from ._status import Status
 
+# SciPy custom-method functions: minimize(fun, x0, method=rmsopt.adam, ...).
 rmsprop = make_method_callable(RMSPROP)
+adagrad = make_method_callable(ADAGRAD)
+adadelta = make_method_callable(ADADELTA)
+adam = make_method_callable(ADAM)
+adamw = make_method_callable(ADAMW)
+sgd = make_method_callable(_SGD)
 
-__all__ = ["Status", "minimize", "rmsprop", "show_options"]
+# Ask/tell optimizer objects: opt = rmsopt.Adam(x); opt.step(grad).
+RMSprop = optimizer_class(RMSPROP)
+Adagrad = optimizer_class(ADAGRAD)
+Adadelta = optimizer_class(ADADELTA)
+Adam = optimizer_class(ADAM)
+AdamW = optimizer_class(ADAMW)
+SGD = optimizer_class(_SGD)
+
+__all__ = [
+    "SGD",
+    "Adadelta",
+    "Adagrad",
+    "Adam",
+    "AdamW",
+    "Optimizer",
+    "RMSprop",
+    "Status",
+    "adadelta",
+    "adagrad",
+    "adam",
+    "adamw",
+    "minimize",
+    "rmsprop",
+    "schedules",
+    "sgd",
+    "show_options",
+]
 __version__ = "0.1.0.dev0"

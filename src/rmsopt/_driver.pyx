@@ -12,12 +12,14 @@ from ._kernel cimport Kernel, kernel_step
 from ._vector cimport (
     all_finite,
     all_finite_rows,
+    clip_gradient,
     max_abs_difference,
     project_onto_box,
     projected_gradient_max_norm,
 )
 
 from ._status import Status
+from .schedules import validated_rate
 
 
 cdef inline bint _finite(object value, const floating[::1] grad) noexcept:
@@ -25,12 +27,16 @@ cdef inline bint _finite(object value, const floating[::1] grad) noexcept:
 
 
 def run(Kernel kernel,
-        floating[::1] x,
-        floating[:, ::1] state,
+        const floating[::1] x0,
+        const floating[:, ::1] state0,
         object objective,
+        *,
+        Py_ssize_t steps_taken,
+        object learning_rate,
+        double clipnorm,
+        double clipvalue,
         object callback,
         bint need_value,
-        double learning_rate,
         bint maximize,
         Py_ssize_t maxiter,
         Py_ssize_t maxfev,
@@ -40,89 +46,117 @@ def run(Kernel kernel,
         const double[::1] lower=None,
         const double[::1] upper=None,
         list allvecs=None):
-    """Iterate ``kernel`` from ``x`` (updated in place) until a criterion holds.
+    """Iterate ``kernel`` from ``x0`` and ``state0`` (whose state has taken
+    ``steps_taken`` steps) until a termination criterion holds.
 
     ``objective.evaluate(x, grad_out, need_value)`` writes the gradient into
     ``grad_out`` and returns the value (``None`` when not asked for and not
     free); ``objective.nfev`` counts calls of the user's function.
-    ``callback(x, value, grad, nit)`` runs after every step and may raise
-    ``StopIteration``. ``maxfev <= 0`` means no limit.
+    ``learning_rate`` is a float, or a schedule called once per step with the
+    number of steps taken before it. ``clipnorm``/``clipvalue`` of 0 disable
+    clipping. ``callback(x, value, grad, nit)`` runs after every step and may
+    raise ``StopIteration``. ``maxfev <= 0`` means no limit.
 
-    Returns ``(status, nit, value, grad)`` for the final ``x``: when a step
-    produces a non-finite iterate, value or gradient, ``x`` is rolled back to the
-    last iterate whose values were finite.
+    Returns ``(status, nit, value, x, grad, state)``. Iterates, gradients and
+    states are double-buffered: a step whose iterate, state, value or gradient
+    is not finite is discarded, so the result is the last good iterate with the
+    state that produced it.
     """
     cdef:
-        Py_ssize_t nit = 0
+        Py_ssize_t n = x0.shape[0], nit = 0, step
+        int current = 0, following
         bint has_bounds = lower is not None
-        bint finite_step
+        bint scheduled = callable(learning_rate)
+        bint clipped, finite_step
+        double rate = 0.0 if scheduled else learning_rate
         double gradient_norm, step_norm = INFINITY, previous_value
-        floating[::1] grad, previous_grad, previous_x
+        floating[:, ::1] xs, grads
+        floating[:, :, ::1] states
+        floating[::1] clip_buffer
 
-    x_array = np.asarray(x)
-    grad_array = np.empty_like(x_array)
-    previous_grad_array = np.empty_like(x_array)
-    grad = grad_array
-    previous_grad = previous_grad_array
-    previous_x = np.empty_like(x_array)
+    dtype = np.asarray(x0).dtype
+    xs_array = np.empty((2, n), dtype=dtype)
+    grads_array = np.empty((2, n), dtype=dtype)
+    states_array = np.empty((2,) + np.asarray(state0).shape, dtype=dtype)
+    xs, grads, states = xs_array, grads_array, states_array
+    xs[0] = x0
+    states[0] = state0
+    # Rows a configuration never writes must hold their values in both buffers.
+    states[1] = state0
+    clip_buffer = np.empty(n if clipnorm > 0 or clipvalue > 0 else 0, dtype=dtype)
+    x_views = (xs_array[0], xs_array[1])
+    grad_views = (grads_array[0], grads_array[1])
 
-    value = objective.evaluate(x_array, grad_array, need_value)
-    if not _finite(value, grad):
-        return Status.NONFINITE, nit, value, grad_array
-
-    while True:
-        with nogil:
-            gradient_norm = projected_gradient_max_norm(x, grad, lower, upper, has_bounds, maximize)
-        if gradient_norm <= gtol:
-            status = Status.GTOL
-            break
-        if nit > 0 and ftol > 0:
-            previous_value = previous_value_object
-            if fabs(previous_value - value) <= ftol * fmax(fmax(fabs(previous_value), fabs(value)), 1.0):
-                status = Status.FTOL
+    value = objective.evaluate(x_views[0], grad_views[0], need_value)
+    if not _finite(value, grads[0]):
+        status = Status.NONFINITE
+    else:
+        while True:
+            with nogil:
+                gradient_norm = projected_gradient_max_norm(
+                    xs[current], grads[current], lower, upper, has_bounds, maximize
+                )
+            if gradient_norm <= gtol:
+                status = Status.GTOL
                 break
-        if nit > 0 and xtol > 0 and step_norm <= xtol:
-            status = Status.XTOL
-            break
-        if nit >= maxiter:
-            status = Status.MAXITER
-            break
-        if maxfev > 0 and objective.nfev >= maxfev:
-            status = Status.MAXFEV
-            break
-
-        with nogil:
-            previous_x[:] = x
-            kernel_step(kernel, x, grad, state, nit + 1, learning_rate)
-            if has_bounds:
-                project_onto_box(x, lower, upper)
-            # A finite but huge gradient can overflow the state (v = g**2) while x stays finite.
-            finite_step = all_finite(x) and all_finite_rows(state)
-        if not finite_step:
-            x[:] = previous_x
-            status = Status.NONFINITE
-            break
-
-        # Evaluate into the spare buffer, so that a rollback keeps the gradient at previous_x.
-        new_value = objective.evaluate(x_array, previous_grad_array, need_value)
-        if not _finite(new_value, previous_grad):
-            x[:] = previous_x
-            status = Status.NONFINITE
-            break
-        grad, previous_grad = previous_grad, grad
-        grad_array, previous_grad_array = previous_grad_array, grad_array
-        previous_value_object, value = value, new_value
-        nit += 1
-        with nogil:
-            step_norm = max_abs_difference(x, previous_x)
-
-        if allvecs is not None:
-            allvecs.append(x_array.copy())
-        if callback is not None:
-            try:
-                callback(x_array, value, grad_array, nit)
-            except StopIteration:
-                status = Status.CALLBACK_STOP
+            if nit > 0 and ftol > 0:
+                previous_value = previous_value_object
+                if fabs(previous_value - value) <= ftol * fmax(
+                    fmax(fabs(previous_value), fabs(value)), 1.0
+                ):
+                    status = Status.FTOL
+                    break
+            if nit > 0 and xtol > 0 and step_norm <= xtol:
+                status = Status.XTOL
+                break
+            if nit >= maxiter:
+                status = Status.MAXITER
+                break
+            if maxfev > 0 and objective.nfev >= maxfev:
+                status = Status.MAXFEV
                 break
 
-    return status, nit, value, grad_array
+            step = steps_taken + nit + 1
+            if scheduled:
+                rate = validated_rate(learning_rate(step - 1), step - 1)
+            following = 1 - current
+            with nogil:
+                clipped = clip_gradient(grads[current], clip_buffer, clipnorm, clipvalue)
+                kernel_step(kernel, xs[current], clip_buffer if clipped else grads[current],
+                            states[current], xs[following], states[following], step, rate)
+                if has_bounds:
+                    project_onto_box(xs[following], lower, upper)
+                # A finite but huge gradient can overflow the state (v = g**2) while x stays
+                # finite.
+                finite_step = all_finite(xs[following]) and all_finite_rows(states[following])
+            if not finite_step:
+                status = Status.NONFINITE
+                break
+
+            new_value = objective.evaluate(x_views[following], grad_views[following], need_value)
+            if not _finite(new_value, grads[following]):
+                status = Status.NONFINITE
+                break
+            with nogil:
+                step_norm = max_abs_difference(xs[following], xs[current])
+            current = following
+            previous_value_object, value = value, new_value
+            nit += 1
+
+            if allvecs is not None:
+                allvecs.append(x_views[current].copy())
+            if callback is not None:
+                try:
+                    callback(x_views[current], value, grad_views[current], nit)
+                except StopIteration:
+                    status = Status.CALLBACK_STOP
+                    break
+
+    return (
+        status,
+        nit,
+        value,
+        xs_array[current].copy(),
+        grads_array[current].copy(),
+        states_array[current].copy(),
+    )

@@ -10,25 +10,32 @@ cdef class Kernel:
     state array in the order the method's declaration lists them.
     """
 
-    cdef void step_double(self, double[::1] x, const double[::1] grad, double[:, ::1] state,
-                          Py_ssize_t step, double learning_rate) noexcept nogil:
+    cdef void step_double(self, const double[::1] x, const double[::1] grad,
+                          const double[:, ::1] state, double[::1] x_out,
+                          double[:, ::1] state_out, Py_ssize_t step,
+                          double learning_rate) noexcept nogil:
         pass
 
-    cdef void step_float(self, float[::1] x, const float[::1] grad, float[:, ::1] state,
+    cdef void step_float(self, const float[::1] x, const float[::1] grad,
+                         const float[:, ::1] state, float[::1] x_out, float[:, ::1] state_out,
                          Py_ssize_t step, double learning_rate) noexcept nogil:
         pass
 
-    def step(self, x, grad, state, Py_ssize_t step, double learning_rate):
-        """Advance ``x`` and ``state`` in place by step number ``step`` (1-based).
+    def step(self, x, grad, state, Py_ssize_t step, double learning_rate,
+             x_out=None, state_out=None):
+        """Take step number ``step`` (1-based): in place, or into ``x_out`` and
+        ``state_out`` when given.
 
-        ``x``, ``grad`` and ``state`` must be C-contiguous arrays of one dtype
-        (float32 or float64) with ``len(x) == len(grad) == state.shape[1]``;
-        this low-level entry point does not check them.
+        ``x``, ``grad``, ``state`` and the outputs must be C-contiguous arrays of
+        one dtype (float32 or float64) with ``len(x) == len(grad) ==
+        state.shape[1]``; this low-level entry point does not check them.
         """
-        _step(self, x, grad, state, step, learning_rate)
+        _step(self, x, grad, state, x if x_out is None else x_out,
+              state if state_out is None else state_out, step, learning_rate)
 
 
-def _step(Kernel kernel, floating[::1] x, const floating[::1] grad, floating[:, ::1] state,
+def _step(Kernel kernel, const floating[::1] x, const floating[::1] grad,
+          const floating[:, ::1] state, floating[::1] x_out, floating[:, ::1] state_out,
           Py_ssize_t step, double learning_rate):
     with nogil:
-        kernel_step(kernel, x, grad, state, step, learning_rate)
+        kernel_step(kernel, x, grad, state, x_out, state_out, step, learning_rate)

@@ -2,8 +2,8 @@
 
 A method is declared once: its name, its options (with defaults and
 constraints), the rows of its state block, and the kernel that advances it.
-Validation, docstrings, dispatch and the contract tests all read the
-declaration.
+Validation, docstrings, dispatch, the optimizer objects, state dicts and the
+contract tests all read the declaration.
 """
 
 from __future__ import annotations
@@ -12,10 +12,44 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ._errors import invalid
 from ._kernel import Kernel
-from ._options import MAXIMIZE, TERMINATION_OPTIONS, Option, learning_rate_option
+from ._options import (
+    CLIPPING_OPTIONS,
+    MAXIMIZE,
+    STATE,
+    TERMINATION_OPTIONS,
+    Option,
+    learning_rate_option,
+    validate_options,
+)
 
 __all__ = ["Method"]
+
+
+_CALLING = """Callable as ``rmsopt.minimize(fun, x0, method="{name}", ...)``, as
+``scipy.optimize.minimize(fun, x0, method=rmsopt.{name}, ...)``, or directly
+as ``rmsopt.{name}(fun, x0, ...)``; all three give the same iterates.
+`rmsopt.{class_name}` takes the same step with the same options for loops you
+write yourself.
+
+Parameters
+----------
+fun, x0, args, jac, bounds, callback
+    As in `rmsopt.minimize`.
+hess, hessp, constraints
+    Accepted for SciPy's custom-method protocol; not used (a warning says so).
+**options
+    The options below; ``tol`` sets ``gtol`` when that is not given.
+
+Returns
+-------
+res : OptimizeResult
+    See `rmsopt.minimize`."""
+
+
+def _no_constraints(settings: Mapping[str, Any], subject: Callable[[str], str]) -> None:
+    """Options that constrain each other are checked by a method's ``check``."""
 
 
 @dataclass(frozen=True)
@@ -25,55 +59,101 @@ class Method:
     Parameters
     ----------
     name : str
-        Lower-case name accepted by ``minimize(method=...)``.
+        Lower-case name accepted by ``minimize(method=...)``; also the name of
+        the public function (``rmsopt.<name>``).
+    class_name : str
+        Name of the public optimizer class (``rmsopt.<class_name>``).
     kernel : type
-        `Kernel` subclass, constructed with ``maximize`` and the options named in
-        ``kernel_parameters`` as keyword arguments.
+        `Kernel` subclass, constructed with ``maximize``, the options named in
+        ``kernel_parameters`` and ``kernel_constants`` as keyword arguments.
     learning_rate : float
-        Default of the ``learning_rate`` option, which every method has and the
-        driver passes to every step.
+        Default of the ``learning_rate`` option.
     hyperparameters : tuple of Option
-        The method's own options (``learning_rate`` and ``maximize`` are common).
+        The method's own options (``learning_rate``, ``maximize``, clipping,
+        termination and ``state`` are common to every method).
     kernel_parameters : tuple of str
         The hyperparameters that the kernel holds.
     state : tuple of str
         Names of the rows of the state block, in the kernel's order.
     doc : str
-        The public function's docstring; ``{options}`` is replaced by the
+        The public function's docstring: ``{calling}`` is replaced by the
+        calling conventions common to every method, ``{options}`` by the
         options rendered from this declaration.
+    summary : str
+        One line for the optimizer class's docstring.
     initial_state : callable
-        ``initial_state(options) -> {row name: fill value}`` for rows that do
+        ``initial_state(settings) -> {row name: fill value}`` for rows that do
         not start at zero.
+    kernel_constants : mapping
+        Fixed keyword arguments of the kernel (e.g. AdamW's decoupled decay).
+    check : callable
+        ``check(settings, subject)`` raises for option values that are valid
+        alone but not together; ``subject(name)`` names an option in messages.
     """
 
     name: str
+    class_name: str
     kernel: type[Kernel]
     learning_rate: float
     hyperparameters: tuple[Option, ...]
     kernel_parameters: tuple[str, ...]
     state: tuple[str, ...]
     doc: str
+    summary: str
     initial_state: Callable[[Mapping[str, Any]], Mapping[str, float]] = field(
-        default=lambda options: {}
+        default=lambda settings: {}
     )
+    kernel_constants: Mapping[str, Any] = field(default_factory=dict)
+    check: Callable[[Mapping[str, Any], Callable[[str], str]], None] = _no_constraints
 
     @property
-    def options(self) -> tuple[Option, ...]:
-        """Every option, in the order the docstring lists them."""
+    def step_options(self) -> tuple[Option, ...]:
+        """The options that shape a step: the optimizer objects take these."""
         return (
             (learning_rate_option(self.learning_rate),)
             + self.hyperparameters
             + (MAXIMIZE,)
-            + TERMINATION_OPTIONS
+            + CLIPPING_OPTIONS
         )
 
-    def make_kernel(self, options: Mapping[str, Any]) -> Kernel:
+    @property
+    def options(self) -> tuple[Option, ...]:
+        """Every option of ``minimize``, in the order the docstring lists them."""
+        return self.step_options + TERMINATION_OPTIONS + (STATE,)
+
+    def subject(self, option: str) -> str:
+        return f"The {option!r} option of method {self.name!r}"
+
+    def validate(
+        self, given: Mapping[str, Any], declared: tuple[Option, ...] | None = None
+    ) -> dict[str, Any]:
+        """Every option in ``declared`` (default: `options`) validated, with
+        defaults filled in, and the options that constrain each other checked."""
+        settings = validate_options(self.name, self.options if declared is None else declared, given)
+        if settings["clipnorm"] is not None and settings["clipvalue"] is not None:
+            raise invalid(
+                ValueError,
+                self.subject("clipvalue"),
+                "None when 'clipnorm' is set (Keras allows one kind of clipping)",
+                f"{settings['clipvalue']!r} with clipnorm={settings['clipnorm']!r}",
+            )
+        self.check(settings, self.subject)
+        return settings
+
+    def make_kernel(self, settings: Mapping[str, Any]) -> Kernel:
         return self.kernel(
-            maximize=options["maximize"],
-            **{name: options[name] for name in self.kernel_parameters},
+            maximize=settings["maximize"],
+            **{name: settings[name] for name in self.kernel_parameters},
+            **self.kernel_constants,
         )
 
-    def options_section(self) -> str:
+    def function_doc(self) -> str:
+        """The docstring of the public function ``rmsopt.<name>``."""
+        calling = _CALLING.format(name=self.name, class_name=self.class_name)
+        return self.doc.replace("{calling}", calling).replace("{options}", self.options_section())
+
+    def options_section(self, options: tuple[Option, ...] | None = None) -> str:
         """The numpydoc ``Options`` section, rendered from the declaration."""
-        entries = "\n".join(option.docstring_entry() for option in self.options)
+        declared = self.options if options is None else options
+        entries = "\n".join(option.docstring_entry() for option in declared)
         return f"Options\n-------\n{entries}"

@@ -15,8 +15,9 @@ from ._callback import adapt_callback
 from ._errors import argument, invalid
 from ._method import Method
 from ._objective import FINITE_DIFFERENCES, Objective
-from ._options import Flag, Real, validate_options
+from ._options import Flag, Real
 from ._registry import METHODS, get_method
+from ._state import as_state_dict, load_state, new_state
 from ._status import Status
 from ._warn import warn
 
@@ -71,8 +72,12 @@ def minimize(
     -------
     res : OptimizeResult
         ``x``, ``fun`` and ``jac`` (at ``x``), ``nit``, ``nfev``, ``njev``,
-        ``status`` (see `rmsopt.Status`), ``success``, ``message``, and
-        ``allvecs`` with ``return_all``.
+        ``status`` (see `rmsopt.Status`), ``success``, ``message``,
+        ``state`` (the optimizer's state after the last step, which
+        ``options={"state": res.state}`` with ``x0=res.x`` resumes from), and
+        ``allvecs`` with ``return_all``. When a step produces a non-finite
+        iterate, state, value or gradient, the run stops (status 5) and ``x``,
+        ``fun``, ``jac`` and ``state`` are those of the last good iterate.
 
     Examples
     --------
@@ -130,7 +135,7 @@ def make_method_callable(method: Method) -> Callable[..., OptimizeResult]:
 
     method_callable.__name__ = method_callable.__qualname__ = method.name
     method_callable.__module__ = "rmsopt"
-    method_callable.__doc__ = method.doc.replace("{options}", method.options_section())
+    method_callable.__doc__ = method.function_doc()
     return method_callable
 
 
@@ -170,31 +175,37 @@ def solve(
     if box is not None:
         np.clip(x, *box, out=x)
     options = _with_tol(_as_options(options), tol)
-    settings = validate_options(method.name, method.options, options)
+    settings = method.validate(options)
     notify, callback_needs_value = adapt_callback(callback)
 
-    state = np.zeros((len(method.state), x.shape[0]), dtype=x.dtype)
-    for name, value in method.initial_state(settings).items():
-        state[method.state.index(name)] = value
+    if settings["state"] is None:
+        steps_taken, state = 0, new_state(method, settings, x.shape[0], x.dtype)
+    else:
+        subject = method.subject("state")
+        steps_taken, state = load_state(method, settings["state"], x.shape[0], x.dtype, subject)
     objective = Objective(fun, jac, args, box)
     allvecs = [x.copy()] if settings["return_all"] else None
 
-    status, nit, value, grad = _driver.run(
+    status, nit, value, x, grad, state = _driver.run(
         method.make_kernel(settings),
         x,
         state,
         objective,
-        notify,
-        settings["ftol"] > 0 or callback_needs_value,
-        settings["learning_rate"],
-        settings["maximize"],
-        settings["maxiter"],
-        settings["maxfev"] or 0,
-        settings["gtol"],
-        settings["ftol"],
-        settings["xtol"],
-        *(box if box is not None else (None, None)),
-        allvecs,
+        steps_taken=steps_taken,
+        learning_rate=settings["learning_rate"],
+        clipnorm=settings["clipnorm"] or 0.0,
+        clipvalue=settings["clipvalue"] or 0.0,
+        callback=notify,
+        need_value=settings["ftol"] > 0 or callback_needs_value,
+        maximize=settings["maximize"],
+        maxiter=settings["maxiter"],
+        maxfev=settings["maxfev"] or 0,
+        gtol=settings["gtol"],
+        ftol=settings["ftol"],
+        xtol=settings["xtol"],
+        lower=box[0] if box is not None else None,
+        upper=box[1] if box is not None else None,
+        allvecs=allvecs,
     )
     if value is None:
         value = objective.value(x)
@@ -211,6 +222,7 @@ def solve(
         status=int(status),
         success=status.success,
         message=status.message,
+        state=as_state_dict(method, steps_taken + nit, state),
     )
     if allvecs is not None:
         result.allvecs = allvecs

@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 import math
 import numbers
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,13 +20,19 @@ from ._errors import invalid
 from ._warn import warn
 
 __all__ = [
+    "CLIPPING_OPTIONS",
     "MAXIMIZE",
+    "STATE",
     "TERMINATION_OPTIONS",
+    "Choice",
     "Flag",
     "Integer",
     "Option",
+    "RateOrSchedule",
     "Real",
+    "StateMapping",
     "learning_rate_option",
+    "weight_decay_option",
     "validate_options",
 ]
 
@@ -44,19 +50,24 @@ def _is_real_number(value: Any) -> bool:
 
 @dataclass(frozen=True)
 class Real:
-    """A real number in an interval; ``inf`` bounds are open."""
+    """A real number in an interval (``inf`` bounds are open), or ``None`` when
+    ``none_ok``."""
 
     low: float = -math.inf
     high: float = math.inf
     low_closed: bool = True
     high_closed: bool = False
+    none_ok: bool = False
 
     def describe(self) -> str:
         left = "[" if self.low_closed and math.isfinite(self.low) else "("
         right = "]" if self.high_closed and math.isfinite(self.high) else ")"
-        return f"a float in the range {left}{_number(self.low)}, {_number(self.high)}{right}"
+        text = f"a float in the range {left}{_number(self.low)}, {_number(self.high)}{right}"
+        return text + " or None" if self.none_ok else text
 
-    def check(self, value: Any, subject: str) -> float:
+    def check(self, value: Any, subject: str) -> float | None:
+        if value is None and self.none_ok:
+            return None
         if not _is_real_number(value):
             raise _invalid(TypeError, subject, self.describe(), value)
         try:
@@ -104,6 +115,54 @@ class Flag:
         return bool(value)
 
 
+@dataclass(frozen=True)
+class Choice:
+    """One of a few strings."""
+
+    choices: tuple[str, ...]
+
+    def describe(self) -> str:
+        return "one of " + ", ".join(repr(choice) for choice in self.choices)
+
+    def check(self, value: Any, subject: str) -> str:
+        if not isinstance(value, str):
+            raise _invalid(TypeError, subject, self.describe(), value)
+        if value not in self.choices:
+            raise _invalid(ValueError, subject, self.describe(), value)
+        return value
+
+
+@dataclass(frozen=True)
+class RateOrSchedule:
+    """A positive float, or a schedule: a callable ``t -> rate`` evaluated once
+    per step with the number of steps taken before it (see `rmsopt.schedules`)."""
+
+    def describe(self) -> str:
+        return "a float in the range (0, inf) or a schedule (a callable t -> learning rate)"
+
+    def check(self, value: Any, subject: str) -> float | Callable[[int], float]:
+        if callable(value):
+            return value
+        try:
+            return Real(0, low_closed=False).check(value, subject)
+        except (TypeError, ValueError) as error:
+            raise _invalid(type(error), subject, self.describe(), value) from None
+
+
+@dataclass(frozen=True)
+class StateMapping:
+    """A mapping of an optimizer's state (``res.state`` or ``state_dict()``),
+    or ``None``; its contents are checked against the run by ``_state``."""
+
+    def describe(self) -> str:
+        return "a dict returned as `res.state` or by `state_dict()`, or None"
+
+    def check(self, value: Any, subject: str) -> Mapping[str, Any] | None:
+        if value is None or isinstance(value, Mapping):
+            return value
+        raise _invalid(TypeError, subject, self.describe(), value)
+
+
 def _number(value: float) -> str:
     if math.isinf(value):
         return "inf" if value > 0 else "-inf"
@@ -116,7 +175,7 @@ class Option:
 
     name: str
     default: Any
-    constraint: Real | Integer | Flag
+    constraint: Real | Integer | Flag | Choice | RateOrSchedule | StateMapping
     doc: str
 
     def docstring_entry(self) -> str:
@@ -126,10 +185,58 @@ class Option:
 
 def learning_rate_option(default: float) -> Option:
     """Every method's step size; its default is the method's own (torch's)."""
-    return Option("learning_rate", default, Real(0, low_closed=False), "Step size lr.")
+    return Option(
+        "learning_rate",
+        default,
+        RateOrSchedule(),
+        "Step size lr, or a schedule `t -> lr` called once per step with the number of steps "
+        "taken before it (0 for the first); see `rmsopt.schedules`.",
+    )
+
+
+def weight_decay_option(default: float, *, decoupled: bool = False) -> Option:
+    """The ``weight_decay`` option: a coupled L2 term (torch's Adam, RMSprop, SGD,
+    ...) or AdamW's decoupled shrinking of ``x``."""
+    if decoupled:
+        doc = (
+            "Decoupled weight decay: x is multiplied by 1 - lr * weight_decay before each "
+            "update (AdamW), instead of adding an L2 term to the gradient."
+        )
+    else:
+        doc = (
+            "L2 penalty coefficient added to the gradient, g + weight_decay * x "
+            "(coupled, as in torch)."
+        )
+    return Option("weight_decay", default, Real(0), doc)
 
 
 MAXIMIZE = Option("maximize", False, Flag(), "Maximize `fun` instead of minimizing it.")
+
+CLIPPING_OPTIONS = (
+    Option(
+        "clipnorm",
+        None,
+        Real(0, low_closed=False, none_ok=True),
+        "Before the update, rescale the gradient to this 2-norm when its norm is larger: "
+        "g * clipnorm / ||g|| (Keras's `clipnorm`). None disables it.",
+    ),
+    Option(
+        "clipvalue",
+        None,
+        Real(0, low_closed=False, none_ok=True),
+        "Before the update, clip each gradient element to [-clipvalue, clipvalue] (Keras's "
+        "`clipvalue`). None disables it; at most one of clipnorm and clipvalue may be set.",
+    ),
+)
+
+STATE = Option(
+    "state",
+    None,
+    StateMapping(),
+    "Resume from a previous run's optimizer state (`res.state`, with `x0=res.x`): the run "
+    "continues with the step count, moving averages and buffers where they were, so that "
+    "its iterates equal those of one uninterrupted run.",
+)
 
 TERMINATION_OPTIONS = (
     Option("maxiter", 1000, Integer(0), "Maximum number of iterations (optimizer steps)."),

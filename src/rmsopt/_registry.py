@@ -6,12 +6,18 @@ from __future__ import annotations
 from typing import Any
 
 from ._errors import argument, invalid
+from ._adadelta import ADADELTA
+from ._adagrad import ADAGRAD
+from ._adam import ADAM, ADAMW
 from ._method import Method
 from ._rmsprop import RMSPROP
+from ._sgd import SGD
 
 __all__ = ["METHODS", "get_method"]
 
-METHODS: dict[str, Method] = {method.name: method for method in (RMSPROP,)}
+METHODS: dict[str, Method] = {
+    method.name: method for method in (RMSPROP, ADAGRAD, ADADELTA, ADAM, ADAMW, SGD)
+}
 
 
 def get_method(name: Any) -> Method:

@@ -3,30 +3,14 @@
 from __future__ import annotations
 
 from ._method import Method
-from ._options import Flag, Option, Real
+from ._options import Flag, Option, Real, weight_decay_option
 from ._rmsprop_kernel import RMSpropKernel
 
 __all__ = ["RMSPROP"]
 
 _DOC = r"""Minimize a scalar function with RMSprop (Hinton, 2012).
 
-Callable as ``rmsopt.minimize(fun, x0, method="rmsprop", ...)``, as
-``scipy.optimize.minimize(fun, x0, method=rmsopt.rmsprop, ...)``, or directly
-as ``rmsopt.rmsprop(fun, x0, ...)``; all three give the same iterates.
-
-Parameters
-----------
-fun, x0, args, jac, bounds, callback
-    As in `rmsopt.minimize`.
-hess, hessp, constraints
-    Accepted for SciPy's custom-method protocol; not used (a warning says so).
-**options
-    The options below; ``tol`` sets ``gtol`` when that is not given.
-
-Returns
--------
-res : OptimizeResult
-    See `rmsopt.minimize`.
+{calling}
 
 {options}
 
@@ -102,6 +86,7 @@ Examples
 
 RMSPROP = Method(
     name="rmsprop",
+    class_name="RMSprop",
     kernel=RMSpropKernel,
     learning_rate=1e-3,
     hyperparameters=(
@@ -127,13 +112,7 @@ RMSPROP = Method(
             "Divide by an estimate of the gradient's standard deviation instead of its "
             "root mean square.",
         ),
-        Option(
-            "weight_decay",
-            0.0,
-            Real(0),
-            "L2 penalty coefficient added to the gradient, g + weight_decay * x "
-            "(coupled, as in torch).",
-        ),
+        weight_decay_option(0.0),
         Option(
             "epsilon_in_sqrt",
             False,
@@ -168,4 +147,5 @@ RMSPROP = Method(
     state=("square_avg", "grad_avg", "momentum_buffer"),
     initial_state=lambda options: {"square_avg": options["initial_accumulator_value"]},
     doc=_DOC,
+    summary="RMSprop (Hinton, 2012): steps scaled by a moving root mean square of gradients.",
 )

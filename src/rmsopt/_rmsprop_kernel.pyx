@@ -15,9 +15,10 @@ The operations are ordered as ``torch.optim.RMSprop`` orders them (including
 its ``lerp`` for ``m``), so that iterates agree with torch's to rounding.
 """
 from cython cimport floating
-from libc.math cimport fabs, pow, sqrt, sqrtf
+from libc.math cimport pow
 
 from ._kernel cimport Kernel
+from ._math cimport lerp, penalized_gradient, root
 
 
 cdef enum:  # rows of the state block
@@ -37,30 +38,26 @@ ctypedef struct RMSpropParams:
     bint bias_correction
 
 
-cdef inline floating root(floating value) noexcept nogil:
-    # sqrtf for float: a double sqrt followed by `+ epsilon` in double would round differently.
-    if floating is float:
-        return sqrtf(value)
-    else:
-        return sqrt(value)
-
-
-cdef inline void rmsprop_step(floating[::1] x,              # IN/OUT
-                              const floating[::1] grad,     # IN
-                              floating[:, ::1] state,       # IN/OUT
+cdef inline void rmsprop_step(const floating[::1] x,            # IN
+                              const floating[::1] grad,         # IN
+                              const floating[:, ::1] state,     # IN
+                              floating[::1] x_out,              # OUT (may be x)
+                              floating[:, ::1] state_out,       # OUT (may be state)
                               const RMSpropParams* p,
                               Py_ssize_t step,
                               double learning_rate,
                               ) noexcept nogil:
     cdef:
         Py_ssize_t i, n = x.shape[0]
-        floating* square_avg = &state[SQUARE_AVG, 0]
-        floating* grad_avg = &state[GRAD_AVG, 0]
-        floating* momentum_buffer = &state[MOMENTUM_BUFFER, 0]
+        const floating* square_avg = &state[SQUARE_AVG, 0]
+        const floating* grad_avg = &state[GRAD_AVG, 0]
+        const floating* momentum_buffer = &state[MOMENTUM_BUFFER, 0]
+        floating* square_avg_out = &state_out[SQUARE_AVG, 0]
+        floating* grad_avg_out = &state_out[GRAD_AVG, 0]
+        floating* momentum_buffer_out = &state_out[MOMENTUM_BUFFER, 0]
         floating rho = <floating>p.rho
         # Scalars are rounded to the working precision as torch rounds them.
         floating one_minus_rho = <floating>(1.0 - p.rho)
-        floating one_minus_weight = 1 - one_minus_rho
         floating epsilon = <floating>p.epsilon
         floating momentum = <floating>p.momentum
         floating weight_decay = <floating>p.weight_decay
@@ -70,27 +67,21 @@ cdef inline void rmsprop_step(floating[::1] x,              # IN/OUT
         # would stop it from hoisting the tests out of the loop and vectorising.
         bint maximize = p.maximize, centered = p.centered
         bint bias_correction = p.bias_correction, epsilon_in_sqrt = p.epsilon_in_sqrt
-        floating g, v, m, spread, denom
+        floating xi, g, v, m, spread, denom, b
 
     for i in range(n):
-        g = -grad[i] if maximize else grad[i]
-        if weight_decay != 0:
-            g = g + weight_decay * x[i]
+        xi = x[i]
+        g = penalized_gradient(grad[i], xi, maximize, weight_decay)
 
         v = square_avg[i] * rho
         v = v + one_minus_rho * g * g
-        square_avg[i] = v
+        square_avg_out[i] = v
         if bias_correction:
             v = v / correction
 
         if centered:
-            m = grad_avg[i]
-            # torch's lerp: the formula depends on which side of 1/2 the weight is.
-            if fabs(one_minus_rho) < 0.5:
-                m = m + one_minus_rho * (g - m)
-            else:
-                m = g - (g - m) * one_minus_weight
-            grad_avg[i] = m
+            m = lerp(grad_avg[i], g, one_minus_rho)
+            grad_avg_out[i] = m
             if bias_correction:
                 m = m / correction
             spread = v - m * m
@@ -107,10 +98,11 @@ cdef inline void rmsprop_step(floating[::1] x,              # IN/OUT
             denom = root(spread) + epsilon
 
         if momentum > 0:
-            momentum_buffer[i] = momentum_buffer[i] * momentum + g / denom
-            x[i] = x[i] + neg_lr * momentum_buffer[i]
+            b = momentum_buffer[i] * momentum + g / denom
+            momentum_buffer_out[i] = b
+            x_out[i] = xi + neg_lr * b
         else:
-            x[i] = x[i] + neg_lr * g / denom
+            x_out[i] = xi + neg_lr * g / denom
 
 
 cdef class RMSpropKernel(Kernel):
@@ -134,10 +126,13 @@ cdef class RMSpropKernel(Kernel):
         self.params.epsilon_in_sqrt = epsilon_in_sqrt
         self.params.bias_correction = bias_correction
 
-    cdef void step_double(self, double[::1] x, const double[::1] grad, double[:, ::1] state,
-                          Py_ssize_t step, double learning_rate) noexcept nogil:
-        rmsprop_step(x, grad, state, &self.params, step, learning_rate)
+    cdef void step_double(self, const double[::1] x, const double[::1] grad,
+                          const double[:, ::1] state, double[::1] x_out,
+                          double[:, ::1] state_out, Py_ssize_t step,
+                          double learning_rate) noexcept nogil:
+        rmsprop_step(x, grad, state, x_out, state_out, &self.params, step, learning_rate)
 
-    cdef void step_float(self, float[::1] x, const float[::1] grad, float[:, ::1] state,
+    cdef void step_float(self, const float[::1] x, const float[::1] grad,
+                         const float[:, ::1] state, float[::1] x_out, float[:, ::1] state_out,
                          Py_ssize_t step, double learning_rate) noexcept nogil:
-        rmsprop_step(x, grad, state, &self.params, step, learning_rate)
+        rmsprop_step(x, grad, state, x_out, state_out, &self.params, step, learning_rate)

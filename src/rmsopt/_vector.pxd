@@ -1,7 +1,8 @@
-# Element-wise helpers shared by the driver: finiteness, step size, box projection and the
-# projected-gradient norm. Inline and nogil; the caller guarantees matching lengths.
+# Whole-vector helpers shared by the driver and the optimizer objects: finiteness, step size,
+# box projection, the projected-gradient norm and gradient clipping. Inline and nogil; the caller
+# guarantees matching lengths.
 from cython cimport floating
-from libc.math cimport fabs, isfinite
+from libc.math cimport fabs, isfinite, sqrt
 
 
 cdef inline bint all_finite(const floating[::1] values) noexcept nogil:
@@ -67,3 +68,52 @@ cdef inline double projected_gradient_max_norm(const floating[::1] x,      # IN
         if fabs(descent) > largest:
             largest = fabs(descent)
     return largest
+
+
+cdef inline double two_norm(const floating[::1] values) noexcept nogil:
+    cdef Py_ssize_t i
+    cdef double total = 0.0, largest = 0.0, scaled
+    for i in range(values.shape[0]):
+        total += <double>values[i] * <double>values[i]
+    if isfinite(total):
+        return sqrt(total)
+    # The squares overflowed (or an element is not finite): rescale by the largest magnitude.
+    for i in range(values.shape[0]):
+        if not fabs(values[i]) <= largest:
+            largest = fabs(values[i])
+    if not isfinite(largest):
+        return largest
+    total = 0.0
+    for i in range(values.shape[0]):
+        scaled = values[i] / largest
+        total += scaled * scaled
+    return largest * sqrt(total)
+
+
+cdef inline bint clip_gradient(const floating[::1] grad,  # IN
+                               floating[::1] clipped,     # OUT
+                               double clipnorm,
+                               double clipvalue,
+                               ) noexcept nogil:
+    # Keras's clipping (0 disables): clipnorm rescales g to 2-norm clipnorm when its norm exceeds
+    # it, as g * clipnorm / norm; clipvalue clips each element to [-clipvalue, clipvalue].
+    # Returns whether `clipped` was written; when it was not, the gradient is used as it is.
+    cdef Py_ssize_t i
+    cdef double norm
+    if clipnorm > 0:
+        norm = two_norm(grad)
+        if not norm > clipnorm:
+            return False
+        for i in range(grad.shape[0]):
+            clipped[i] = <floating>((<double>grad[i] * clipnorm) / norm)
+        return True
+    if clipvalue > 0:
+        for i in range(grad.shape[0]):
+            if grad[i] > clipvalue:
+                clipped[i] = <floating>clipvalue
+            elif grad[i] < -clipvalue:
+                clipped[i] = <floating>(-clipvalue)
+            else:
+                clipped[i] = grad[i]
+        return True
+    return False

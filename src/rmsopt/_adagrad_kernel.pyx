@@ -1,0 +1,77 @@
+"""Adagrad's native step, written once for float32 and float64.
+
+With ``g`` the gradient (negated when maximizing, plus ``weight_decay * x``),
+step ``t`` is::
+
+    s  <- s + g**2                                   square_sum
+    lr_t = lr / (1 + (t - 1) * lr_decay)
+    x  <- x - lr_t * g / (sqrt(s) + eps)
+
+in ``torch.optim.Adagrad``'s order of operations.
+"""
+from cython cimport floating
+
+from ._kernel cimport Kernel
+from ._math cimport penalized_gradient, root
+
+
+cdef enum:  # rows of the state block
+    SQUARE_SUM = 0
+
+
+ctypedef struct AdagradParams:
+    double lr_decay
+    double epsilon
+    double weight_decay
+    bint maximize
+
+
+cdef inline void adagrad_step(const floating[::1] x,            # IN
+                              const floating[::1] grad,         # IN
+                              const floating[:, ::1] state,     # IN
+                              floating[::1] x_out,              # OUT (may be x)
+                              floating[:, ::1] state_out,       # OUT (may be state)
+                              const AdagradParams* p,
+                              Py_ssize_t step,
+                              double learning_rate,
+                              ) noexcept nogil:
+    cdef:
+        Py_ssize_t i, n = x.shape[0]
+        const floating* square_sum = &state[SQUARE_SUM, 0]
+        floating* square_sum_out = &state_out[SQUARE_SUM, 0]
+        floating epsilon = <floating>p.epsilon
+        floating weight_decay = <floating>p.weight_decay
+        floating neg_lr = <floating>(-(learning_rate / (1.0 + (step - 1) * p.lr_decay)))
+        bint maximize = p.maximize
+        floating xi, g, s
+
+    for i in range(n):
+        xi = x[i]
+        g = penalized_gradient(grad[i], xi, maximize, weight_decay)
+        s = square_sum[i] + g * g
+        square_sum_out[i] = s
+        x_out[i] = xi + neg_lr * g / (root(s) + epsilon)
+
+
+cdef class AdagradKernel(Kernel):
+    """Adagrad's step with its hyperparameters held in a C struct (state row
+    ``square_sum``)."""
+
+    cdef AdagradParams params
+
+    def __init__(self, *, double lr_decay, double epsilon, double weight_decay, bint maximize):
+        self.params.lr_decay = lr_decay
+        self.params.epsilon = epsilon
+        self.params.weight_decay = weight_decay
+        self.params.maximize = maximize
+
+    cdef void step_double(self, const double[::1] x, const double[::1] grad,
+                          const double[:, ::1] state, double[::1] x_out,
+                          double[:, ::1] state_out, Py_ssize_t step,
+                          double learning_rate) noexcept nogil:
+        adagrad_step(x, grad, state, x_out, state_out, &self.params, step, learning_rate)
+
+    cdef void step_float(self, const float[::1] x, const float[::1] grad,
+                         const float[:, ::1] state, float[::1] x_out, float[:, ::1] state_out,
+                         Py_ssize_t step, double learning_rate) noexcept nogil:
+        adagrad_step(x, grad, state, x_out, state_out, &self.params, step, learning_rate)
