@@ -41,7 +41,9 @@ def rmsprop_option_grid():
 def _combinations(**choices):
     """One option dict per element of the product of the choices."""
     names = list(choices)
-    return [dict(zip(names, values)) for values in itertools.product(*choices.values())]
+    return [
+        dict(zip(names, values, strict=True)) for values in itertools.product(*choices.values())
+    ]
 
 
 def option_grid(method_name):

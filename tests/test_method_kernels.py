@@ -46,11 +46,13 @@ def test_kernel_equals_twin_bitwise(name, options, n, dtype):
     twin = REFERENCES[name](x0, **options)
     x = x0.copy()
     rates = 10.0 ** rng.uniform(-3, -1, size=25)  # a schedule's changing rate
-    for step, (grad, rate) in enumerate(zip(gradient_stream(rng, n, dtype), rates), start=1):
+    for step, (grad, rate) in enumerate(
+        zip(gradient_stream(rng, n, dtype), rates, strict=True), start=1
+    ):
         kernel.step(x, grad, state, step, rate)
         twin.step(grad, rate)
         np.testing.assert_array_equal(x, twin.x, err_msg=f"x at step {step}")
-    for row, values in zip(METHODS[name].state, state):
+    for row, values in zip(METHODS[name].state, state, strict=True):
         np.testing.assert_array_equal(values, twin.state[row], err_msg=row)
 
 
@@ -83,7 +85,7 @@ def test_kernel_writes_the_rows_the_twin_changes(name, dtype):
     twin_before = {row: values.copy() for row, values in twin.state.items()}
     twin.step(np.ones(5, dtype=dtype), 0.01)
     rows = METHODS[name].state
-    changed = {row for row, a, b in zip(rows, state, before) if np.any(a != b)}
+    changed = {row for row, a, b in zip(rows, state, before, strict=True) if np.any(a != b)}
     assert changed == {row for row in rows if np.any(twin.state[row] != twin_before[row])}
     assert changed
 

@@ -31,8 +31,10 @@ def torch_comparable(method, options):
     """Whether torch has the configuration: RMSprop's framework variants it has not."""
     if method != "rmsprop":
         return True
-    return all(options.get(name, DEFAULTS[method][name]) == DEFAULTS[method][name]
-               for name in RMSPROP_FRAMEWORK_ONLY)
+    return all(
+        options.get(name, DEFAULTS[method][name]) == DEFAULTS[method][name]
+        for name in RMSPROP_FRAMEWORK_ONLY
+    )
 
 
 CASES = [
@@ -184,6 +186,46 @@ def test_learning_rate_schedule_matches_torch(method, dtype, arithmetic, torch):
     else:
         tolerance = 1e-13 if dtype == np.float64 else 1e-5
     assert_agree(ours, theirs, tolerance)
+
+
+@pytest.mark.parametrize("dtype_", [np.float64, np.float32], ids=["float64", "float32"])
+def test_elementary_operations_are_torchs_up_to_fusion(dtype_, torch):
+    """NumPy's elementary operations against torch's: within an ulp everywhere, and
+    exact wherever fusing the multiply-add cannot change the rounding."""
+    rng = np.random.default_rng(2)
+    x, a, b = (rng.standard_normal(64).astype(dtype_) for _ in range(3))
+    b = np.abs(b) + dtype_(0.5)
+    value = dtype_(-0.3)
+
+    def tensor(array):
+        return torch.from_numpy(np.array(array))
+
+    def torch_addcmul(x):
+        return tensor(x).addcmul(tensor(a), tensor(b), value=float(value)).numpy()
+
+    def torch_addcdiv(x):
+        return tensor(x).addcdiv(tensor(a), tensor(b), value=float(value)).numpy()
+
+    def torch_lerp(weight):
+        return tensor(x).lerp(tensor(a), float(weight)).numpy()
+
+    for start in (x, np.zeros_like(x)):
+        maxulp = 1 if start is x else 0  # adding to zero leaves no multiply-add to fuse
+        np.testing.assert_array_max_ulp(
+            reference.add(start, a, value), tensor(start).add(tensor(a), alpha=float(value)), maxulp
+        )
+        np.testing.assert_array_max_ulp(
+            reference.addcmul(start, a, b, value), torch_addcmul(start), maxulp
+        )
+        np.testing.assert_array_max_ulp(
+            reference.addcdiv(start, a, b, value), torch_addcdiv(start), maxulp
+        )
+    for weight in map(dtype_, (0.0, 0.1, 0.5, 0.7, 1.0)):
+        np.testing.assert_array_max_ulp(reference.lerp(x, a, weight), torch_lerp(weight), 1)
+    # Each of lerp's two formulas is exact at its own end.
+    np.testing.assert_array_equal(reference.lerp(x, a, dtype_(0)), x)
+    np.testing.assert_array_equal(reference.lerp(x, a, dtype_(1)), a)
+    np.testing.assert_array_max_ulp(reference.sqrt(b), tensor(b).sqrt().numpy(), 1)
 
 
 @pytest.mark.parametrize("method", [m for m in REFERENCES if m != "rmsprop"])

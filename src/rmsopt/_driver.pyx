@@ -99,14 +99,15 @@ def run(Kernel kernel,
             if gradient_norm <= gtol:
                 status = Status.GTOL
                 break
-            if nit > 0 and ftol > 0:
+            # A step at rate 0 (a warmup's first) does not move x: ftol and xtol cannot judge it.
+            if nit > 0 and ftol > 0 and rate > 0:
                 previous_value = previous_value_object
                 if fabs(previous_value - value) <= ftol * fmax(
                     fmax(fabs(previous_value), fabs(value)), 1.0
                 ):
                     status = Status.FTOL
                     break
-            if nit > 0 and xtol > 0 and step_norm <= xtol:
+            if nit > 0 and xtol > 0 and rate > 0 and step_norm <= xtol:
                 status = Status.XTOL
                 break
             if nit >= maxiter:

@@ -129,7 +129,9 @@ class Method:
     ) -> dict[str, Any]:
         """Every option in ``declared`` (default: `options`) validated, with
         defaults filled in, and the options that constrain each other checked."""
-        settings = validate_options(self.name, self.options if declared is None else declared, given)
+        settings = validate_options(
+            self.name, self.options if declared is None else declared, given
+        )
         if settings["clipnorm"] is not None and settings["clipvalue"] is not None:
             raise invalid(
                 ValueError,

@@ -6,16 +6,15 @@ One class per method, made from its declaration by `optimizer_class`.
 
 from __future__ import annotations
 
-import difflib
 import inspect
 from typing import Any
 
 import numpy as np
 
 from . import _stepper
-from ._errors import argument, invalid
+from ._errors import invalid
 from ._method import Method
-from ._options import Choice, Option
+from ._options import Choice, Option, suggest
 from ._state import as_state_dict, load_state, new_state
 from .schedules import validated_rate
 
@@ -86,8 +85,8 @@ class Optimizer:
         known = [option.name for option in declared]
         for given in options:
             if given not in known:
-                close = difflib.get_close_matches(given, known, n=1)
-                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                close = suggest(given, known)
+                hint = f" (did you mean {close!r}?)" if close else ""
                 raise TypeError(f"{name}() got an unexpected keyword argument {given!r}{hint}")
         self._x = _iterate(x, f"The 'x' argument of {name}")
         self._settings = method.validate(options, declared)
@@ -140,7 +139,9 @@ class Optimizer:
         x = self._x
         if not isinstance(grad, np.ndarray) or grad.dtype != x.dtype:
             accepted = f"a numpy array of dtype {x.dtype.name}, like x"
-            raise invalid(TypeError, f"The gradient given to {name}.step", accepted, _describe(grad))
+            raise invalid(
+                TypeError, f"The gradient given to {name}.step", accepted, _describe(grad)
+            )
         if grad.shape != x.shape:
             accepted = f"of shape {x.shape}, like x"
             raise invalid(

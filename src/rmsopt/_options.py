@@ -32,6 +32,7 @@ __all__ = [
     "Real",
     "StateMapping",
     "learning_rate_option",
+    "suggest",
     "weight_decay_option",
     "validate_options",
 ]
@@ -260,14 +261,15 @@ TERMINATION_OPTIONS = (
         0.0,
         Real(0),
         "Stop when |f_k - f_{k+1}| <= ftol * max(|f_k|, |f_{k+1}|, 1); 0 disables the test. "
-        "When positive, `fun` is evaluated at every iterate.",
+        "When positive, `fun` is evaluated at every iterate. Steps taken at a scheduled "
+        "learning rate of 0 are not tested.",
     ),
     Option(
         "xtol",
         0.0,
         Real(0),
         "Stop when the max-norm of the step, max_i |x_{k+1,i} - x_{k,i}|, is at most xtol; "
-        "0 disables the test.",
+        "0 disables the test. Steps taken at a scheduled learning rate of 0 are not tested.",
     ),
     Option("disp", False, Flag(), "Print a convergence message at the end, as SciPy's methods do."),
     Option(
@@ -277,6 +279,28 @@ TERMINATION_OPTIONS = (
         "Keep every iterate in the result's `allvecs` (a list of arrays, x0 first).",
     ),
 )
+
+
+# Other frameworks' names for rmsopt's options, for "did you mean" hints.
+_FRAMEWORK_NAMES = {
+    "lr": "learning_rate",
+    "eps": "epsilon",
+    "alpha": "rho",
+    "decay": "rho",
+    "betas": "beta1",
+    "beta_1": "beta1",
+    "beta_2": "beta2",
+    "max_iter": "maxiter",
+}
+
+
+def suggest(name: Any, known: Any) -> str | None:
+    """The known option a misspelt or foreign ``name`` most likely means."""
+    alias = _FRAMEWORK_NAMES.get(str(name))
+    if alias in known:
+        return alias
+    close = difflib.get_close_matches(str(name), known, n=1)
+    return close[0] if close else None
 
 
 def validate_options(
@@ -292,8 +316,8 @@ def validate_options(
     if unknown:
         hints = []
         for name in unknown:
-            close = difflib.get_close_matches(str(name), known, n=1)
-            hints.append(f"{name} (did you mean {close[0]!r}?)" if close else str(name))
+            close = suggest(name, known)
+            hints.append(f"{name} (did you mean {close!r}?)" if close else str(name))
         warn(f"Unknown solver options for method {method!r}: {', '.join(hints)}", OptimizeWarning)
     return {
         name: option.constraint.check(given[name], f"The {name!r} option of method {method!r}")

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._errors import argument, invalid
 from ._adadelta import ADADELTA
 from ._adagrad import ADAGRAD
 from ._adam import ADAM, ADAMW
+from ._errors import argument, invalid
 from ._method import Method
 from ._rmsprop import RMSPROP
 from ._sgd import SGD

@@ -67,8 +67,7 @@ def _check_nesterov(settings: Mapping[str, Any], subject: Callable[[str], str]) 
             ValueError,
             subject("nesterov"),
             "False unless momentum > 0 and dampening == 0",
-            f"True with momentum={settings['momentum']!r} and "
-            f"dampening={settings['dampening']!r}",
+            f"True with momentum={settings['momentum']!r} and dampening={settings['dampening']!r}",
         )
 
 

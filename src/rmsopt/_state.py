@@ -45,19 +45,16 @@ def load_state(
     accepted = f"a state of method {method.name!r} with the keys {sorted(expected)}"
     if not isinstance(state, Mapping):
         raise invalid(TypeError, subject, accepted, repr(state))
-    if set(state) != expected:
-        raise invalid(ValueError, subject, accepted, f"the keys {sorted(map(str, state))}")
-
-    owner = _item(state["method"])
-    if owner != method.name:
+    owner = _item(state.get("method"))
+    if "method" in state and owner != method.name:
         raise invalid(
             ValueError, subject, f"a state of method {method.name!r}", f"a state of {owner!r}"
         )
+    if set(state) != expected:
+        raise invalid(ValueError, subject, accepted, f"the keys {sorted(map(str, state))}")
     steps = _item(state["step"])
     if not isinstance(steps, (int, np.integer)) or isinstance(steps, bool) or steps < 0:
-        raise invalid(
-            ValueError, f"{subject}: its 'step'", "an integer >= 0", repr(state["step"])
-        )
+        raise invalid(ValueError, f"{subject}: its 'step'", "an integer >= 0", repr(state["step"]))
 
     block = np.empty((len(method.state), n), dtype=dtype)
     for row, name in enumerate(method.state):
@@ -71,9 +68,7 @@ def load_state(
             )
             raise invalid(ValueError, f"{subject}: its {name!r}", accepted, got)
         if not np.all(np.isfinite(values)):
-            raise invalid(
-                ValueError, f"{subject}: its {name!r}", "finite", "non-finite values"
-            )
+            raise invalid(ValueError, f"{subject}: its {name!r}", "finite", "non-finite values")
         block[row] = values
     return int(steps), block
 
