@@ -1,4 +1,5 @@
-"""asv benchmarks of rmsopt: the native RMSprop step, its NumPy peer, and the loop around it.
+"""asv benchmarks of rmsopt: the native steps of every method, RMSprop's NumPy peer, the
+ask/tell objects' step, and the minimize loop.
 
 Run from the repository root (see ``README.md`` beside this file)::
 
@@ -11,6 +12,7 @@ import numpy as np
 from scipy.optimize import rosen, rosen_der
 
 import rmsopt
+from rmsopt._registry import METHODS
 from rmsopt._rmsprop_kernel import RMSpropKernel
 
 SIZES = (10, 1_000, 100_000, 1_000_000)
@@ -192,6 +194,46 @@ class NumpyStep:
     def time_step(self, n, dtype, variant):
         self.grads.reverse()
         self.peer.step(self.x, self.grads[0], self.state, 1, LEARNING_RATE)
+
+
+class MethodStep:
+    """One in-place step of each method's native kernel, torch's default options."""
+
+    params = (tuple(METHODS), (1_000, 1_000_000), DTYPES)
+    param_names = ("method", "n", "dtype")
+
+    def setup(self, method, n, dtype):
+        declaration = METHODS[method]
+        settings = declaration.validate({}, declaration.step_options)
+        self.kernel = declaration.make_kernel(settings)
+        self.x, self.grads, _ = make_arrays(n, dtype)
+        self.state = np.full((len(declaration.state), n), 0.0, dtype=dtype)
+        self.step_count = 0
+        for _ in range(WARMUP_STEPS):
+            self.time_step(method, n, dtype)
+
+    def time_step(self, method, n, dtype):
+        self.grads.reverse()
+        self.step_count += 1
+        self.kernel.step(self.x, self.grads[0], self.state, self.step_count, LEARNING_RATE)
+
+
+class OptimizerObjectStep:
+    """``opt.step(grad)`` of the ask/tell objects: argument checks, the finiteness checks
+    and the out-of-place step that make a step all-or-nothing, and the copy into ``x``."""
+
+    params = (("RMSprop", "Adam"), SIZES, ("float64",))
+    param_names = ("optimizer", "n", "dtype")
+
+    def setup(self, optimizer, n, dtype):
+        self.x, self.grads, _ = make_arrays(n, dtype)
+        self.optimizer = getattr(rmsopt, optimizer)(self.x, learning_rate=LEARNING_RATE)
+        for _ in range(WARMUP_STEPS):
+            self.time_step(optimizer, n, dtype)
+
+    def time_step(self, optimizer, n, dtype):
+        self.grads.reverse()
+        self.optimizer.step(self.grads[0])
 
 
 class RosenbrockLoop:

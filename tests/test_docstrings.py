@@ -5,8 +5,10 @@ import doctest
 import pytest
 
 import rmsopt
+from rmsopt._registry import METHODS
 
 PUBLIC = [getattr(rmsopt, name) for name in rmsopt.__all__ if callable(getattr(rmsopt, name))]
+PUBLIC += [getattr(rmsopt.schedules, name) for name in rmsopt.schedules.__all__]
 
 
 @pytest.mark.parametrize("obj", PUBLIC, ids=lambda obj: obj.__name__)
@@ -18,6 +20,9 @@ def test_docstring_examples(obj):
     assert runner.failures == 0, f"{runner.failures} doctest example(s) failed in {obj.__name__}"
 
 
-@pytest.mark.parametrize("name", ["minimize", "rmsprop"])
+SOLVERS = ["minimize", *METHODS, *(method.class_name for method in METHODS.values())]
+
+
+@pytest.mark.parametrize("name", SOLVERS)
 def test_solvers_have_examples(name):
     assert ">>> " in getattr(rmsopt, name).__doc__
