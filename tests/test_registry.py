@@ -56,3 +56,37 @@ def test_every_method_runs_through_minimize(method):
     )
     assert res.success
     np.testing.assert_allclose(res.x, 1.0, atol=1e-4)
+
+
+def test_declaration_names_its_class_and_unique_state_rows(method):
+    cls = getattr(rmsopt, method.class_name)
+    assert issubclass(cls, rmsopt.Optimizer) and cls.__name__ in rmsopt.__all__
+    assert len(set(method.state)) == len(method.state) > 0
+    assert set(method.initial_state({o.name: o.default for o in method.options})) <= set(
+        method.state
+    )
+
+
+def test_common_options_come_last_in_the_same_order(method):
+    names = [option.name for option in method.options]
+    common = ["maximize", "clipnorm", "clipvalue", "maxiter", "maxfev", "gtol", "ftol"]
+    common += ["xtol", "disp", "return_all", "state"]
+    assert names[0] == "learning_rate"
+    assert names[-len(common) :] == common
+
+
+def test_shared_option_names_mean_the_same_kind_of_thing():
+    # Consistent names across methods: the same name has the same constraint everywhere,
+    # except where a method's range genuinely differs (documented per method).
+    seen = {}
+    for declaration in DECLARED:
+        for option in declaration.hyperparameters:
+            seen.setdefault(option.name, set()).add(type(option.constraint).__name__)
+    assert all(len(kinds) == 1 for kinds in seen.values()), seen
+    assert {"epsilon", "weight_decay"} <= set(seen)
+
+
+def test_show_options_lists_every_method():
+    text = rmsopt.show_options(disp=False)
+    for name in METHODS:
+        assert f"{name}\n{'=' * len(name)}" in text
