@@ -102,3 +102,28 @@ def test_clipping_equals_keras_definition_in_the_twin(clipping):
         optimizer.step(grad)
         twin.step(clip_gradient(grad, **clipping))
     np.testing.assert_allclose(optimizer.x, twin.x, rtol=1e-14, atol=1e-15)
+
+
+@pytest.mark.parametrize("name", list(METHODS))
+def test_kernel_state_rows_match_the_declaration(name):
+    kernel, state = kernel_and_state(name, {}, 3, np.float64)
+    assert kernel.state_rows == len(METHODS[name].state) == state.shape[0]
+
+
+@pytest.mark.parametrize(
+    "x, grad, state, match",
+    [
+        (np.ones(3), np.ones(2), np.zeros((3, 3)), "grad and x_out of shape"),
+        (np.ones(3), np.ones(3), np.zeros((3, 2)), "state blocks of shape"),
+        (np.ones(3), np.ones(3), np.zeros((1, 3)), "state blocks of shape"),
+    ],
+)
+def test_python_kernel_step_checks_what_the_native_step_trusts(x, grad, state, match):
+    kernel, _ = kernel_and_state("adam", {}, 3, np.float64)
+    with pytest.raises(ValueError, match=match):
+        kernel.step(x, grad, state, 1, 0.1)
+
+
+def test_python_kernel_step_on_empty_arrays_does_nothing():
+    kernel, state = kernel_and_state("rmsprop", {}, 0, np.float64)
+    kernel.step(np.ones(0), np.ones(0), state, 1, 0.1)

@@ -202,7 +202,6 @@ BAD_X = [
     ("2-D", np.ones((2, 2)), ValueError, "a float64 array of shape (2, 2)"),
     ("strided", np.ones(6)[::2], ValueError, "a non-contiguous float64 array of shape (3,)"),
     ("read-only", read_only(np.ones(3)), ValueError, "a read-only float64 array of shape (3,)"),
-    ("empty", np.ones(0), ValueError, "a float64 array of shape (0,)"),
     ("nan", np.array([1.0, np.nan]), ValueError, "an array with non-finite values"),
 ]
 
@@ -251,6 +250,26 @@ def test_bad_gradient_is_refused_and_changes_nothing(label, grad, error, accepte
         optimizer.step(grad)
     np.testing.assert_array_equal(x, 1.0)
     assert optimizer.step_count == 0
+
+
+def test_empty_x_is_refused():
+    message = "The 'x' argument of Adam must be non-empty. Got an empty array instead."
+    with pytest.raises(ValueError, match=re.escape(message)):
+        rmsopt.Adam(np.ones(0))
+
+
+def test_the_base_class_is_not_an_optimizer():
+    with pytest.raises(TypeError, match="use one of them"):
+        rmsopt.Optimizer(np.ones(2))
+
+
+def test_state_is_a_snapshot_that_does_not_go_stale():
+    optimizer = rmsopt.Adam(np.ones(3), learning_rate=0.1)
+    before = optimizer.state["exp_avg"]
+    optimizer.step(np.ones(3))
+    np.testing.assert_array_equal(before, 0.0)
+    np.testing.assert_array_equal(optimizer.state["exp_avg"], optimizer.state_dict()["exp_avg"])
+    assert np.all(optimizer.state["exp_avg"] > 0)
 
 
 def test_non_contiguous_gradient_is_used_as_its_values():

@@ -68,6 +68,7 @@ cdef class AdadeltaKernel(Kernel):
     cdef AdadeltaParams params
 
     def __init__(self, *, double rho, double epsilon, double weight_decay, bint maximize):
+        self.state_rows = 2
         self.params.rho = rho
         self.params.epsilon = epsilon
         self.params.weight_decay = weight_decay

@@ -60,6 +60,7 @@ cdef class AdagradKernel(Kernel):
     cdef AdagradParams params
 
     def __init__(self, *, double lr_decay, double epsilon, double weight_decay, bint maximize):
+        self.state_rows = 1
         self.params.lr_decay = lr_decay
         self.params.epsilon = epsilon
         self.params.weight_decay = weight_decay

@@ -90,6 +90,7 @@ cdef class AdamKernel(Kernel):
 
     def __init__(self, *, double beta1, double beta2, double epsilon, double weight_decay,
                  bint amsgrad, bint maximize, bint decoupled_weight_decay=False):
+        self.state_rows = 3
         self.params.beta1 = beta1
         self.params.beta2 = beta2
         self.params.epsilon = epsilon

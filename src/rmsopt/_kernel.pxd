@@ -1,11 +1,13 @@
 # The native boundary every method kernel implements: from x_{t-1}, the gradient there and the
-# state after step t-1, write x_t and the state after step t. The outputs may be the inputs
-# themselves (an in-place step): kernels read element i of every input before writing element i
-# of any output. Rows of the state a configuration does not use are neither read nor written.
+# state after step t-1, write x_t and the state after step t. The outputs are either separate
+# buffers or exactly the inputs (an in-place step), never partly overlapping views: kernels read
+# element i of a row before writing element i of the same row, and nothing of element i after
+# writing x_out[i]. Rows of the state a configuration does not use are neither read nor written.
 from cython cimport floating
 
 
 cdef class Kernel:
+    cdef readonly Py_ssize_t state_rows    # rows of the state block the kernel indexes
     cdef void step_double(self,
                           const double[::1] x,              # IN: x_{t-1}
                           const double[::1] grad,           # IN: gradient at x_{t-1}

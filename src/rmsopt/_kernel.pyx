@@ -27,9 +27,24 @@ cdef class Kernel:
         ``state_out`` when given.
 
         ``x``, ``grad``, ``state`` and the outputs must be C-contiguous arrays of
-        one dtype (float32 or float64) with ``len(x) == len(grad) ==
-        state.shape[1]``; this low-level entry point does not check them.
+        one dtype (float32 or float64); lengths and the state's rows are checked
+        here, since the native step trusts them.
         """
+        n = x.shape[0]
+        outputs = (x if x_out is None else x_out, state if state_out is None else state_out)
+        for array in (state, outputs[1]):
+            if array.ndim != 2 or array.shape[0] < self.state_rows or array.shape[1] != n:
+                raise ValueError(
+                    f"Kernel.step needs state blocks of shape ({self.state_rows}, {n}). "
+                    f"Got {array.shape} instead."
+                )
+        if grad.shape != (n,) or outputs[0].shape != (n,):
+            raise ValueError(
+                f"Kernel.step needs grad and x_out of shape ({n},), like x. "
+                f"Got {grad.shape} and {outputs[0].shape} instead."
+            )
+        if n == 0:
+            return
         if x_out is None and state_out is None:
             _step_in_place(self, x, grad, state, step, learning_rate)
         else:

@@ -55,7 +55,7 @@ step_count : int
 skipped_steps : int
     Steps skipped with ``nonfinite="skip"``.
 state : dict of str to numpy.ndarray
-    Read-only views of the state arrays ({rows}).
+    Read-only copies of the state arrays as they are now ({rows}).
 options : dict
     The validated options.
 
@@ -79,9 +79,14 @@ class Optimizer:
     _method: Method
 
     def __init__(self, x: np.ndarray, **options: Any) -> None:
+        if type(self) is Optimizer:
+            raise TypeError(
+                "Optimizer is the base class of rmsopt's optimizers; use one of them, such as "
+                "rmsopt.RMSprop or rmsopt.Adam."
+            )
         method = self._method
         name = type(self).__name__
-        declared = method.step_options + (NONFINITE,)
+        declared = _object_options(method)
         known = [option.name for option in declared]
         for given in options:
             if given not in known:
@@ -119,13 +124,13 @@ class Optimizer:
 
     @property
     def state(self) -> dict[str, np.ndarray]:
-        block = self._stepper.state
-        views = {}
+        # Snapshots: the live state alternates between two buffers, so a view would go stale.
+        snapshots = {}
         for row, name in enumerate(self._method.state):
-            view = block[row].view()
-            view.flags.writeable = False
-            views[name] = view
-        return views
+            snapshot = self._stepper.state[row].copy()
+            snapshot.flags.writeable = False
+            snapshots[name] = snapshot
+        return snapshots
 
     def step(self, grad: np.ndarray) -> np.ndarray:
         """Take one step with ``grad``, the gradient at ``x``; return ``x``.
@@ -199,7 +204,7 @@ class Optimizer:
 
 def optimizer_class(method: Method) -> type[Optimizer]:
     """The public optimizer class of ``method`` (``rmsopt.<class_name>``)."""
-    declared = method.step_options + (NONFINITE,)
+    declared = _object_options(method)
     cls = type(
         method.class_name,
         (Optimizer,),
@@ -225,8 +230,13 @@ def optimizer_class(method: Method) -> type[Optimizer]:
     return cls
 
 
+def _object_options(method: Method) -> tuple[Option, ...]:
+    """The options of ``method``'s class: the step options and ``nonfinite``."""
+    return method.step_options + (NONFINITE,)
+
+
 def _default(method: Method, name: str) -> Any:
-    for option in method.step_options + (NONFINITE,):
+    for option in _object_options(method):
         if option.name == name:
             return option.default
     raise KeyError(name)
@@ -239,8 +249,10 @@ def _iterate(x: Any, subject: str) -> np.ndarray:
     )
     if not isinstance(x, np.ndarray) or x.dtype not in (np.float32, np.float64):
         raise invalid(TypeError, subject, accepted, _describe(x))
-    if x.ndim != 1 or not x.flags.c_contiguous or not x.flags.writeable or x.size == 0:
+    if x.ndim != 1 or not x.flags.c_contiguous or not x.flags.writeable:
         raise invalid(ValueError, subject, accepted, _describe(x))
+    if x.size == 0:
+        raise invalid(ValueError, subject, "non-empty", "an empty array")
     if not np.all(np.isfinite(x)):
         raise invalid(ValueError, subject, accepted, "an array with non-finite values")
     return x

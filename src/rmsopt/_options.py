@@ -206,7 +206,9 @@ def weight_decay_option(default: float, *, decoupled: bool = False) -> Option:
     else:
         doc = (
             "L2 penalty coefficient added to the gradient, g + weight_decay * x "
-            "(coupled, as in torch)."
+            "(coupled, as in torch). The iterates then approach the minimiser of the "
+            "penalised objective, where the gradient of `fun` that `gtol` tests is not zero: "
+            "rely on maxiter, ftol or xtol."
         )
     return Option("weight_decay", default, Real(0), doc)
 

@@ -117,6 +117,7 @@ cdef class RMSpropKernel(Kernel):
 
     def __init__(self, *, double rho, double epsilon, double momentum, double weight_decay,
                  bint centered, bint maximize, bint epsilon_in_sqrt, bint bias_correction):
+        self.state_rows = 3
         self.params.rho = rho
         self.params.epsilon = epsilon
         self.params.momentum = momentum

@@ -67,6 +67,7 @@ cdef class SGDKernel(Kernel):
 
     def __init__(self, *, double momentum, double dampening, double weight_decay,
                  bint nesterov, bint maximize):
+        self.state_rows = 1
         self.params.momentum = momentum
         self.params.dampening = dampening
         self.params.weight_decay = weight_decay

@@ -18,15 +18,15 @@ class Status(enum.IntEnum):
     2     ``XTOL``          yes       the step's max-norm is at most ``xtol``
     3     ``MAXITER``       no        ``maxiter`` iterations were taken
     4     ``MAXFEV``        no        ``fun`` was called ``maxfev`` times
-    5     ``NONFINITE``     no        a value, gradient or iterate was NaN or infinite
+    5     ``NONFINITE``     no        a value, gradient, iterate or state was NaN or inf
     99    ``CALLBACK_STOP`` no        ``callback`` raised ``StopIteration`` (SciPy's code)
     ====  ================  ========  ===================================================
 
     With ``NONFINITE`` the result holds the last iterate at which everything
-    evaluated was finite. ``fun`` is evaluated only where something needs it
-    (with a separate ``jac`` and no ``ftol`` or new-style callback, only for the
-    result), so a non-finite ``fun`` found for the result is reported at that
-    iterate.
+    evaluated was finite, and ``res.state`` the optimizer state that produced
+    it. ``fun`` is evaluated only where something needs it (with a separate
+    ``jac`` and no ``ftol`` or new-style callback, only for the result), so a
+    non-finite ``fun`` found for the result is reported at that iterate.
     """
 
     GTOL = 0
