@@ -8,11 +8,10 @@ import numpy as np
 from cython cimport floating
 from libc.math cimport INFINITY, fabs, fmax, isfinite
 
-from ._kernel cimport Kernel, kernel_step
+from ._kernel cimport Kernel, clipped_kernel_step
 from ._vector cimport (
     all_finite,
     all_finite_rows,
-    clip_gradient,
     max_abs_difference,
     project_onto_box,
     projected_gradient_max_norm,
@@ -67,7 +66,7 @@ def run(Kernel kernel,
         int current = 0, following
         bint has_bounds = lower is not None
         bint scheduled = callable(learning_rate)
-        bint clipped, finite_step
+        bint finite_step
         double rate = 0.0 if scheduled else learning_rate
         double gradient_norm, step_norm = INFINITY, previous_value
         floating[:, ::1] xs, grads
@@ -122,9 +121,9 @@ def run(Kernel kernel,
                 rate = validated_rate(learning_rate(step - 1), step - 1)
             following = 1 - current
             with nogil:
-                clipped = clip_gradient(grads[current], clip_buffer, clipnorm, clipvalue)
-                kernel_step(kernel, xs[current], clip_buffer if clipped else grads[current],
-                            states[current], xs[following], states[following], step, rate)
+                clipped_kernel_step(kernel, xs[current], grads[current], states[current],
+                                    xs[following], states[following], clip_buffer, clipnorm,
+                                    clipvalue, step, rate)
                 if has_bounds:
                     project_onto_box(xs[following], lower, upper)
                 # A finite but huge gradient can overflow the state (v = g**2) while x stays

@@ -5,6 +5,8 @@
 # writing x_out[i]. Rows of the state a configuration does not use are neither read nor written.
 from cython cimport floating
 
+from ._vector cimport clip_gradient
+
 
 cdef class Kernel:
     cdef readonly Py_ssize_t state_rows    # rows of the state block the kernel indexes
@@ -41,3 +43,22 @@ cdef inline void kernel_step(Kernel kernel,
         kernel.step_double(x, grad, state, x_out, state_out, step, learning_rate)
     else:
         kernel.step_float(x, grad, state, x_out, state_out, step, learning_rate)
+
+
+cdef inline void clipped_kernel_step(Kernel kernel,
+                                     const floating[::1] x,
+                                     const floating[::1] grad,
+                                     const floating[:, ::1] state,
+                                     floating[::1] x_out,
+                                     floating[:, ::1] state_out,
+                                     floating[::1] clipped,       # scratch, length n when clipping
+                                     double clipnorm,             # 0 disables
+                                     double clipvalue,            # 0 disables
+                                     Py_ssize_t step,
+                                     double learning_rate,
+                                     ) noexcept nogil:
+    # The step every caller takes: clip the gradient (Keras's definitions), then the kernel.
+    if clip_gradient(grad, clipped, clipnorm, clipvalue):
+        kernel_step(kernel, x, clipped, state, x_out, state_out, step, learning_rate)
+    else:
+        kernel_step(kernel, x, grad, state, x_out, state_out, step, learning_rate)

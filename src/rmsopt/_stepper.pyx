@@ -8,8 +8,8 @@ import numpy as np
 
 from cython cimport floating
 
-from ._kernel cimport Kernel, kernel_step
-from ._vector cimport all_finite, all_finite_rows, clip_gradient
+from ._kernel cimport Kernel, clipped_kernel_step
+from ._vector cimport all_finite, all_finite_rows
 
 cdef enum Outcome:  # of Stepper.step
     OUTCOME_TAKEN = 0
@@ -35,12 +35,8 @@ cdef inline int take_step(Kernel kernel,
                           ) noexcept nogil:
     if not all_finite(grad):
         return OUTCOME_NONFINITE_GRADIENT
-    if clip_gradient(grad, clipped, clipnorm, clipvalue):
-        kernel_step(kernel, x, clipped, states[current], x_next, states[1 - current],
-                    step, learning_rate)
-    else:
-        kernel_step(kernel, x, grad, states[current], x_next, states[1 - current],
-                    step, learning_rate)
+    clipped_kernel_step(kernel, x, grad, states[current], x_next, states[1 - current], clipped,
+                        clipnorm, clipvalue, step, learning_rate)
     if not (all_finite(x_next) and all_finite_rows(states[1 - current])):
         return OUTCOME_NONFINITE_STEP
     x[:] = x_next

@@ -134,6 +134,11 @@ def _validate(schedule: Any, factory: str, **constraints: Real | Integer | Flag)
         _set(schedule, name, constraint.check(getattr(schedule, name), _parameter(factory, name)))
 
 
+def _progress(t: int, decay_steps: int, staircase: bool) -> float:
+    """``t / decay_steps``, floored (exactly, in integers) with ``staircase``."""
+    return t // decay_steps if staircase else t / decay_steps
+
+
 def _step(factory: str, t: Any) -> int:
     return _STEP.check(t, f"The step 't' passed to {factory}")
 
@@ -222,8 +227,7 @@ class ExponentialDecay:
 
     def __call__(self, t: int) -> float:
         t = _step("exponential_decay", t)
-        exponent = t // self.decay_steps if self.staircase else t / self.decay_steps
-        return self.initial * self.decay_rate**exponent
+        return self.initial * self.decay_rate ** _progress(t, self.decay_steps, self.staircase)
 
 
 @dataclass(frozen=True)
@@ -323,7 +327,7 @@ class InverseTimeDecay:
 
     def __call__(self, t: int) -> float:
         t = _step("inverse_time_decay", t)
-        progress = t // self.decay_steps if self.staircase else t / self.decay_steps
+        progress = _progress(t, self.decay_steps, self.staircase)
         return self.initial / (1.0 + self.decay_rate * progress)
 
 
