@@ -8,14 +8,8 @@ import numpy as np
 from cython cimport floating
 from libc.math cimport INFINITY, fabs, fmax, isfinite
 
-from ._kernel cimport Kernel, clipped_kernel_step
-from ._vector cimport (
-    all_finite,
-    all_finite_rows,
-    max_abs_difference,
-    project_onto_box,
-    projected_gradient_max_norm,
-)
+from ._kernel cimport Kernel, committable_step
+from ._vector cimport all_finite, max_abs_difference, projected_gradient_max_norm
 
 from ._status import Status
 from .schedules import validated_rate
@@ -121,14 +115,10 @@ def run(Kernel kernel,
                 rate = validated_rate(learning_rate(step - 1), step - 1)
             following = 1 - current
             with nogil:
-                clipped_kernel_step(kernel, xs[current], grads[current], states[current],
-                                    xs[following], states[following], clip_buffer, clipnorm,
-                                    clipvalue, step, rate)
-                if has_bounds:
-                    project_onto_box(xs[following], lower, upper)
-                # A finite but huge gradient can overflow the state (v = g**2) while x stays
-                # finite.
-                finite_step = all_finite(xs[following]) and all_finite_rows(states[following])
+                finite_step = committable_step(kernel, xs[current], grads[current],
+                                               states[current], xs[following], states[following],
+                                               clip_buffer, clipnorm, clipvalue, step, rate,
+                                               lower, upper)
             if not finite_step:
                 status = Status.NONFINITE
                 break

@@ -5,7 +5,7 @@
 # writing x_out[i]. Rows of the state a configuration does not use are neither read nor written.
 from cython cimport floating
 
-from ._vector cimport clip_gradient
+from ._vector cimport all_finite, all_finite_rows, clip_gradient, project_onto_box
 
 
 cdef class Kernel:
@@ -62,3 +62,27 @@ cdef inline void clipped_kernel_step(Kernel kernel,
         kernel_step(kernel, x, clipped, state, x_out, state_out, step, learning_rate)
     else:
         kernel_step(kernel, x, grad, state, x_out, state_out, step, learning_rate)
+
+
+cdef inline bint committable_step(Kernel kernel,
+                                  const floating[::1] x,
+                                  const floating[::1] grad,
+                                  const floating[:, ::1] state,
+                                  floating[::1] x_out,
+                                  floating[:, ::1] state_out,
+                                  floating[::1] clipped,       # scratch, length n when clipping
+                                  double clipnorm,
+                                  double clipvalue,
+                                  Py_ssize_t step,
+                                  double learning_rate,
+                                  const double[::1] lower,     # the box, or None
+                                  const double[::1] upper,
+                                  ) noexcept nogil:
+    # Clip, step out of place, project onto the box; True when x_out and state_out are finite
+    # and the step may be committed. A finite but huge gradient can overflow the state
+    # (v = g**2) while x stays finite, so both are checked.
+    clipped_kernel_step(kernel, x, grad, state, x_out, state_out, clipped, clipnorm, clipvalue,
+                        step, learning_rate)
+    if lower is not None:
+        project_onto_box(x_out, lower, upper)
+    return all_finite(x_out) and all_finite_rows(state_out)

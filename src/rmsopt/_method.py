@@ -12,11 +12,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from ._errors import invalid
 from ._kernel import Kernel
 from ._options import (
     CLIPPING_OPTIONS,
     MAXIMIZE,
+    MINIBATCH_OPTIONS,
     STATE,
     TERMINATION_OPTIONS,
     Option,
@@ -46,6 +49,13 @@ Returns
 -------
 res : OptimizeResult
     See `rmsopt.minimize`."""
+
+
+def _plain_step_size(
+    settings: Mapping[str, Any], rows: Mapping[str, np.ndarray], step: int, rate: float
+) -> np.ndarray:
+    """Every element moves by ``rate`` times its gradient."""
+    return np.full(next(iter(rows.values())).shape, rate)
 
 
 def _no_constraints(settings: Mapping[str, Any], subject: Callable[[str], str]) -> None:
@@ -89,6 +99,12 @@ class Method:
     check : callable
         ``check(settings, subject)`` raises for option values that are valid
         alone but not together; ``subject(name)`` names an option in messages.
+    step_size : callable
+        ``step_size(settings, rows, step, rate) -> ndarray``: the effective
+        per-element step size after ``step`` steps with state ``rows`` (a
+        mapping of row name to array), the factor by which the method scales
+        the gradient (or its moving average) at learning rate ``rate``.
+        Default: ``rate`` everywhere (plain gradient steps).
     """
 
     name: str
@@ -105,6 +121,9 @@ class Method:
     )
     kernel_constants: Mapping[str, Any] = field(default_factory=dict)
     check: Callable[[Mapping[str, Any], Callable[[str], str]], None] = _no_constraints
+    step_size: Callable[[Mapping[str, Any], Mapping[str, np.ndarray], int, float], np.ndarray] = (
+        _plain_step_size
+    )
 
     @property
     def step_options(self) -> tuple[Option, ...]:
@@ -119,7 +138,7 @@ class Method:
     @property
     def options(self) -> tuple[Option, ...]:
         """Every option of ``minimize``, in the order the docstring lists them."""
-        return self.step_options + TERMINATION_OPTIONS + (STATE,)
+        return self.step_options + TERMINATION_OPTIONS + MINIBATCH_OPTIONS + (STATE,)
 
     def subject(self, option: str) -> str:
         return f"The {option!r} option of method {self.name!r}"
@@ -139,8 +158,28 @@ class Method:
                 "None when 'clipnorm' is set (Keras allows one kind of clipping)",
                 f"{settings['clipvalue']!r} with clipnorm={settings['clipnorm']!r}",
             )
+        if "batch_size" in settings:
+            self._check_minibatch_options(settings, given)
         self.check(settings, self.subject)
         return settings
+
+    def _check_minibatch_options(
+        self, settings: Mapping[str, Any], given: Mapping[str, Any]
+    ) -> None:
+        def refuse(name: str, accepted: str) -> None:
+            raise invalid(ValueError, self.subject(name), accepted, repr(settings[name]))
+
+        if settings["batch_size"] is not None and settings["batches"] is not None:
+            refuse("batches", "None when 'batch_size' is set (one source of minibatches)")
+        if settings["batch_size"] is None and settings["batches"] is None:
+            for name in ("epochs", "shuffle", "seed", "validation"):
+                if name in given:
+                    refuse(name, "left unset unless 'batch_size' or 'batches' is set")
+        if settings["validation"] is None:
+            if settings["patience"] is not None:
+                refuse("patience", "None unless 'validation' is set (it counts validated epochs)")
+            if settings["min_delta"] != 0.0:
+                refuse("min_delta", "0 unless 'validation' is set")
 
     def make_kernel(self, settings: Mapping[str, Any]) -> Kernel:
         return self.kernel(

@@ -14,6 +14,7 @@ from ._bounds import normalize_bounds
 from ._callback import adapt_callback
 from ._errors import argument, invalid
 from ._method import Method
+from ._minibatch import is_minibatch, run_minibatches
 from ._objective import FINITE_DIFFERENCES, Objective
 from ._options import Flag, Real
 from ._registry import METHODS, get_method
@@ -185,17 +186,89 @@ def solve(
         steps_taken, state = load_state(method, settings["state"], x.shape[0], x.dtype, subject)
     objective = Objective(fun, jac, args, box)
     allvecs = [x.copy()] if settings["return_all"] else None
+    kernel_arguments = {
+        "learning_rate": settings["learning_rate"],
+        "clipnorm": settings["clipnorm"] or 0.0,
+        "clipvalue": settings["clipvalue"] or 0.0,
+        "lower": box[0] if box is not None else None,
+        "upper": box[1] if box is not None else None,
+    }
 
+    if is_minibatch(settings):
+        fields = run_minibatches(
+            method,
+            settings,
+            options,
+            objective,
+            x,
+            state,
+            steps_taken,
+            kernel_arguments,
+            notify,
+            callback_needs_value,
+            allvecs,
+        )
+        # The value and gradient reported are those of the whole data at x.
+        grad = np.empty_like(fields["x"])
+        value = objective.evaluate(fields["x"], grad, True, fields.pop("full_args"))
+        fields.update(fun=value, jac=grad)
+    else:
+        fields = _run_full_objective(
+            method,
+            settings,
+            objective,
+            x,
+            state,
+            steps_taken,
+            kernel_arguments,
+            notify,
+            callback_needs_value,
+            allvecs,
+        )
+    status = fields.pop("status")
+    if not (np.isfinite(fields["fun"]) and np.all(np.isfinite(fields["jac"]))):
+        status = Status.NONFINITE
+    state = as_state_dict(method, fields.pop("steps"), fields.pop("state"))
+    result = OptimizeResult(
+        x=fields.pop("x"),
+        fun=fields.pop("fun"),
+        jac=fields.pop("jac"),
+        nit=fields.pop("nit"),
+        nfev=objective.nfev,
+        njev=objective.njev,
+        status=int(status),
+        success=status.success,
+        message=status.message,
+        state=state,
+        **fields,
+    )
+    if allvecs is not None:
+        result.allvecs = allvecs
+    if settings["disp"]:
+        _print_summary(result)
+    return result
+
+
+def _run_full_objective(
+    method: Method,
+    settings: dict[str, Any],
+    objective: Objective,
+    x: np.ndarray,
+    state: np.ndarray,
+    steps_taken: int,
+    kernel_arguments: dict[str, Any],
+    callback: Any,
+    callback_needs_value: bool,
+    allvecs: list | None,
+) -> dict[str, Any]:
+    """Run the driver on the whole objective; return the result's fields."""
     status, nit, value, x, grad, state = _driver.run(
         method.make_kernel(settings),
         x,
         state,
         objective,
         steps_taken=steps_taken,
-        learning_rate=settings["learning_rate"],
-        clipnorm=settings["clipnorm"] or 0.0,
-        clipvalue=settings["clipvalue"] or 0.0,
-        callback=notify,
+        callback=callback,
         need_value=settings["ftol"] > 0 or callback_needs_value,
         maximize=settings["maximize"],
         maxiter=settings["maxiter"],
@@ -203,32 +276,20 @@ def solve(
         gtol=settings["gtol"],
         ftol=settings["ftol"],
         xtol=settings["xtol"],
-        lower=box[0] if box is not None else None,
-        upper=box[1] if box is not None else None,
         allvecs=allvecs,
+        **kernel_arguments,
     )
     if value is None:
         value = objective.value(x)
-        if not np.isfinite(value):
-            status = Status.NONFINITE
-
-    result = OptimizeResult(
-        x=x,
-        fun=value,
-        jac=grad,
-        nit=nit,
-        nfev=objective.nfev,
-        njev=objective.njev,
-        status=int(status),
-        success=status.success,
-        message=status.message,
-        state=as_state_dict(method, steps_taken + nit, state),
-    )
-    if allvecs is not None:
-        result.allvecs = allvecs
-    if settings["disp"]:
-        _print_summary(result)
-    return result
+    return {
+        "status": status,
+        "nit": nit,
+        "fun": value,
+        "jac": grad,
+        "x": x,
+        "state": state,
+        "steps": steps_taken + nit,
+    }
 
 
 def _start_point(x0: Any) -> np.ndarray:

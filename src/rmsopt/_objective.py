@@ -19,7 +19,7 @@ from scipy.optimize._numdiff import approx_derivative
 
 from ._errors import invalid
 
-__all__ = ["FINITE_DIFFERENCES", "Objective"]
+__all__ = ["FINITE_DIFFERENCES", "Objective", "as_scalar"]
 
 FINITE_DIFFERENCES = ("2-point", "3-point", "cs")
 
@@ -64,44 +64,55 @@ class Objective:
         self.nfev = 0
         self.njev = 0
 
-    def value(self, x: np.ndarray) -> float:
-        """``fun`` at ``x`` as a float (for ``jac=True``, the value part)."""
+    def value(self, x: np.ndarray, args: tuple | None = None) -> float:
+        """``fun`` at ``x`` as a float (for ``jac=True``, the value part).
+        ``args`` (a minibatch) replaces the objective's own."""
+        args = self.args if args is None else args
         if self.jac is True:
-            return self._value_and_gradient(x)[0]
+            return self._value_and_gradient(x, args)[0]
         self.nfev += 1
-        return _as_scalar(self.fun(x.copy(), *self.args))
+        return as_scalar(self.fun(x.copy(), *args))
 
-    def evaluate(self, x: np.ndarray, grad_out: np.ndarray, need_value: bool) -> float | None:
+    def evaluate(
+        self, x: np.ndarray, grad_out: np.ndarray, need_value: bool, args: tuple | None = None
+    ) -> float | None:
         """Write the gradient at ``x`` into ``grad_out``; return the value when it
-        was asked for or came for free, else None."""
+        was asked for or came for free, else None. ``args`` (a minibatch)
+        replaces the objective's own."""
+        args = self.args if args is None else args
         if self.jac is True:
-            value, grad = self._value_and_gradient(x)
+            value, grad = self._value_and_gradient(x, args)
         elif callable(self.jac):
-            value = self.value(x) if need_value else None
+            value = self.value(x, args) if need_value else None
             self.njev += 1
-            grad = self.jac(x.copy(), *self.args)
+            grad = self.jac(x.copy(), *args)
         else:
             # Finite differences need the value at x anyway; SciPy reuses it as f0.
-            value = self.value(x)
+            value = self.value(x, args)
             if not np.isfinite(value):
                 grad_out[...] = np.nan  # differences from a non-finite f0 mean nothing
                 return value
             self.njev += 1
-            grad = self._finite_differences(x, value)
+            grad = self._finite_differences(x, value, args)
         grad_out[...] = _as_gradient(grad, x.shape[0], self.gradient_source)
         return value
 
-    def _finite_differences(self, x: np.ndarray, value: float) -> np.ndarray:
+    def _finite_differences(self, x: np.ndarray, value: float, args: tuple) -> np.ndarray:
+        def counted_fun(point: np.ndarray) -> Any:
+            # Raw values: the complex-step method needs fun's complex result.
+            self.nfev += 1
+            return self.fun(point, *args)
+
         if self.free is None:
             return approx_derivative(
-                self._counted_fun, x.copy(), method=self.jac, f0=value, bounds=self.bounds
+                counted_fun, x.copy(), method=self.jac, f0=value, bounds=self.bounds
             )
         free = self.free
 
         def restricted(x_free: np.ndarray) -> Any:
             full = x.astype(np.result_type(x, x_free))
             full[free] = x_free
-            return self._counted_fun(full)
+            return counted_fun(full)
 
         grad = np.zeros_like(x)
         grad[free] = approx_derivative(
@@ -113,10 +124,10 @@ class Objective:
         )
         return grad
 
-    def _value_and_gradient(self, x: np.ndarray) -> tuple[float, Any]:
+    def _value_and_gradient(self, x: np.ndarray, args: tuple) -> tuple[float, Any]:
         self.nfev += 1
         self.njev += 1
-        returned = self.fun(x.copy(), *self.args)
+        returned = self.fun(x.copy(), *args)
         if not isinstance(returned, (tuple, list)) or len(returned) != 2:
             raise invalid(
                 TypeError,
@@ -124,16 +135,12 @@ class Objective:
                 "a pair (value, gradient)",
                 f"{type(returned).__name__} {returned!r}",
             )
-        return _as_scalar(returned[0]), returned[1]
-
-    def _counted_fun(self, x: np.ndarray) -> Any:
-        # Raw values: the complex-step method needs fun's complex result.
-        self.nfev += 1
-        return self.fun(x, *self.args)
+        return as_scalar(returned[0]), returned[1]
 
 
-def _as_scalar(value: Any) -> float:
-    subject, accepted = "The value returned by 'fun'", "a real scalar"
+def as_scalar(value: Any, subject: str = "The value returned by 'fun'") -> float:
+    """``value`` as a float, or an error naming ``subject``."""
+    accepted = "a real scalar"
     array = np.asarray(value)
     if array.dtype.kind not in "iuf":
         raise invalid(TypeError, subject, accepted, _describe(value, array))

@@ -22,15 +22,19 @@ from ._warn import warn
 __all__ = [
     "CLIPPING_OPTIONS",
     "MAXIMIZE",
+    "MINIBATCH_OPTIONS",
     "STATE",
     "TERMINATION_OPTIONS",
+    "BatchIterable",
     "Choice",
     "Flag",
     "Integer",
     "Option",
     "RateOrSchedule",
     "Real",
+    "Seed",
     "StateMapping",
+    "Validation",
     "learning_rate_option",
     "suggest",
     "weight_decay_option",
@@ -164,6 +168,63 @@ class StateMapping:
         raise _invalid(TypeError, subject, self.describe(), value)
 
 
+@dataclass(frozen=True)
+class BatchIterable:
+    """An iterable of minibatches (each a tuple of ``args``, or one array),
+    or ``None``; its batches are checked as they arrive."""
+
+    def describe(self) -> str:
+        return "an iterable of batches (each a tuple of args for `fun`, or one array), or None"
+
+    def check(self, value: Any, subject: str) -> Any:
+        if value is None:
+            return None
+        if isinstance(value, (str, bytes, Mapping)) or not hasattr(value, "__iter__"):
+            raise _invalid(TypeError, subject, self.describe(), value)
+        return value
+
+
+@dataclass(frozen=True)
+class Seed:
+    """Anything `numpy.random.default_rng` accepts: None, a non-negative int,
+    a `SeedSequence`, a `BitGenerator` or a `Generator`."""
+
+    def describe(self) -> str:
+        return "None, a non-negative int, a numpy.random.SeedSequence, BitGenerator or Generator"
+
+    def check(self, value: Any, subject: str) -> Any:
+        if isinstance(value, (bool, np.bool_)):
+            raise _invalid(TypeError, subject, self.describe(), value)
+        accepted_types = (
+            numbers.Integral,
+            np.random.SeedSequence,
+            np.random.BitGenerator,
+            np.random.Generator,
+        )
+        if value is not None and not isinstance(value, accepted_types):
+            raise _invalid(TypeError, subject, self.describe(), value)
+        if isinstance(value, numbers.Integral) and value < 0:
+            raise _invalid(ValueError, subject, self.describe(), value)
+        return value
+
+
+@dataclass(frozen=True)
+class Validation:
+    """Held-out data for ``fun`` (a tuple of arrays used in place of ``args``),
+    a callable ``validation(x) -> float``, or ``None``."""
+
+    def describe(self) -> str:
+        return (
+            "a tuple of arrays passed to `fun` in place of `args` (held-out data), "
+            "a callable validation(x) -> float, or None"
+        )
+
+    def check(self, value: Any, subject: str) -> tuple | Callable[..., Any] | None:
+        if value is None or callable(value) or isinstance(value, tuple):
+            return value
+        raise _invalid(TypeError, subject, self.describe(), value)
+
+
 def _number(value: float) -> str:
     if math.isinf(value):
         return "inf" if value > 0 else "-inf"
@@ -176,7 +237,17 @@ class Option:
 
     name: str
     default: Any
-    constraint: Real | Integer | Flag | Choice | RateOrSchedule | StateMapping
+    constraint: (
+        Real
+        | Integer
+        | Flag
+        | Choice
+        | RateOrSchedule
+        | StateMapping
+        | BatchIterable
+        | Seed
+        | Validation
+    )
     doc: str
 
     def docstring_entry(self) -> str:
@@ -242,7 +313,13 @@ STATE = Option(
 )
 
 TERMINATION_OPTIONS = (
-    Option("maxiter", 1000, Integer(0), "Maximum number of iterations (optimizer steps)."),
+    Option(
+        "maxiter",
+        1000,
+        Integer(0),
+        "Maximum number of iterations (optimizer steps). In minibatch mode there is no limit "
+        "unless maxiter is given: `epochs` ends the run.",
+    ),
     Option(
         "maxfev",
         None,
@@ -282,6 +359,63 @@ TERMINATION_OPTIONS = (
     ),
 )
 
+
+MINIBATCH_OPTIONS = (
+    Option(
+        "batch_size",
+        None,
+        Integer(1, none_ok=True),
+        "Minibatch mode: every iteration evaluates `fun`/`jac` on `batch_size` samples, the "
+        "arrays in `args` sliced along axis 0 (so every element of `args` must be per-sample "
+        "data; pass constants through a closure). An epoch is one pass over the samples; its "
+        "last batch may be smaller. See docs/stochastic.md.",
+    ),
+    Option(
+        "batches",
+        None,
+        BatchIterable(),
+        "Minibatch mode with batches you make: an iterable whose items are tuples of args for "
+        "`fun` (or single arrays); one pass over it is an epoch, so it must be re-iterable "
+        "(a list, or an object whose __iter__ starts a new pass) when epochs > 1. Exclusive "
+        "with batch_size.",
+    ),
+    Option("epochs", 1, Integer(1), "Minibatch mode: the number of passes over the data."),
+    Option(
+        "shuffle",
+        True,
+        Flag(),
+        "Minibatch mode with batch_size: draw a new order of the samples for every epoch.",
+    ),
+    Option(
+        "seed",
+        None,
+        Seed(),
+        "Minibatch mode: seeds the numpy.random.Generator that shuffles; the same seed gives "
+        "bit-identical runs.",
+    ),
+    Option(
+        "validation",
+        None,
+        Validation(),
+        "Minibatch mode: held-out data (a tuple used as `args`) or a callable x -> float, "
+        "evaluated at the end of every epoch. The result is then the best validated iterate "
+        "(see `rmsopt.minimize`).",
+    ),
+    Option(
+        "patience",
+        None,
+        Integer(1, none_ok=True),
+        "Early stopping: end the run when the validation value has not improved by more "
+        "than min_delta for this many epochs. Needs `validation`; None never stops early.",
+    ),
+    Option(
+        "min_delta",
+        0.0,
+        Real(0),
+        "Early stopping: an epoch improves on the best validation value v_best when its value "
+        "is below v_best - min_delta. Needs `validation`.",
+    ),
+)
 
 # Other frameworks' names for rmsopt's options, for "did you mean" hints.
 _FRAMEWORK_NAMES = {

@@ -19,14 +19,19 @@ class Status(enum.IntEnum):
     3     ``MAXITER``       no        ``maxiter`` iterations were taken
     4     ``MAXFEV``        no        ``fun`` was called ``maxfev`` times
     5     ``NONFINITE``     no        a value, gradient, iterate or state was NaN or inf
+    6     ``EPOCHS``        yes       minibatch mode: ``epochs`` passes over the data
+    7     ``EARLY_STOP``    yes       minibatch mode: no validation improvement larger
+                                      than ``min_delta`` for ``patience`` epochs
     99    ``CALLBACK_STOP`` no        ``callback`` raised ``StopIteration`` (SciPy's code)
     ====  ================  ========  ===================================================
 
     With ``NONFINITE`` the result holds the last iterate at which everything
     evaluated was finite, and ``res.state`` the optimizer state that produced
-    it. ``fun`` is evaluated only where something needs it (with a separate
-    ``jac`` and no ``ftol`` or new-style callback, only for the result), so a
-    non-finite ``fun`` found for the result is reported at that iterate.
+    it; in minibatch mode with a ``validation`` objective, the best validated
+    iterate when there is one, as always in that mode. ``fun`` is evaluated
+    only where something needs it (with a separate ``jac`` and no ``ftol`` or
+    new-style callback, only for the result), so a non-finite ``fun`` found for
+    the result is reported at that iterate.
     """
 
     GTOL = 0
@@ -35,11 +40,13 @@ class Status(enum.IntEnum):
     MAXITER = 3
     MAXFEV = 4
     NONFINITE = 5
+    EPOCHS = 6
+    EARLY_STOP = 7
     CALLBACK_STOP = 99
 
     @property
     def success(self) -> bool:
-        return self in (Status.GTOL, Status.FTOL, Status.XTOL)
+        return self in (Status.GTOL, Status.FTOL, Status.XTOL, Status.EPOCHS, Status.EARLY_STOP)
 
     @property
     def message(self) -> str:
@@ -56,5 +63,9 @@ _MESSAGES = {
     Status.MAXFEV: "Maximum number of function evaluations has been exceeded.",
     Status.NONFINITE: "A non-finite value, gradient, iterate or optimizer state was "
     "encountered; the run stopped (see rmsopt.Status for which iterate is returned).",
+    Status.EPOCHS: "Optimization terminated successfully: the requested number of epochs "
+    "was completed.",
+    Status.EARLY_STOP: "Optimization terminated successfully: the validation objective did "
+    "not improve by more than min_delta for `patience` epochs (early stopping).",
     Status.CALLBACK_STOP: "`callback` raised `StopIteration`.",
 }

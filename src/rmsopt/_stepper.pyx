@@ -8,8 +8,8 @@ import numpy as np
 
 from cython cimport floating
 
-from ._kernel cimport Kernel, clipped_kernel_step
-from ._vector cimport all_finite, all_finite_rows
+from ._kernel cimport Kernel, committable_step
+from ._vector cimport all_finite
 
 cdef enum Outcome:  # of Stepper.step
     OUTCOME_TAKEN = 0
@@ -32,12 +32,12 @@ cdef inline int take_step(Kernel kernel,
                           double clipvalue,
                           Py_ssize_t step,
                           double learning_rate,
+                          const double[::1] no_box,          # None: the objects have no box
                           ) noexcept nogil:
     if not all_finite(grad):
         return OUTCOME_NONFINITE_GRADIENT
-    clipped_kernel_step(kernel, x, grad, states[current], x_next, states[1 - current], clipped,
-                        clipnorm, clipvalue, step, learning_rate)
-    if not (all_finite(x_next) and all_finite_rows(states[1 - current])):
+    if not committable_step(kernel, x, grad, states[current], x_next, states[1 - current],
+                            clipped, clipnorm, clipvalue, step, learning_rate, no_box, no_box):
         return OUTCOME_NONFINITE_STEP
     x[:] = x_next
     return OUTCOME_TAKEN
@@ -93,18 +93,19 @@ cdef class Stepper:
         cdef int outcome
         cdef const double[::1] grad_double
         cdef const float[::1] grad_float
+        cdef const double[::1] no_box = None
         if self.is_double:
             grad_double = grad
             with nogil:
                 outcome = take_step(self.kernel, self.x_double, grad_double, self.states_double,
                                     self.current, self.x_next_double, self.clipped_double,
-                                    self.clipnorm, self.clipvalue, step, learning_rate)
+                                    self.clipnorm, self.clipvalue, step, learning_rate, no_box)
         else:
             grad_float = grad
             with nogil:
                 outcome = take_step(self.kernel, self.x_float, grad_float, self.states_float,
                                     self.current, self.x_next_float, self.clipped_float,
-                                    self.clipnorm, self.clipvalue, step, learning_rate)
+                                    self.clipnorm, self.clipvalue, step, learning_rate, no_box)
         if outcome == OUTCOME_TAKEN:
             self.current = 1 - self.current
         return outcome
