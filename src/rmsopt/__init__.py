@@ -9,6 +9,7 @@ from . import schedules
 from ._adadelta import ADADELTA
 from ._adagrad import ADAGRAD
 from ._adam import ADAM, ADAMW
+from ._diagnostics import effective_step_size
 from ._minimize import make_method_callable, minimize, show_options
 from ._optimizers import Optimizer, optimizer_class
 from ._rmsprop import RMSPROP
@@ -44,6 +45,7 @@ __all__ = [
     "adagrad",
     "adam",
     "adamw",
+    "effective_step_size",
     "minimize",
     "rmsprop",
     "schedules",

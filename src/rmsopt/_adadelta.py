@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
 from ._adadelta_kernel import AdadeltaKernel
 from ._method import Method
 from ._options import Option, Real, weight_decay_option
@@ -49,6 +54,15 @@ Examples
 True
 """
 
+
+def _step_size(
+    settings: Mapping[str, Any], rows: Mapping[str, np.ndarray], step: int, rate: float
+) -> np.ndarray:
+    """lr * sqrt(u + eps) / sqrt(v + eps), the ratio of the two moving RMS."""
+    epsilon = settings["epsilon"]
+    return rate * np.sqrt(rows["acc_delta"] + epsilon) / np.sqrt(rows["square_avg"] + epsilon)
+
+
 ADADELTA = Method(
     name="adadelta",
     class_name="Adadelta",
@@ -73,5 +87,6 @@ ADADELTA = Method(
     kernel_parameters=("rho", "epsilon", "weight_decay"),
     state=("square_avg", "acc_delta"),
     doc=_DOC,
+    step_size=_step_size,
     summary="Adadelta (Zeiler, 2012): steps in the units of a moving RMS of past updates.",
 )
