@@ -9,6 +9,7 @@ from rmsopt._registry import METHODS
 
 PUBLIC = [getattr(rmsopt, name) for name in rmsopt.__all__ if callable(getattr(rmsopt, name))]
 PUBLIC += [getattr(rmsopt.schedules, name) for name in rmsopt.schedules.__all__]
+PUBLIC += [rmsopt.problems, rmsopt.problems.Problem, *rmsopt.problems.CATALOGUE.values()]
 
 
 @pytest.mark.parametrize("obj", PUBLIC, ids=lambda obj: obj.__name__)
@@ -26,3 +27,11 @@ SOLVERS = ["minimize", *METHODS, *(method.class_name for method in METHODS.value
 @pytest.mark.parametrize("name", SOLVERS)
 def test_solvers_have_examples(name):
     assert ">>> " in getattr(rmsopt, name).__doc__
+
+
+WITH_EXAMPLES = [rmsopt.compare, rmsopt.effective_step_size, *rmsopt.problems.CATALOGUE.values()]
+
+
+@pytest.mark.parametrize("obj", WITH_EXAMPLES, ids=lambda obj: obj.__name__)
+def test_tools_and_problems_have_examples(obj):
+    assert ">>> " in obj.__doc__

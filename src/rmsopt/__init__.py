@@ -5,10 +5,11 @@
 >>> opt = rmsopt.RMSprop(x, learning_rate=1e-3); opt.step(grad(x))   # doctest: +SKIP
 """
 
-from . import schedules
+from . import problems, schedules
 from ._adadelta import ADADELTA
 from ._adagrad import ADAGRAD
 from ._adam import ADAM, ADAMW
+from ._compare import compare
 from ._diagnostics import effective_step_size
 from ._minimize import make_method_callable, minimize, show_options
 from ._optimizers import Optimizer, optimizer_class
@@ -45,8 +46,10 @@ __all__ = [
     "adagrad",
     "adam",
     "adamw",
+    "compare",
     "effective_step_size",
     "minimize",
+    "problems",
     "rmsprop",
     "schedules",
     "sgd",

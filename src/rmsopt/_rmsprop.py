@@ -89,6 +89,7 @@ Examples
 (True, True)
 """
 
+
 def _step_size(
     settings: Mapping[str, Any], rows: Mapping[str, np.ndarray], step: int, rate: float
 ) -> np.ndarray:

@@ -1,0 +1,176 @@
+"""Every method on every problem under one budget, as a table."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from ._diagnostics import effective_step_size
+from ._errors import argument, invalid
+from ._method import Method
+from ._minimize import minimize
+from ._registry import get_method
+from .problems import Problem, get
+
+__all__ = ["compare"]
+
+COLUMNS = (
+    "problem",
+    "method",
+    "fun",
+    "minimum",
+    "distance",
+    "nit",
+    "nfev",
+    "njev",
+    "time",
+    "status",
+    "success",
+    "step_size",
+)
+
+
+def compare(
+    problems: Problem | str | Iterable[Problem | str],
+    methods: Sequence[str] | Mapping[str, Mapping[str, Any]] = ("rmsprop", "adagrad", "adam"),
+    *,
+    maxiter: int = 1000,
+    options: Mapping[str, Any] | None = None,
+    as_frame: bool | None = None,
+) -> Any:
+    """Run every method on every problem under the same budget.
+
+    Parameters
+    ----------
+    problems : Problem, str, or a sequence of them
+        Problems from `rmsopt.problems` (or names of its catalogue, built with
+        their default parameters).
+    methods : sequence of str, or mapping
+        Method names, or a mapping from a label to the options of that run
+        (with ``"method"`` among them when the label is not a method's name),
+        e.g. ``{"rmsprop": {"learning_rate": 1e-2}, "adagrad": {}}``.
+    maxiter : int, optional
+        The budget of iterations every run gets.
+    options : mapping, optional
+        Options shared by every run (a method's own options take precedence).
+    as_frame : bool, optional
+        Return a pandas DataFrame (True), a list of dicts (False), or a
+        DataFrame when pandas is installed (None, the default).
+
+    Returns
+    -------
+    list of dict or pandas.DataFrame
+        One record per (problem, method), problems in the outer order, with
+        ``problem`` and ``method`` (names), ``fun`` (final value), ``minimum``
+        (known, else NaN), ``distance`` (to the nearest known minimiser, else
+        NaN), ``nit``, ``nfev``, ``njev``, ``time`` (seconds of wall time),
+        ``status``, ``success`` and ``step_size``: the median over the
+        variables of the effective step size of the last step (see
+        `rmsopt.effective_step_size`).
+
+    Examples
+    --------
+    >>> import rmsopt
+    >>> table = rmsopt.compare(["sphere", "booth"], ["rmsprop", "adagrad"],
+    ...                        maxiter=200, as_frame=False)
+    >>> [(row["problem"], row["method"]) for row in table]   # doctest: +NORMALIZE_WHITESPACE
+    [('Sphere (n=10)', 'rmsprop'), ('Sphere (n=10)', 'adagrad'),
+     ('Booth', 'rmsprop'), ('Booth', 'adagrad')]
+    """
+    problem_list = _problems(problems)
+    shared = {**(options or {}), "maxiter": maxiter}
+    runs = [(label, method, {**shared, **own}) for label, method, own in _runs(methods)]
+    records = []
+    for problem in problem_list:
+        for label, method, run_options in runs:
+            start = time.perf_counter()
+            res = minimize(
+                problem.fun,
+                problem.x0,
+                args=problem.args,
+                method=method.name,
+                jac=problem.jac,
+                options=run_options,
+            )
+            elapsed = time.perf_counter() - start
+            step_names = {option.name for option in method.step_options}
+            step_options = {k: v for k, v in run_options.items() if k in step_names}
+            records.append(
+                {
+                    "problem": problem.name,
+                    "method": label,
+                    "fun": float(res.fun),
+                    "minimum": np.nan if problem.minimum is None else float(problem.minimum),
+                    "distance": problem.distance(res.x),
+                    "nit": int(res.nit),
+                    "nfev": int(res.nfev),
+                    "njev": int(res.njev),
+                    "time": elapsed,
+                    "status": int(res.status),
+                    "success": bool(res.success),
+                    "step_size": float(np.median(effective_step_size(res.state, **step_options))),
+                }
+            )
+    return _as_table(records, as_frame)
+
+
+def _problems(problems: Any) -> list[Problem]:
+    if isinstance(problems, (Problem, str)):
+        problems = [problems]
+    accepted = "a Problem, a name from rmsopt.problems.CATALOGUE, or a sequence of them"
+    try:
+        items = list(problems)
+    except TypeError:
+        raise invalid(TypeError, argument("problems"), accepted, repr(problems)) from None
+    if not items:
+        raise invalid(ValueError, argument("problems"), accepted, "an empty sequence")
+    built = []
+    for item in items:
+        if isinstance(item, Problem):
+            built.append(item)
+        elif isinstance(item, str):
+            built.append(get(item))
+        else:
+            raise invalid(TypeError, argument("problems"), accepted, f"an item {item!r}")
+    return built
+
+
+def _runs(methods: Any) -> list[tuple[str, Method, dict[str, Any]]]:
+    """(label, method, its own options) per run, every method name checked
+    before anything runs."""
+    accepted = "a sequence of method names or a mapping from labels to option dicts"
+    if isinstance(methods, str):
+        methods = [methods]
+    if isinstance(methods, Mapping):
+        items = list(methods.items())
+    else:
+        try:
+            items = [(name, {}) for name in methods]
+        except TypeError:
+            raise invalid(TypeError, argument("methods"), accepted, repr(methods)) from None
+    if not items:
+        raise invalid(ValueError, argument("methods"), accepted, "an empty sequence")
+    runs = []
+    for label, own in items:
+        if not isinstance(label, str) or not isinstance(own, Mapping):
+            raise invalid(TypeError, argument("methods"), accepted, f"an item {label!r}: {own!r}")
+        own = dict(own)
+        runs.append((label, get_method(own.pop("method", label)), own))
+    return runs
+
+
+def _as_table(records: list[dict[str, Any]], as_frame: bool | None) -> Any:
+    if as_frame is False:
+        return records
+    try:
+        import pandas
+    except ImportError:
+        if as_frame:
+            raise ImportError(
+                "compare(as_frame=True) needs pandas; install it or pass as_frame=False."
+            ) from None
+        return records
+    return pandas.DataFrame.from_records(records, columns=COLUMNS)
