@@ -12,6 +12,7 @@ import scipy.sparse
 from scipy.optimize import OptimizeWarning
 
 import rmsopt
+from rmsopt import problems
 
 from reference import REFERENCES
 
@@ -600,3 +601,26 @@ def test_a_validation_callable_must_return_a_scalar():
             jac=loss_grad,
             options=options(validation=lambda x: np.zeros(2)),
         )
+
+
+def test_the_readme_example_stops_early_at_the_best_epoch():
+    p = problems.logistic_regression(n_samples=1300)
+    features, labels = p.args
+    train = (features[:1000], labels[:1000])
+    held_out = (features[1000:], labels[1000:])
+    res = rmsopt.minimize(
+        p.fun,
+        p.x0,
+        args=train,
+        jac=p.jac,
+        options={
+            "batch_size": 32,
+            "epochs": 50,
+            "seed": 0,
+            "learning_rate": 1e-2,
+            "validation": held_out,
+            "patience": 5,
+        },
+    )
+    assert (res.epochs, res.best_epoch, res.status) == (13, 8, rmsopt.Status.EARLY_STOP)
+    assert res.val_fun == min(res.val_history) == p.fun(res.x, *held_out)
