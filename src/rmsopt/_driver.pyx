@@ -6,17 +6,13 @@ C-contiguous, of one dtype, and of matching lengths.
 import numpy as np
 
 from cython cimport floating
-from libc.math cimport INFINITY, fabs, fmax, isfinite
+from libc.math cimport INFINITY, fabs, fmax
 
 from ._kernel cimport Kernel, committable_step
-from ._vector cimport all_finite, max_abs_difference, projected_gradient_max_norm
+from ._vector cimport evaluation_finite, max_abs_difference, projected_gradient_max_norm
 
 from ._status import Status
 from .schedules import validated_rate
-
-
-cdef inline bint _finite(object value, const floating[::1] grad) noexcept:
-    return (value is None or isfinite(<double>value)) and all_finite(grad)
 
 
 def run(Kernel kernel,
@@ -81,7 +77,7 @@ def run(Kernel kernel,
     grad_views = (grads_array[0], grads_array[1])
 
     value = objective.evaluate(x_views[0], grad_views[0], need_value)
-    if not _finite(value, grads[0]):
+    if not evaluation_finite(value, grads[0]):
         status = Status.NONFINITE
     else:
         while True:
@@ -124,7 +120,7 @@ def run(Kernel kernel,
                 break
 
             new_value = objective.evaluate(x_views[following], grad_views[following], need_value)
-            if not _finite(new_value, grads[following]):
+            if not evaluation_finite(new_value, grads[following]):
                 status = Status.NONFINITE
                 break
             with nogil:

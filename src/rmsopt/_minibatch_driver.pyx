@@ -10,14 +10,10 @@ from cython cimport floating
 from libc.math cimport INFINITY, isfinite
 
 from ._kernel cimport Kernel, committable_step
-from ._vector cimport all_finite
+from ._vector cimport evaluation_finite
 
 from ._status import Status
 from .schedules import validated_rate
-
-
-cdef inline bint _finite(object value, const floating[::1] grad) noexcept:
-    return (value is None or isfinite(<double>value)) and all_finite(grad)
 
 
 def run(Kernel kernel,
@@ -94,7 +90,7 @@ def run(Kernel kernel,
                 status, stopped = Status.MAXFEV, True
                 break
             value = objective.evaluate(x_views[current], grad_array, need_value, batch)
-            if not _finite(value, grad):
+            if not evaluation_finite(value, grad):
                 status, stopped = Status.NONFINITE, True
                 break
             step = steps_taken + nit + 1

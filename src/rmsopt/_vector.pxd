@@ -21,6 +21,13 @@ cdef inline bint all_finite_rows(const floating[:, ::1] values) noexcept nogil:
     return True
 
 
+cdef inline bint evaluation_finite(object value,                 # float, or None if not asked
+                                  const floating[::1] grad,     # IN
+                                  ) noexcept:
+    # What an objective returned: a value (None when it was not evaluated) and a gradient.
+    return (value is None or isfinite(<double>value)) and all_finite(grad)
+
+
 cdef inline double max_abs_difference(const floating[::1] a,  # IN
                                       const floating[::1] b,  # IN
                                       ) noexcept nogil:
