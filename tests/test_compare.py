@@ -58,7 +58,7 @@ def test_labels_options_and_shared_options():
     assert list(rows) == ["slow", "fast", "sgd"]
     assert rows["fast"]["fun"] < rows["slow"]["fun"]
     # The step size reported uses each run's own options: SGD's is its learning rate.
-    assert rows["sgd"]["step_size"] == 0.05
+    assert rows["sgd"]["step_size"] == 0.05  # lr: the scale before momentum
     assert all(row["nit"] == 20 for row in table)
 
 
@@ -69,11 +69,24 @@ def test_unknown_minimum_gives_nan():
 
 
 def test_data_problems_run_on_minibatches():
-    problem = problems.linear_regression()
+    problem = problems.linear_regression(n_samples=1500)
     (row,) = rmsopt.compare(
-        problem, "rmsprop", options={"batch_size": 20, "epochs": 3, "seed": 0}, as_frame=False
+        problem, "rmsprop", options={"batch_size": 1, "epochs": 1, "seed": 0}, as_frame=False
     )
-    assert row["nit"] == 30 and row["status"] == rmsopt.Status.EPOCHS
+    # Without a maxiter argument, minibatch runs are not cut at the default 1000 iterations.
+    assert row["nit"] == 1500 and row["status"] == rmsopt.Status.EPOCHS
+
+
+def test_the_budget_is_the_same_for_every_run():
+    message = (
+        "The 'options' argument must be options without 'maxiter' (the 'maxiter' argument sets "
+        "every run's budget). Got {'maxiter': 10} instead."
+    )
+    with pytest.raises(ValueError, match=re.escape(message)):
+        rmsopt.compare("sphere", ["rmsprop"], options={"maxiter": 10})
+    message = "The options of run 'rmsprop' must be options without 'maxiter'"
+    with pytest.raises(ValueError, match=re.escape(message)):
+        rmsopt.compare("sphere", {"rmsprop": {"maxiter": 10}})
 
 
 def test_a_data_frame_when_pandas_is_installed():
@@ -135,6 +148,33 @@ def test_a_data_frame_when_pandas_is_installed():
 def test_bad_arguments(problems_arg, methods, error, message):
     with pytest.raises(error, match=re.escape(message)):
         rmsopt.compare(problems_arg, methods, maxiter=5, as_frame=False)
+
+
+@pytest.mark.parametrize(
+    ("keywords", "error", "message"),
+    [
+        (
+            {"options": [1]},
+            TypeError,
+            "The 'options' argument must be a mapping (e.g. a dict) of option names to values, "
+            "or None. Got [1] instead.",
+        ),
+        (
+            {"as_frame": "no"},
+            TypeError,
+            "The 'as_frame' argument must be a bool (True or False) or None. Got 'no' instead.",
+        ),
+        (
+            {"maxiter": -1},
+            ValueError,
+            "The 'maxiter' argument must be an integer in the range [0, 2**63 - 1]. Got -1 "
+            "instead.",
+        ),
+    ],
+)
+def test_bad_keywords(keywords, error, message):
+    with pytest.raises(error, match=re.escape(message)):
+        rmsopt.compare("sphere", ["rmsprop"], **keywords)
 
 
 def test_bad_methods_are_refused_before_anything_runs():

@@ -109,3 +109,19 @@ def test_bad_state_and_options():
     )
     with pytest.raises(ValueError, match=re.escape(message)):
         rmsopt.effective_step_size(state, rho=2.0)
+
+
+def test_with_momentum_it_is_the_scale_before_the_buffer():
+    options = {"momentum": 0.9}
+    before, _, _ = last_step("rmsprop", maxiter=24, **options)
+    res, step, grad = last_step("rmsprop", **options)
+    size = rmsopt.effective_step_size(res.state, **options)
+    buffer, previous = res.state["momentum_buffer"], before.state["momentum_buffer"]
+    np.testing.assert_allclose(step, -1e-3 * buffer, rtol=1e-12)
+    np.testing.assert_allclose(1e-3 * (buffer - 0.9 * previous), size * grad, rtol=1e-9)
+
+
+def test_a_state_before_any_step_is_refused():
+    message = "The 'state' argument must be the state after at least one step. Got step 0 instead."
+    with pytest.raises(ValueError, match=re.escape(message)):
+        rmsopt.effective_step_size(rmsopt.Adagrad(np.ones(2)).state_dict())

@@ -1,11 +1,12 @@
 """`python -m rmsopt` runs the demonstration the README promises."""
 
+import pathlib
 import subprocess
 import sys
 
 import numpy as np
 
-from rmsopt._demo import METHODS, demo_problems, run_demo
+from rmsopt._demo import METHODS, demo_problems, format_table, run_demo
 
 
 def test_module_runs_and_prints_the_table():
@@ -31,3 +32,18 @@ def test_demo_shows_rmsprop_ahead_of_adagrad(capsys):
         if not adagrad["success"]:
             # Where AdaGrad did not converge, its step size has decayed below RMSprop's.
             assert adagrad["step_size"] < rmsprop["step_size"], problem.name
+
+
+def test_the_readme_shows_this_table(capsys):
+    # The README's table is the demonstration's output; only the times may differ.
+    table = format_table(run_demo())
+    capsys.readouterr()
+    readme = (pathlib.Path(__file__).parent.parent / "README.md").read_text()
+
+    def without_times(line):
+        cells = line.split(" | ")
+        return " | ".join(cells[:6] + cells[7:])
+
+    shown = [without_times(line) for line in readme.splitlines()]
+    for line in table.splitlines()[2:]:
+        assert without_times(line) in shown, line

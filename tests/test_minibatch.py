@@ -560,7 +560,7 @@ def test_mismatched_sample_counts():
 def test_constants_among_args_are_refused():
     message = (
         "The 'args' argument must be arrays with samples along axis 0 when 'batch_size' is set "
-        "(pass constants through a closure or functools.partial). Got args[2] = 0.5 instead."
+        "(pass constants through a closure or functools.partial). Got item 2 = 0.5 instead."
     )
     with pytest.raises(ValueError, match=re.escape(message)):
         rmsopt.minimize(
@@ -624,3 +624,182 @@ def test_the_readme_example_stops_early_at_the_best_epoch():
     )
     assert (res.epochs, res.best_epoch, res.status) == (13, 8, rmsopt.Status.EARLY_STOP)
     assert res.val_fun == min(res.val_history) == p.fun(res.x, *held_out)
+
+
+# --- edge cases found in review ---------------------------------------------------------------
+
+
+def test_maximizing_validates_larger_as_better():
+    data = make_data()
+    validation, seen = scripted_validation([-5.0, -3.0, -4.0, -3.5])
+    res = rmsopt.minimize(
+        lambda w, f, t: -loss(w, f, t),
+        np.zeros(3),
+        args=data,
+        jac=lambda w, f, t: -loss_grad(w, f, t),
+        options=options(epochs=4, validation=validation, maximize=True, patience=2),
+    )
+    assert res.best_epoch == 2 and res.val_fun == -3.0
+    assert res.status == rmsopt.Status.EARLY_STOP and res.epochs == 4
+    np.testing.assert_array_equal(res.x, seen[1])
+
+
+def test_without_a_validated_epoch_the_last_iterate_is_returned():
+    data = make_data()
+    validation, seen = scripted_validation([1.0])
+    res = rmsopt.minimize(
+        loss,
+        np.zeros(3),
+        args=data,
+        jac=loss_grad,
+        options=options(validation=validation, maxiter=3, return_all=True),
+    )
+    assert res.status == rmsopt.Status.MAXITER and seen == []
+    assert res.best_epoch is None and res.val_fun is None and res.val_history == []
+    np.testing.assert_array_equal(res.x, res.allvecs[-1])
+    assert res.state["step"] == 3
+
+
+def test_a_nonfinite_first_validation_returns_the_iterate_before_it():
+    data = make_data()
+    res = rmsopt.minimize(
+        loss,
+        np.zeros(3),
+        args=data,
+        jac=loss_grad,
+        options=options(validation=lambda x: np.nan, return_all=True),
+    )
+    assert res.status == rmsopt.Status.NONFINITE and res.nit == 5
+    np.testing.assert_array_equal(res.x, res.allvecs[-2])
+    assert res.state["step"] == 4 and res.best_epoch is None
+    replay = rmsopt.minimize(
+        loss, np.zeros(3), args=data, jac=loss_grad, options=options(maxiter=4)
+    )
+    np.testing.assert_array_equal(replay.state["square_avg"], res.state["square_avg"])
+
+
+def test_a_budget_pulls_no_batch_it_does_not_use():
+    features, targets = make_data()
+    pulled = []
+
+    def generate():
+        for i in range(5):
+            pulled.append(i)
+            yield features[4 * i : 4 * i + 4], targets[4 * i : 4 * i + 4]
+
+    source = generate()
+    res = rmsopt.minimize(
+        loss, np.zeros(3), jac=loss_grad, options={"batches": source, "maxiter": 2}
+    )
+    assert res.nit == 2 and pulled == [0, 1]
+    assert res.fun == loss(res.x, features[4:8], targets[4:8])  # the last batch used
+    assert next(source)[0][0].tolist() == features[8].tolist()  # the generator resumes there
+
+
+def test_an_epoch_boundary_is_an_epoch_when_the_budget_ends_there():
+    data = make_data()
+    validation, seen = scripted_validation([2.0, 1.0])
+    res = rmsopt.minimize(
+        loss,
+        np.zeros(3),
+        args=data,
+        jac=loss_grad,
+        options=options(maxiter=10, validation=validation),
+    )
+    assert res.nit == 10 and res.epochs == 2 and len(seen) == 2
+    assert res.status == rmsopt.Status.MAXITER
+
+
+def test_batches_that_run_out_report_it():
+    features, targets = make_data()
+
+    class OnePass:
+        def __init__(self):
+            self.source = iter([(features, targets)] * 2)
+
+        def __iter__(self):
+            return self.source
+
+    with pytest.warns(RuntimeWarning, match="yielded no batch in epoch 2"):
+        res = rmsopt.minimize(
+            loss, np.zeros(3), jac=loss_grad, options={"batches": OnePass(), "epochs": 5}
+        )
+    assert res.status == rmsopt.Status.BATCHES_EXHAUSTED and not res.success
+    assert res.epochs == 1 and res.nit == 2
+
+
+def test_a_generator_seed_is_advanced_by_a_run():
+    data = make_data()
+    generator = np.random.default_rng(7)
+    first, second = (
+        rmsopt.minimize(loss, np.zeros(3), args=data, jac=loss_grad, options=options(seed=s))
+        for s in (generator, generator)
+    )
+    assert not np.array_equal(first.x, second.x)
+
+
+@pytest.mark.parametrize(
+    ("bad", "error", "message"),
+    [
+        (
+            {"batches": [[np.zeros((2, 3)), np.zeros(2)]]},
+            TypeError,
+            "Batch 1 of the 'batches' option must be a tuple of args for `fun`, or one array. "
+            "Got list [array(",
+        ),
+        (
+            {"batches": [(np.zeros((1, 3)), np.zeros(1))], "seed": 1},
+            ValueError,
+            "The 'seed' option of method 'rmsprop' must be left unset with 'batches' (you make "
+            "and order the batches). Got 1 instead.",
+        ),
+        (
+            {"batches": [(np.zeros((1, 3)), np.zeros(1))], "shuffle": False},
+            ValueError,
+            "The 'shuffle' option of method 'rmsprop' must be left unset with 'batches'",
+        ),
+        (
+            {"batch_size": 2, "validation": (np.zeros((4, 3)),)},
+            ValueError,
+            "The 'validation' option of method 'rmsprop' must be a tuple of 2 arrays, one per "
+            "element of 'args'. Got a tuple of 1 instead.",
+        ),
+        (
+            {"batch_size": 2, "validation": ()},
+            ValueError,
+            "The 'validation' option of method 'rmsprop' must be the per-sample data. Got () "
+            "instead.",
+        ),
+        (
+            {"batch_size": 2, "validation": (np.zeros((4, 3)), np.zeros(3))},
+            ValueError,
+            "The 'validation' option of method 'rmsprop' must be arrays with the same number of "
+            "samples (length of axis 0). Got lengths 4, 3 instead.",
+        ),
+    ],
+)
+def test_bad_batches_and_validation(bad, error, message):
+    with pytest.raises(error, match=re.escape(message)):
+        rmsopt.minimize(loss, np.zeros(3), args=make_data(), jac=loss_grad, options=bad)
+
+
+def test_empty_data_is_refused():
+    message = (
+        "The 'args' argument must be arrays with at least one sample when 'batch_size' is set. "
+        "Got none instead."
+    )
+    with pytest.raises(ValueError, match=re.escape(message)):
+        rmsopt.minimize(
+            loss,
+            np.zeros(3),
+            args=(np.zeros((0, 3)), np.zeros(0)),
+            jac=loss_grad,
+            options={"batch_size": 1},
+        )
+
+
+def test_tol_is_named_when_it_is_not_used():
+    with pytest.warns(OptimizeWarning, match=r"Options tol of method .rmsprop. are not"):
+        rmsopt.minimize(
+            loss, np.zeros(3), args=make_data(), jac=loss_grad, tol=1e-3, options=options()
+        )

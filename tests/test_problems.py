@@ -2,6 +2,7 @@
 consistent record of what is known about it."""
 
 import pathlib
+import pickle
 import re
 
 import numpy as np
@@ -75,3 +76,13 @@ def test_distance_is_to_the_nearest_minimiser():
     himmelblau = problems.himmelblau()
     point = himmelblau.minimizers[2] + np.array([0.3, -0.4])
     assert himmelblau.distance(point) == pytest.approx(0.5, rel=1e-12)
+
+
+@pytest.mark.parametrize("name", ["rosenbrock", "quadratic", "logistic_regression", "mlp"])
+def test_an_unpickled_problem_is_read_only_and_equal(name):
+    problem = problems.get(name)
+    copy = pickle.loads(pickle.dumps(problem))
+    assert not copy.x0.flags.writeable
+    assert all(not item.flags.writeable for item in copy.args)
+    assert copy.fun(copy.x0, *copy.args) == problem.fun(problem.x0, *problem.args)
+    assert copy.name == problem.name and copy.convex == problem.convex

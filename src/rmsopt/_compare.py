@@ -12,6 +12,7 @@ from ._diagnostics import effective_step_size
 from ._errors import argument, invalid
 from ._method import Method
 from ._minimize import minimize
+from ._options import Flag, Integer
 from ._registry import get_method
 from .problems import Problem, get
 
@@ -37,7 +38,7 @@ def compare(
     problems: Problem | str | Iterable[Problem | str],
     methods: Sequence[str] | Mapping[str, Mapping[str, Any]] = ("rmsprop", "adagrad", "adam"),
     *,
-    maxiter: int = 1000,
+    maxiter: int | None = None,
     options: Mapping[str, Any] | None = None,
     as_frame: bool | None = None,
 ) -> Any:
@@ -53,7 +54,9 @@ def compare(
         (with ``"method"`` among them when the label is not a method's name),
         e.g. ``{"rmsprop": {"learning_rate": 1e-2}, "adagrad": {}}``.
     maxiter : int, optional
-        The budget of iterations every run gets.
+        The budget of iterations every run gets; None leaves each run its
+        default (1000 iterations, or ``epochs`` passes in minibatch mode).
+        Runs' options may not set their own ``maxiter``.
     options : mapping, optional
         Options shared by every run (a method's own options take precedence).
     as_frame : bool, optional
@@ -81,7 +84,8 @@ def compare(
      ('Booth', 'rmsprop'), ('Booth', 'adagrad')]
     """
     problem_list = _problems(problems)
-    shared = {**(options or {}), "maxiter": maxiter}
+    shared = _shared_options(options, maxiter)
+    as_frame = Flag(none_ok=True).check(as_frame, argument("as_frame"))
     runs = [(label, method, {**shared, **own}) for label, method, own in _runs(methods)]
     records = []
     for problem in problem_list:
@@ -138,6 +142,21 @@ def _problems(problems: Any) -> list[Problem]:
     return built
 
 
+def _shared_options(options: Any, maxiter: Any) -> dict[str, Any]:
+    if options is None:
+        options = {}
+    if not isinstance(options, Mapping):
+        accepted = "a mapping (e.g. a dict) of option names to values, or None"
+        raise invalid(TypeError, argument("options"), accepted, repr(options))
+    if "maxiter" in options:
+        accepted = "options without 'maxiter' (the 'maxiter' argument sets every run's budget)"
+        raise invalid(ValueError, argument("options"), accepted, repr(dict(options)))
+    shared = dict(options)
+    if maxiter is not None:
+        shared["maxiter"] = Integer(0).check(maxiter, argument("maxiter"))
+    return shared
+
+
 def _runs(methods: Any) -> list[tuple[str, Method, dict[str, Any]]]:
     """(label, method, its own options) per run, every method name checked
     before anything runs."""
@@ -158,6 +177,9 @@ def _runs(methods: Any) -> list[tuple[str, Method, dict[str, Any]]]:
         if not isinstance(label, str) or not isinstance(own, Mapping):
             raise invalid(TypeError, argument("methods"), accepted, f"an item {label!r}: {own!r}")
         own = dict(own)
+        if "maxiter" in own:
+            accepted = "options without 'maxiter' (the 'maxiter' argument sets every budget)"
+            raise invalid(ValueError, f"The options of run {label!r}", accepted, repr(own))
         runs.append((label, get_method(own.pop("method", label)), own))
     return runs
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from . import problems
 from ._compare import compare
+from ._options import TERMINATION_OPTIONS
 
 LEARNING_RATE = 1e-2
 MAXITER = 5000
@@ -27,9 +28,10 @@ def demo_problems() -> list[problems.Problem]:
 def run_demo() -> list[dict[str, Any]]:
     """Compare the methods on the demo problems; print and return the table."""
     table = compare(demo_problems(), METHODS, maxiter=MAXITER, as_frame=False)
+    gtol = next(option.default for option in TERMINATION_OPTIONS if option.name == "gtol")
     print(
         f"rmsopt.compare: every method at learning_rate={LEARNING_RATE:g}, at most "
-        f"{MAXITER} iterations, gtol=1e-5\n"
+        f"{MAXITER} iterations, gtol={gtol:g}\n"
     )
     print(format_table(table))
     print(

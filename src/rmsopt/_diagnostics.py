@@ -24,6 +24,15 @@ def effective_step_size(state: Mapping[str, Any], **options: Any) -> np.ndarray:
     Adagrad's ``s`` only grows, so its step size only shrinks; RMSprop's
     ``v`` forgets, so its step size recovers as the gradients shrink.
 
+    Precisely, it is the factor the last step applied to the gradient (with
+    a coupled ``weight_decay``, to the penalised gradient), before momentum:
+    with ``momentum`` the buffer accumulates these scaled gradients and
+    steady steps are up to ``1 / (1 - momentum)`` times larger. For Adam and
+    AdamW it applies to the first moment ``m`` (AdamW's decoupled decay
+    shrinks ``x`` separately), so SGD's is ``lr``. For Adadelta, whose state
+    keeps only the updated average of squared steps, it is the factor the
+    next step would apply to a gradient that leaves ``v`` unchanged.
+
     Parameters
     ----------
     state : dict
@@ -58,7 +67,9 @@ def effective_step_size(state: Mapping[str, Any], **options: Any) -> np.ndarray:
     method = get_method(str(np.asarray(state["method"]).item()))
     settings = method.validate(options, declared=method.step_options)
     rows = {name: np.asarray(state[name], dtype=np.float64) for name in method.state}
-    step = max(int(np.asarray(state["step"]).item()), 1)
+    step = int(np.asarray(state["step"]).item())
+    if step < 1:
+        raise invalid(ValueError, argument("state"), "the state after at least one step", "step 0")
     rate = settings["learning_rate"]
     if callable(rate):
         rate = validated_rate(rate(step - 1), step - 1)

@@ -158,28 +158,8 @@ class Method:
                 "None when 'clipnorm' is set (Keras allows one kind of clipping)",
                 f"{settings['clipvalue']!r} with clipnorm={settings['clipnorm']!r}",
             )
-        if "batch_size" in settings:
-            self._check_minibatch_options(settings, given)
         self.check(settings, self.subject)
         return settings
-
-    def _check_minibatch_options(
-        self, settings: Mapping[str, Any], given: Mapping[str, Any]
-    ) -> None:
-        def refuse(name: str, accepted: str) -> None:
-            raise invalid(ValueError, self.subject(name), accepted, repr(settings[name]))
-
-        if settings["batch_size"] is not None and settings["batches"] is not None:
-            refuse("batches", "None when 'batch_size' is set (one source of minibatches)")
-        if settings["batch_size"] is None and settings["batches"] is None:
-            for name in ("epochs", "shuffle", "seed", "validation"):
-                if name in given:
-                    refuse(name, "left unset unless 'batch_size' or 'batches' is set")
-        if settings["validation"] is None:
-            if settings["patience"] is not None:
-                refuse("patience", "None unless 'validation' is set (it counts validated epochs)")
-            if settings["min_delta"] != 0.0:
-                refuse("min_delta", "0 unless 'validation' is set")
 
     def make_kernel(self, settings: Mapping[str, Any]) -> Kernel:
         return self.kernel(

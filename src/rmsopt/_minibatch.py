@@ -23,15 +23,40 @@ from ._method import Method
 from ._objective import Objective, as_scalar
 from ._warn import warn
 
-__all__ = ["SampleBatches", "UserBatches", "is_minibatch", "run_minibatches"]
+__all__ = ["check_minibatch_options", "is_minibatch", "run_minibatches"]
 
 # Tests that judge a full objective: on minibatch values and gradients they would stop at random.
-_UNUSED_TESTS = ("gtol", "ftol", "xtol")
+_UNUSED_TESTS = ("tol", "gtol", "ftol", "xtol")
 _NO_LIMIT = 2**63 - 1
 
 
 def is_minibatch(settings: Mapping[str, Any]) -> bool:
     return settings["batch_size"] is not None or settings["batches"] is not None
+
+
+def check_minibatch_options(
+    method: Method, settings: Mapping[str, Any], given: Mapping[str, Any]
+) -> None:
+    """Refuse minibatch options that do not apply to the run as configured."""
+
+    def refuse(name: str, accepted: str) -> None:
+        raise invalid(ValueError, method.subject(name), accepted, repr(settings[name]))
+
+    if settings["batch_size"] is not None and settings["batches"] is not None:
+        refuse("batches", "None when 'batch_size' is set (one source of minibatches)")
+    if not is_minibatch(settings):
+        for name in ("epochs", "shuffle", "seed", "validation"):
+            if name in given:
+                refuse(name, "left unset unless 'batch_size' or 'batches' is set")
+    if settings["batches"] is not None:
+        for name in ("shuffle", "seed"):
+            if name in given:
+                refuse(name, "left unset with 'batches' (you make and order the batches)")
+    if settings["validation"] is None:
+        if settings["patience"] is not None:
+            refuse("patience", "None unless 'validation' is set (it counts validated epochs)")
+        if settings["min_delta"] != 0.0:
+            refuse("min_delta", "0 unless 'validation' is set")
 
 
 class SampleBatches:
@@ -46,7 +71,7 @@ class SampleBatches:
         rng: np.random.Generator,
         subject: str,
     ) -> None:
-        self.data = _sample_arrays(data)
+        self.data = sample_arrays(data, argument("args"), " when 'batch_size' is set")
         self.n_samples = self.data[0].shape[0]
         if batch_size > self.n_samples:
             accepted = (
@@ -56,6 +81,7 @@ class SampleBatches:
         self.batch_size = batch_size
         self.shuffle = shuffle
         self.rng = rng
+        self.length = -(-self.n_samples // batch_size)
 
     @property
     def full(self) -> tuple:
@@ -87,12 +113,15 @@ class UserBatches:
             )
         self.batches = batches
         self.subject = subject
+        # A pass's length when the iterable knows it, so that a run ending with a pass pulls
+        # no batch it will not use.
+        self.length = len(batches) if hasattr(batches, "__len__") else 0
         self.passes = 0
         self.last: tuple | None = None
 
     @property
     def full(self) -> tuple:
-        """No whole data set exists: the last batch stands in for it."""
+        """No whole data set exists: the last batch used stands in for it."""
         return self.last
 
     def epoch(self) -> Iterator[tuple]:
@@ -100,7 +129,7 @@ class UserBatches:
         count = 0
         for batch in self.batches:
             count += 1
-            self.last = batch if isinstance(batch, tuple) else (batch,)
+            self.last = self._as_args(batch, count)
             yield self.last
         if count == 0 and self.passes == 1:
             raise invalid(ValueError, self.subject, "an iterable that yields batches", "none")
@@ -111,12 +140,24 @@ class UserBatches:
                 RuntimeWarning,
             )
 
+    def _as_args(self, batch: Any, index: int) -> tuple:
+        if isinstance(batch, tuple):
+            return batch
+        if isinstance(batch, np.ndarray) or scipy.sparse.issparse(batch):
+            return (batch,)
+        raise invalid(
+            TypeError,
+            f"Batch {index} of the 'batches' option",
+            "a tuple of args for `fun`, or one array",
+            f"{type(batch).__name__} {batch!r:.80}",
+        )
 
-def _sample_arrays(data: tuple) -> tuple:
-    """``args`` as arrays with samples along axis 0 and one sample count."""
-    subject = argument("args")
-    if not data:
-        raise invalid(ValueError, subject, "the per-sample data when 'batch_size' is set", "()")
+
+def sample_arrays(data: Any, subject: str, when: str = "") -> tuple:
+    """``data`` as arrays with samples along axis 0 and one sample count;
+    ``when`` ends what the messages say is accepted."""
+    if not isinstance(data, tuple) or not data:
+        raise invalid(ValueError, subject, "the per-sample data" + when, repr(data))
     arrays = []
     for index, item in enumerate(data):
         if scipy.sparse.issparse(item):
@@ -132,9 +173,9 @@ def _sample_arrays(data: tuple) -> tuple:
             raise invalid(
                 ValueError,
                 subject,
-                "arrays with samples along axis 0 when 'batch_size' is set (pass constants "
-                "through a closure or functools.partial)",
-                f"args[{index}] = {item!r}",
+                f"arrays with samples along axis 0{when} (pass constants through a closure "
+                "or functools.partial)",
+                f"item {index} = {item!r}",
             )
         arrays.append(array)
     counts = [array.shape[0] for array in arrays]
@@ -142,13 +183,17 @@ def _sample_arrays(data: tuple) -> tuple:
         raise invalid(
             ValueError,
             subject,
-            "arrays with the same number of samples (length of axis 0) when 'batch_size' is set",
+            "arrays with the same number of samples (length of axis 0)" + when,
             "lengths " + ", ".join(str(count) for count in counts),
         )
+    if counts[0] == 0:
+        raise invalid(ValueError, subject, "arrays with at least one sample" + when, "none")
     return tuple(arrays)
 
 
-def _validator(validation: Any, objective: Objective) -> Callable[[np.ndarray], float] | None:
+def _validator(
+    validation: Any, objective: Objective, n_args: int | None, subject: str
+) -> Callable[[np.ndarray], float] | None:
     if validation is None:
         return None
     if callable(validation):
@@ -158,8 +203,13 @@ def _validator(validation: Any, objective: Objective) -> Callable[[np.ndarray], 
 
         return call_validation
 
+    held_out = sample_arrays(validation, subject)
+    if n_args is not None and len(held_out) != n_args:
+        accepted = f"a tuple of {n_args} arrays, one per element of 'args'"
+        raise invalid(ValueError, subject, accepted, f"a tuple of {len(held_out)}")
+
     def held_out_value(x: np.ndarray) -> float:
-        return objective.value(x, validation)
+        return objective.value(x, held_out)
 
     return held_out_value
 
@@ -177,7 +227,8 @@ def run_minibatches(
     callback_needs_value: bool,
     allvecs: list | None,
 ) -> dict[str, Any]:
-    """Run minibatch mode; return the result's fields."""
+    """Run minibatch mode; return the result's fields. ``given`` names the
+    options (and ``tol``) the user set."""
     unused = [name for name in _UNUSED_TESTS if name in given]
     if unused:
         warn(
@@ -186,18 +237,20 @@ def run_minibatches(
             OptimizeWarning,
         )
     if settings["batch_size"] is not None:
-        rng = np.random.default_rng(settings["seed"])
         batches = SampleBatches(
             objective.args,
             settings["batch_size"],
             settings["shuffle"],
-            rng,
+            np.random.default_rng(settings["seed"]),
             method.subject("batch_size"),
         )
+        n_args = len(batches.data)
     else:
         batches = UserBatches(settings["batches"], settings["epochs"], method.subject("batches"))
+        n_args = None
+    validate = _validator(settings["validation"], objective, n_args, method.subject("validation"))
 
-    status, nit, epochs, x_last, state_last, history, best = _minibatch_driver.run(
+    status, nit, epochs, x, state, x_nit, history, best_epoch = _minibatch_driver.run(
         method.make_kernel(settings),
         x,
         state,
@@ -209,20 +262,24 @@ def run_minibatches(
         epochs=settings["epochs"],
         maxiter=settings["maxiter"] if "maxiter" in given else _NO_LIMIT,
         maxfev=settings["maxfev"] or 0,
-        validate=_validator(settings["validation"], objective),
+        validate=validate,
+        maximize=settings["maximize"],
         patience=settings["patience"] or 0,
         min_delta=settings["min_delta"],
         allvecs=allvecs,
         **kernel_arguments,
     )
-    fields: dict[str, Any] = {"status": status, "nit": nit, "epochs": epochs}
-    if best is None:
-        fields.update(x=x_last, state=state_last, steps=steps_taken + nit)
-    else:
-        best_epoch, best_nit, x_best, state_best = best
-        fields.update(x=x_best, state=state_best, steps=steps_taken + best_nit)
-        fields.update(best_epoch=best_epoch, val_fun=history[best_epoch - 1])
-    if settings["validation"] is not None:
+    fields: dict[str, Any] = {
+        "status": status,
+        "nit": nit,
+        "epochs": epochs,
+        "x": x,
+        "state": state,
+        "steps": steps_taken + x_nit,
+        "full_args": batches.full,
+    }
+    if validate is not None:
+        fields["best_epoch"] = best_epoch
+        fields["val_fun"] = None if best_epoch is None else history[best_epoch - 1]
         fields["val_history"] = history
-    fields["full_args"] = batches.full
     return fields

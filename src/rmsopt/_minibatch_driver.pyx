@@ -16,6 +16,9 @@ from ._status import Status
 from .schedules import validated_rate
 
 
+cdef object _END = object()  # what next() returns when an epoch has no more batches
+
+
 def run(Kernel kernel,
         const floating[::1] x0,
         const floating[:, ::1] state0,
@@ -32,6 +35,7 @@ def run(Kernel kernel,
         Py_ssize_t maxiter,
         Py_ssize_t maxfev,
         object validate,
+        bint maximize,
         Py_ssize_t patience,
         double min_delta,
         const double[::1] lower=None,
@@ -40,26 +44,34 @@ def run(Kernel kernel,
     """Run ``epochs`` passes of ``kernel`` over ``batches.epoch()`` from ``x0``
     and ``state0`` (whose state has taken ``steps_taken`` steps).
 
-    Each iteration writes the gradient of the next batch at the current
+    ``batches.epoch()`` gives an iterator over one pass; ``batches.length`` is
+    the number of batches in a pass, or 0 when unknown. A batch is pulled only
+    when the budget (``maxiter``, ``maxfev``, the pass's length) allows a step
+    on it. Each iteration writes the gradient of that batch at the current
     iterate with ``objective.evaluate(x, grad_out, need_value, batch)`` and
     takes one step; a step whose gradient, value, iterate or state is not
     finite is discarded and ends the run. ``callback(x, value, grad, nit)``
     sees the new iterate with the minibatch value and gradient that produced
-    it. ``validate(x) -> float`` (or None) runs at the end of every epoch; with
-    ``patience > 0`` the run ends after ``patience`` epochs without an
-    improvement larger than ``min_delta``. ``maxfev <= 0`` means no limit.
+    it. ``validate(x) -> float`` (or None) runs at the end of every epoch
+    (larger is better when ``maximize``); with ``patience > 0`` the run ends
+    after ``patience`` epochs without an improvement larger than
+    ``min_delta``. ``maxfev <= 0`` means no limit.
 
-    Returns ``(status, nit, completed_epochs, x, state, history, best)``:
-    ``history`` lists the validation values, ``best`` is ``None`` or
-    ``(epoch, nit, x, state)`` of the best validated iterate.
+    Returns ``(status, nit, completed_epochs, x, state, x_nit, history,
+    best_epoch)``: the iterate to report with its state and its iteration
+    number, the validation values, and the epoch (from 1) whose end ``x`` is.
+    ``x`` is the best validated iterate when an epoch validated; otherwise the
+    last good iterate: the last one, or the one before it when its validation
+    was not finite. ``best_epoch`` is None when ``x`` is not a validated one.
     """
     cdef:
-        Py_ssize_t n = x0.shape[0], nit = 0, nit_before, completed = 0, waited = 0, step
+        Py_ssize_t n = x0.shape[0], nit = 0, in_epoch, completed = 0, waited = 0, step
+        Py_ssize_t length = batches.length
         int current = 0, following
         bint scheduled = callable(learning_rate)
         bint finite_step, stopped = False
         double rate = 0.0 if scheduled else learning_rate
-        double best_value = INFINITY, validation_value
+        double best_score = INFINITY, validation_value, score
         floating[:, ::1] xs
         floating[::1] grad
         floating[:, :, ::1] states
@@ -81,13 +93,17 @@ def run(Kernel kernel,
     status = Status.EPOCHS
 
     while completed < epochs and not stopped:
-        nit_before = nit
-        for batch in batches.epoch():
+        in_epoch = 0
+        iterator = iter(batches.epoch())
+        while length == 0 or in_epoch < length:
             if nit >= maxiter:
                 status, stopped = Status.MAXITER, True
                 break
             if maxfev > 0 and objective.nfev >= maxfev:
                 status, stopped = Status.MAXFEV, True
+                break
+            batch = next(iterator, _END)
+            if batch is _END:
                 break
             value = objective.evaluate(x_views[current], grad_array, need_value, batch)
             if not evaluation_finite(value, grad):
@@ -106,6 +122,7 @@ def run(Kernel kernel,
                 break
             current = following
             nit += 1
+            in_epoch += 1
             if allvecs is not None:
                 allvecs.append(x_views[current].copy())
             if callback is not None:
@@ -116,7 +133,8 @@ def run(Kernel kernel,
                     break
         if stopped:
             break
-        if nit == nit_before:  # the user's batches ran out (the source has warned)
+        if in_epoch == 0:  # the user's batches ran out (the source has warned)
+            status = Status.BATCHES_EXHAUSTED
             break
         completed += 1
         if validate is None:
@@ -125,9 +143,13 @@ def run(Kernel kernel,
         history.append(validation_value)
         if not isfinite(validation_value):
             status = Status.NONFINITE
+            if best is None:  # the step before is the last good iterate; its buffers hold it
+                return (status, nit, completed, xs_array[1 - current].copy(),
+                        states_array[1 - current].copy(), nit - 1, history, None)
             break
-        if validation_value < best_value - min_delta:
-            best_value, waited = validation_value, 0
+        score = -validation_value if maximize else validation_value
+        if score < best_score - min_delta:
+            best_score, waited = score, 0
             best = (completed, nit, xs_array[current].copy(), states_array[current].copy())
         else:
             waited += 1
@@ -135,12 +157,8 @@ def run(Kernel kernel,
                 status = Status.EARLY_STOP
                 break
 
-    return (
-        status,
-        nit,
-        completed,
-        xs_array[current].copy(),
-        states_array[current].copy(),
-        history,
-        best,
-    )
+    if best is None:
+        return (status, nit, completed, xs_array[current].copy(),
+                states_array[current].copy(), nit, history, None)
+    best_epoch, best_nit, x_best, state_best = best
+    return (status, nit, completed, x_best, state_best, best_nit, history, best_epoch)

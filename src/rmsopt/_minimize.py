@@ -14,7 +14,7 @@ from ._bounds import normalize_bounds
 from ._callback import adapt_callback
 from ._errors import argument, invalid
 from ._method import Method
-from ._minibatch import is_minibatch, run_minibatches
+from ._minibatch import check_minibatch_options, is_minibatch, run_minibatches
 from ._objective import FINITE_DIFFERENCES, Objective
 from ._options import Flag, Real
 from ._registry import METHODS, get_method
@@ -48,7 +48,8 @@ def minimize(
         Initial guess: real numbers, 1-D (a scalar is one variable). Never
         modified. float32 runs in float32; any other real dtype in float64.
     args : tuple, optional
-        Extra arguments passed to ``fun`` and ``jac``.
+        Extra arguments passed to ``fun`` and ``jac``. In minibatch mode
+        (option ``batch_size``) they are per-sample data, sliced along axis 0.
     method : str, optional
         Case-insensitive method name; see `show_options`. Default ``"rmsprop"``.
     jac : callable, bool or {'2-point', '3-point', 'cs'}, optional
@@ -79,6 +80,16 @@ def minimize(
         ``allvecs`` with ``return_all``. When a step produces a non-finite
         iterate, state, value or gradient, the run stops (status 5) and ``x``,
         ``fun``, ``jac`` and ``state`` are those of the last good iterate.
+
+        In minibatch mode (options ``batch_size`` or ``batches``; see
+        docs/stochastic.md) ``fun`` and ``jac`` are those of the whole data at
+        ``x`` (with ``batches``, of the last batch used), ``epochs`` counts the
+        completed passes, and with a ``validation`` objective ``x`` and
+        ``state`` are the best validated iterate's, the iterate at the end of
+        epoch ``best_epoch`` with validation value ``val_fun``
+        (``val_history`` lists every epoch's). When no epoch was validated,
+        ``best_epoch`` and ``val_fun`` are None and ``x`` is the last good
+        iterate.
 
     Examples
     --------
@@ -175,8 +186,11 @@ def solve(
     box = normalize_bounds(bounds, x.shape[0], x.dtype)
     if box is not None:
         np.clip(x, *box, out=x)
-    options = _with_tol(_as_options(options), tol)
+    options = _as_options(options)
+    given = set(options) | ({"tol"} if tol is not None else set())
+    options = _with_tol(options, tol)
     settings = method.validate(options)
+    check_minibatch_options(method, settings, given)
     notify, callback_needs_value = adapt_callback(callback)
 
     if settings["state"] is None:
@@ -198,7 +212,7 @@ def solve(
         fields = run_minibatches(
             method,
             settings,
-            options,
+            given,
             objective,
             x,
             state,

@@ -79,8 +79,17 @@ class Real:
             number = float(value)
         except OverflowError:
             raise _invalid(ValueError, subject, self.describe(), value) from None
-        above = number >= self.low if self.low_closed else number > self.low
-        below = number <= self.high if self.high_closed else number < self.high
+        # An infinite bound is open whatever low_closed/high_closed say, as describe() shows.
+        above = (
+            number >= self.low
+            if self.low_closed and math.isfinite(self.low)
+            else (number > self.low)
+        )
+        below = (
+            number <= self.high
+            if self.high_closed and math.isfinite(self.high)
+            else (number < self.high)
+        )
         if not (above and below and not math.isnan(number)):
             raise _invalid(ValueError, subject, self.describe(), value)
         return number
@@ -109,12 +118,17 @@ class Integer:
 
 @dataclass(frozen=True)
 class Flag:
-    """A boolean: ``True`` or ``False`` (NumPy booleans included), nothing else."""
+    """A boolean: ``True`` or ``False`` (NumPy booleans included), or ``None``
+    when ``none_ok``."""
+
+    none_ok: bool = False
 
     def describe(self) -> str:
-        return "a bool (True or False)"
+        return "a bool (True or False) or None" if self.none_ok else "a bool (True or False)"
 
-    def check(self, value: Any, subject: str) -> bool:
+    def check(self, value: Any, subject: str) -> bool | None:
+        if value is None and self.none_ok:
+            return None
         if not isinstance(value, (bool, np.bool_)):
             raise _invalid(TypeError, subject, self.describe(), value)
         return bool(value)
@@ -390,16 +404,16 @@ MINIBATCH_OPTIONS = (
         "seed",
         None,
         Seed(),
-        "Minibatch mode: seeds the numpy.random.Generator that shuffles; the same seed gives "
-        "bit-identical runs.",
+        "Minibatch mode: seeds the numpy.random.Generator that shuffles; the same int seed "
+        "gives bit-identical runs. A Generator is used as given, and advanced.",
     ),
     Option(
         "validation",
         None,
         Validation(),
         "Minibatch mode: held-out data (a tuple used as `args`) or a callable x -> float, "
-        "evaluated at the end of every epoch. The result is then the best validated iterate "
-        "(see `rmsopt.minimize`).",
+        "evaluated at the end of every epoch (larger is better when maximizing). The result "
+        "is then the best validated iterate (see Returns in `rmsopt.minimize`).",
     ),
     Option(
         "patience",

@@ -10,25 +10,28 @@ __all__ = ["Status"]
 class Status(enum.IntEnum):
     """Why a run stopped: ``OptimizeResult.status`` holds one of these.
 
-    ====  ================  ========  ===================================================
-    code  name              success   meaning
-    ====  ================  ========  ===================================================
-    0     ``GTOL``          yes       the projected gradient's max-norm is at most ``gtol``
-    1     ``FTOL``          yes       the relative change of ``fun`` is at most ``ftol``
-    2     ``XTOL``          yes       the step's max-norm is at most ``xtol``
-    3     ``MAXITER``       no        ``maxiter`` iterations were taken
-    4     ``MAXFEV``        no        ``fun`` was called ``maxfev`` times
-    5     ``NONFINITE``     no        a value, gradient, iterate or state was NaN or inf
-    6     ``EPOCHS``        yes       minibatch mode: ``epochs`` passes over the data
-    7     ``EARLY_STOP``    yes       minibatch mode: no validation improvement larger
-                                      than ``min_delta`` for ``patience`` epochs
-    99    ``CALLBACK_STOP`` no        ``callback`` raised ``StopIteration`` (SciPy's code)
-    ====  ================  ========  ===================================================
+    ====  =====================  =======  =======================================================
+    code  name                   success  meaning
+    ====  =====================  =======  =======================================================
+    0     ``GTOL``               yes      the projected gradient's max-norm is at most ``gtol``
+    1     ``FTOL``               yes      the relative change of ``fun`` is at most ``ftol``
+    2     ``XTOL``               yes      the step's max-norm is at most ``xtol``
+    3     ``MAXITER``            no       ``maxiter`` iterations were taken
+    4     ``MAXFEV``             no       ``fun`` was called ``maxfev`` times
+    5     ``NONFINITE``          no       a value, gradient, iterate or state was NaN or inf
+    6     ``EPOCHS``             yes      minibatch mode: ``epochs`` passes over the data
+    7     ``EARLY_STOP``         yes      minibatch mode: no validation improvement larger than
+                                          ``min_delta`` for ``patience`` epochs
+    8     ``BATCHES_EXHAUSTED``  no       minibatch mode: a pass over ``batches`` yielded nothing
+                                          before ``epochs`` passes were made
+    99    ``CALLBACK_STOP``      no       ``callback`` raised ``StopIteration`` (SciPy's code)
+    ====  =====================  =======  =======================================================
 
     With ``NONFINITE`` the result holds the last iterate at which everything
     evaluated was finite, and ``res.state`` the optimizer state that produced
     it; in minibatch mode with a ``validation`` objective, the best validated
-    iterate when there is one, as always in that mode. ``fun`` is evaluated
+    iterate when an epoch validated, as always in that mode (a non-finite
+    validation value of the first epoch returns the iterate before it). ``fun`` is evaluated
     only where something needs it (with a separate ``jac`` and no ``ftol`` or
     new-style callback, only for the result), so a non-finite ``fun`` found for
     the result is reported at that iterate.
@@ -42,6 +45,7 @@ class Status(enum.IntEnum):
     NONFINITE = 5
     EPOCHS = 6
     EARLY_STOP = 7
+    BATCHES_EXHAUSTED = 8
     CALLBACK_STOP = 99
 
     @property
@@ -67,5 +71,7 @@ _MESSAGES = {
     "was completed.",
     Status.EARLY_STOP: "Optimization terminated successfully: the validation objective did "
     "not improve by more than min_delta for `patience` epochs (early stopping).",
+    Status.BATCHES_EXHAUSTED: "The `batches` iterable yielded no batch in a pass before "
+    "`epochs` passes were made.",
     Status.CALLBACK_STOP: "`callback` raised `StopIteration`.",
 }

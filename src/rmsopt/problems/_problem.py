@@ -4,7 +4,7 @@ recommended start, and what is known about its minima."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
@@ -18,6 +18,15 @@ def _frozen(array: Any, dtype: type = np.float64) -> np.ndarray:
     copy = np.array(array, dtype=dtype, copy=True)
     copy.setflags(write=False)
     return copy
+
+
+def _read_only(item: Any) -> Any:
+    """A read-only view of an array in ``args`` (other items as they are)."""
+    if not isinstance(item, np.ndarray):
+        return item
+    view = item.view()
+    view.setflags(write=False)
+    return view
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -77,7 +86,11 @@ class Problem:
         if self.minimizers is not None:
             minimizers = _frozen(self.minimizers).reshape(-1, x0.shape[0])
             object.__setattr__(self, "minimizers", minimizers)
-        object.__setattr__(self, "args", tuple(self.args))
+        object.__setattr__(self, "args", tuple(_read_only(item) for item in self.args))
+
+    def __reduce__(self) -> tuple:
+        # Through __init__, so that an unpickled problem's arrays are read-only again.
+        return (Problem, tuple(getattr(self, f.name) for f in fields(self)))
 
     @property
     def n(self) -> int:
@@ -85,7 +98,7 @@ class Problem:
 
     @property
     def n_samples(self) -> int | None:
-        return len(self.args[0]) if self.args else None
+        return self.args[0].shape[0] if self.args else None
 
     def distance(self, x: Any) -> float:
         """Euclidean distance from ``x`` to the nearest known minimiser (NaN
