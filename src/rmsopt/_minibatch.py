@@ -10,7 +10,7 @@ validated iterate.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -21,6 +21,7 @@ from . import _minibatch_driver
 from ._errors import argument, invalid
 from ._method import Method
 from ._objective import Objective, as_scalar
+from ._run import Run
 from ._warn import warn
 
 __all__ = ["check_minibatch_options", "is_minibatch", "run_minibatches"]
@@ -214,21 +215,10 @@ def _validator(
     return held_out_value
 
 
-def run_minibatches(
-    method: Method,
-    settings: Mapping[str, Any],
-    given: Mapping[str, Any],
-    objective: Objective,
-    x: np.ndarray,
-    state: np.ndarray,
-    steps_taken: int,
-    kernel_arguments: Mapping[str, Any],
-    callback: Any,
-    callback_needs_value: bool,
-    allvecs: list | None,
-) -> dict[str, Any]:
+def run_minibatches(run: Run, given: Collection[str]) -> dict[str, Any]:
     """Run minibatch mode; return the result's fields. ``given`` names the
     options (and ``tol``) the user set."""
+    method, settings, objective = run.method, run.settings, run.objective
     unused = [name for name in _UNUSED_TESTS if name in given]
     if unused:
         warn(
@@ -252,13 +242,13 @@ def run_minibatches(
 
     status, nit, epochs, x, state, x_nit, history, best_epoch = _minibatch_driver.run(
         method.make_kernel(settings),
-        x,
-        state,
+        run.x,
+        run.state,
         objective,
         batches,
-        steps_taken=steps_taken,
-        callback=callback,
-        need_value=callback_needs_value,
+        steps_taken=run.steps_taken,
+        callback=run.callback,
+        need_value=run.callback_needs_value,
         epochs=settings["epochs"],
         maxiter=settings["maxiter"] if "maxiter" in given else _NO_LIMIT,
         maxfev=settings["maxfev"] or 0,
@@ -266,8 +256,8 @@ def run_minibatches(
         maximize=settings["maximize"],
         patience=settings["patience"] or 0,
         min_delta=settings["min_delta"],
-        allvecs=allvecs,
-        **kernel_arguments,
+        allvecs=run.allvecs,
+        **run.step_arguments,
     )
     fields: dict[str, Any] = {
         "status": status,
@@ -275,7 +265,7 @@ def run_minibatches(
         "epochs": epochs,
         "x": x,
         "state": state,
-        "steps": steps_taken + x_nit,
+        "steps": run.steps_taken + x_nit,
         "full_args": batches.full,
     }
     if validate is not None:

@@ -18,6 +18,7 @@ from ._minibatch import check_minibatch_options, is_minibatch, run_minibatches
 from ._objective import FINITE_DIFFERENCES, Objective
 from ._options import Flag, Real
 from ._registry import METHODS, get_method
+from ._run import Run
 from ._state import as_state_dict, load_state, new_state
 from ._status import Status
 from ._warn import warn
@@ -200,45 +201,34 @@ def solve(
         steps_taken, state = load_state(method, settings["state"], x.shape[0], x.dtype, subject)
     objective = Objective(fun, jac, args, box)
     allvecs = [x.copy()] if settings["return_all"] else None
-    kernel_arguments = {
+    step_arguments = {
         "learning_rate": settings["learning_rate"],
         "clipnorm": settings["clipnorm"] or 0.0,
         "clipvalue": settings["clipvalue"] or 0.0,
         "lower": box[0] if box is not None else None,
         "upper": box[1] if box is not None else None,
     }
+    run = Run(
+        method,
+        settings,
+        objective,
+        x,
+        state,
+        steps_taken,
+        step_arguments,
+        notify,
+        callback_needs_value,
+        allvecs,
+    )
 
     if is_minibatch(settings):
-        fields = run_minibatches(
-            method,
-            settings,
-            given,
-            objective,
-            x,
-            state,
-            steps_taken,
-            kernel_arguments,
-            notify,
-            callback_needs_value,
-            allvecs,
-        )
+        fields = run_minibatches(run, given)
         # The value and gradient reported are those of the whole data at x.
         grad = np.empty_like(fields["x"])
         value = objective.evaluate(fields["x"], grad, True, fields.pop("full_args"))
         fields.update(fun=value, jac=grad)
     else:
-        fields = _run_full_objective(
-            method,
-            settings,
-            objective,
-            x,
-            state,
-            steps_taken,
-            kernel_arguments,
-            notify,
-            callback_needs_value,
-            allvecs,
-        )
+        fields = _run_full_objective(run)
     status = fields.pop("status")
     if not (np.isfinite(fields["fun"]) and np.all(np.isfinite(fields["jac"]))):
         status = Status.NONFINITE
@@ -263,38 +253,28 @@ def solve(
     return result
 
 
-def _run_full_objective(
-    method: Method,
-    settings: dict[str, Any],
-    objective: Objective,
-    x: np.ndarray,
-    state: np.ndarray,
-    steps_taken: int,
-    kernel_arguments: dict[str, Any],
-    callback: Any,
-    callback_needs_value: bool,
-    allvecs: list | None,
-) -> dict[str, Any]:
+def _run_full_objective(run: Run) -> dict[str, Any]:
     """Run the driver on the whole objective; return the result's fields."""
+    settings = run.settings
     status, nit, value, x, grad, state = _driver.run(
-        method.make_kernel(settings),
-        x,
-        state,
-        objective,
-        steps_taken=steps_taken,
-        callback=callback,
-        need_value=settings["ftol"] > 0 or callback_needs_value,
+        run.method.make_kernel(settings),
+        run.x,
+        run.state,
+        run.objective,
+        steps_taken=run.steps_taken,
+        callback=run.callback,
+        need_value=settings["ftol"] > 0 or run.callback_needs_value,
         maximize=settings["maximize"],
         maxiter=settings["maxiter"],
         maxfev=settings["maxfev"] or 0,
         gtol=settings["gtol"],
         ftol=settings["ftol"],
         xtol=settings["xtol"],
-        allvecs=allvecs,
-        **kernel_arguments,
+        allvecs=run.allvecs,
+        **run.step_arguments,
     )
     if value is None:
-        value = objective.value(x)
+        value = run.objective.value(x)
     return {
         "status": status,
         "nit": nit,
@@ -302,7 +282,7 @@ def _run_full_objective(
         "jac": grad,
         "x": x,
         "state": state,
-        "steps": steps_taken + nit,
+        "steps": run.steps_taken + nit,
     }
 
 
