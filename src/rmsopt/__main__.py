@@ -1,6 +1,8 @@
-"""``python -m rmsopt``: a short demonstration of RMSprop on test functions."""
+"""``python -m rmsopt``: the demonstration, ``problems`` and ``compare``; see ``--help``."""
 
-from ._demo import run_demo
+import sys
+
+from ._cli import main
 
 if __name__ == "__main__":
-    run_demo()
+    sys.exit(main())

@@ -72,7 +72,9 @@ def compare(
         NaN), ``nit``, ``nfev``, ``njev``, ``time`` (seconds of wall time),
         ``status``, ``success`` and ``step_size``: the median over the
         variables of the effective step size of the last step (see
-        `rmsopt.effective_step_size`).
+        `rmsopt.effective_step_size`). NumPy's overflow and invalid-value
+        warnings are silenced during the runs: a run that diverges says so
+        with status 5.
 
     Examples
     --------
@@ -91,14 +93,17 @@ def compare(
     for problem in problem_list:
         for label, method, run_options in runs:
             start = time.perf_counter()
-            res = minimize(
-                problem.fun,
-                problem.x0,
-                args=problem.args,
-                method=method.name,
-                jac=problem.jac,
-                options=run_options,
-            )
+            # A run that diverges stops with status 5; NumPy's overflow warnings on the way
+            # would only repeat that.
+            with np.errstate(over="ignore", invalid="ignore"):
+                res = minimize(
+                    problem.fun,
+                    problem.x0,
+                    args=problem.args,
+                    method=method.name,
+                    jac=problem.jac,
+                    options=run_options,
+                )
             elapsed = time.perf_counter() - start
             step_names = {option.name for option in method.step_options}
             step_options = {k: v for k, v in run_options.items() if k in step_names}

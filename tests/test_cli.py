@@ -1,0 +1,112 @@
+"""The command line: `python -m rmsopt [problems | compare ...]`."""
+
+import subprocess
+import sys
+
+import pytest
+
+from rmsopt import problems
+from rmsopt._cli import main
+
+
+def run(*arguments):
+    return subprocess.run(
+        [sys.executable, "-m", "rmsopt", *arguments],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_problems_lists_the_catalogue(capsys):
+    assert main(["problems"]) == 0
+    out = capsys.readouterr().out
+    for name, factory in problems.CATALOGUE.items():
+        assert f"| {name} | {factory().name} |" in out
+
+
+def test_compare_prints_one_row_per_problem_and_method(capsys):
+    arguments = ["compare", "--problems", "booth,sphere", "--methods", "rmsprop,sgd"]
+    assert main([*arguments, "--maxiter", "50", "--learning-rate", "0.01"]) == 0
+    rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| ")]
+    assert len(rows) == 2 + 4  # the header and its rule, then the runs
+    assert rows[2].startswith("| Booth | rmsprop |") and rows[5].startswith(
+        "| Sphere (n=10) | sgd |"
+    )
+    assert all(" | 50 | " in row for row in rows[2:])
+
+
+def test_the_learning_rate_reaches_every_run(capsys):
+    main(
+        [
+            "compare",
+            "--problems",
+            "sphere",
+            "--methods",
+            "sgd",
+            "--maxiter",
+            "5",
+            "--learning-rate",
+            "0.25",
+        ]
+    )
+    row = capsys.readouterr().out.splitlines()[2]
+    assert " | 2.5e-01 | " in row  # SGD's effective step size is its learning rate
+
+
+def test_a_diverging_run_reports_status_5_without_numpy_warnings():
+    completed = run(
+        "compare",
+        "--problems",
+        "rosenbrock",
+        "--methods",
+        "sgd",
+        "--maxiter",
+        "50",
+        "--learning-rate",
+        "0.01",
+    )
+    assert completed.returncode == 0
+    assert "| 5 |" in completed.stdout
+    assert completed.stderr == ""
+
+
+def test_help_describes_the_commands():
+    completed = run("--help")
+    assert completed.returncode == 0
+    for text in ("problems", "compare", "demonstration"):
+        assert text in completed.stdout
+    completed = run("compare", "--help")
+    for option in ("--problems", "--methods", "--maxiter", "--learning-rate"):
+        assert option in completed.stdout
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (
+            ["compare", "--problems", "rosenbrok"],
+            "argument --problems: unknown name(s) 'rosenbrok'; choose from sphere,",
+        ),
+        (
+            ["compare", "--methods", "rmsprop,lbfgs"],
+            "argument --methods: unknown name(s) 'lbfgs'; choose from rmsprop, adagrad",
+        ),
+        (
+            ["compare", "--problems", ","],
+            "argument --problems: expected comma-separated names, got ','",
+        ),
+        (["compare", "--maxiter", "0"], "argument --maxiter: must be a positive integer, got '0'"),
+        (
+            ["compare", "--learning-rate", "-1"],
+            "argument --learning-rate: must be a positive number, got '-1'",
+        ),
+        (["frobnicate"], "argument command: invalid choice: 'frobnicate'"),
+    ],
+)
+def test_bad_arguments_are_usage_errors_with_status_2(arguments, message):
+    completed = run(*arguments)
+    assert completed.returncode == 2
+    assert "usage: python -m rmsopt" in completed.stderr
+    assert message in completed.stderr
+    assert completed.stdout == ""
