@@ -24,7 +24,7 @@ from ._objective import Objective, as_scalar
 from ._run import Run
 from ._warn import warn
 
-__all__ = ["check_minibatch_options", "is_minibatch", "run_minibatches"]
+__all__ = ["check_minibatch_options", "is_minibatch", "iterations_planned", "run_minibatches"]
 
 # Tests that judge a full objective: on minibatch values and gradients they would stop at random.
 _UNUSED_TESTS = ("tol", "gtol", "ftol", "xtol")
@@ -58,6 +58,22 @@ def check_minibatch_options(
             refuse("patience", "None unless 'validation' is set (it counts validated epochs)")
         if settings["min_delta"] != 0.0:
             refuse("min_delta", "0 unless 'validation' is set")
+
+
+def iterations_planned(
+    settings: Mapping[str, Any], given: Collection[str], args: Any
+) -> int | None:
+    """How many steps a minibatch run will take if nothing stops it early, when
+    that is known before it starts (for a progress bar)."""
+    try:
+        if settings["batch_size"] is not None:
+            per_epoch = -(-np.shape(args[0])[0] // settings["batch_size"])
+        else:
+            per_epoch = len(settings["batches"])
+    except (TypeError, IndexError):
+        return None
+    planned = settings["epochs"] * per_epoch
+    return min(planned, settings["maxiter"]) if "maxiter" in given else planned
 
 
 class SampleBatches:

@@ -14,9 +14,15 @@ from ._bounds import normalize_bounds
 from ._callback import adapt_callback
 from ._errors import argument, invalid
 from ._method import Method
-from ._minibatch import check_minibatch_options, is_minibatch, run_minibatches
+from ._minibatch import (
+    check_minibatch_options,
+    is_minibatch,
+    iterations_planned,
+    run_minibatches,
+)
 from ._objective import FINITE_DIFFERENCES, Objective
 from ._options import Flag, Real
+from ._progress import IterationLines, ProgressBar, chain
 from ._registry import METHODS, get_method
 from ._run import Run
 from ._state import as_state_dict, load_state, new_state
@@ -193,6 +199,14 @@ def solve(
     settings = method.validate(options)
     check_minibatch_options(method, settings, given)
     notify, callback_needs_value = adapt_callback(callback)
+    lines = IterationLines(method.name) if settings["disp"] else None
+    bar = None
+    if settings["progress"]:
+        total = iterations_planned(settings, given, args) if is_minibatch(settings) else None
+        bar = ProgressBar(total or settings["maxiter"], method.name)
+    # The displays see every iteration the user's callback sees, the last one included.
+    notify = chain(lines, bar, notify)
+    needs_value = callback_needs_value or lines is not None or bar is not None
 
     if settings["state"] is None:
         steps_taken, state = 0, new_state(method, settings, x.shape[0], x.dtype)
@@ -217,18 +231,22 @@ def solve(
         steps_taken,
         step_arguments,
         notify,
-        callback_needs_value,
+        needs_value,
         allvecs,
     )
 
-    if is_minibatch(settings):
-        fields = run_minibatches(run, given)
-        # The value and gradient reported are those of the whole data at x.
-        grad = np.empty_like(fields["x"])
-        value = objective.evaluate(fields["x"], grad, True, fields.pop("full_args"))
-        fields.update(fun=value, jac=grad)
-    else:
-        fields = _run_full_objective(run)
+    try:
+        if is_minibatch(settings):
+            fields = run_minibatches(run, given)
+            # The value and gradient reported are those of the whole data at x.
+            grad = np.empty_like(fields["x"])
+            value = objective.evaluate(fields["x"], grad, True, fields.pop("full_args"))
+            fields.update(fun=value, jac=grad)
+        else:
+            fields = _run_full_objective(run)
+    finally:
+        if bar is not None:
+            bar.close()
     status = fields.pop("status")
     if not (np.isfinite(fields["fun"]) and np.all(np.isfinite(fields["jac"]))):
         status = Status.NONFINITE

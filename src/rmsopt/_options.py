@@ -364,7 +364,21 @@ TERMINATION_OPTIONS = (
         "Stop when the max-norm of the step, max_i |x_{k+1,i} - x_{k,i}|, is at most xtol; "
         "0 disables the test. Steps taken at a scheduled learning rate of 0 are not tested.",
     ),
-    Option("disp", False, Flag(), "Print a convergence message at the end, as SciPy's methods do."),
+    Option(
+        "disp",
+        False,
+        Flag(),
+        "Print iteration lines (iteration, f(x), max|g|) at iterations 1-10, then every 10 up "
+        "to 100, every 100 up to 1000, and so on, and a convergence message at the end, as "
+        "SciPy's methods do. `fun` is then evaluated at every iterate.",
+    ),
+    Option(
+        "progress",
+        False,
+        Flag(),
+        "Show a tqdm progress bar (the `progress` extra) with the loss and the gradient's "
+        "max-norm. `fun` is then evaluated at every iterate.",
+    ),
     Option(
         "return_all",
         False,

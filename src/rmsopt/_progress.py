@@ -1,0 +1,88 @@
+"""What a long run shows while it runs: SciPy-style iteration lines
+(``disp=True``) and a tqdm progress bar (``progress=True``).
+
+Both ride on the driver's per-iteration notification, so they cost nothing
+when off.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+__all__ = ["IterationLines", "ProgressBar", "chain", "printed_iteration"]
+
+Notify = Callable[[np.ndarray, "float | None", np.ndarray, int], None]
+
+
+def printed_iteration(nit: int) -> bool:
+    """Iterations 1 to 10, then every 10 up to 100, every 100 up to 1000, and
+    so on: about nine lines per decade, however long the run."""
+    scale = 10 ** max(len(str(nit)) - 1, 0)
+    return nit <= 10 or nit % scale == 0
+
+
+class IterationLines:
+    """Print ``iteration, f(x), max|g|`` at the iterations `printed_iteration`
+    picks, under a header printed before the first."""
+
+    def __init__(self, method: str) -> None:
+        self.method = method
+        self.started = False
+
+    def __call__(self, x: np.ndarray, value: float | None, grad: np.ndarray, nit: int) -> None:
+        if not printed_iteration(nit):
+            return
+        if not self.started:
+            print(f"{self.method}: {'iteration':>10}  {'f(x)':>14}  {'max|g|':>10}")
+            self.started = True
+        shown = "" if value is None else f"{value:14.6e}"
+        gradient = float(np.max(np.abs(grad))) if grad.size else 0.0
+        print(f"{'':{len(self.method) + 1}} {nit:>10d}  {shown:>14}  {gradient:10.3e}")
+
+
+class ProgressBar:
+    """A tqdm bar over the iterations, with the loss and the gradient's
+    max-norm refreshed about ten times a second."""
+
+    def __init__(self, total: int | None, description: str) -> None:
+        try:
+            from tqdm.auto import tqdm
+        except ImportError:
+            raise ImportError(
+                "The 'progress' option needs tqdm: pip install tqdm (or rmsopt[progress])."
+            ) from None
+        self.bar = tqdm(total=total, desc=description, unit="it", leave=True)
+        self.refreshed = 0.0
+
+    def __call__(self, x: np.ndarray, value: float | None, grad: np.ndarray, nit: int) -> None:
+        self.bar.update(nit - self.bar.n)
+        now = time.monotonic()
+        if now - self.refreshed >= 0.1:
+            self.refreshed = now
+            postfix = {"max|g|": f"{float(np.max(np.abs(grad))):.3e}"}
+            if value is not None:
+                postfix = {"f": f"{value:.6e}", **postfix}
+            self.bar.set_postfix(postfix, refresh=False)
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+def chain(*notifiers: Notify | None) -> Notify | None:
+    """One notification that calls each of ``notifiers`` (None ones skipped)
+    in order; a ``StopIteration`` from one passes through to the driver."""
+    active = [notify for notify in notifiers if notify is not None]
+    if not active:
+        return None
+    if len(active) == 1:
+        return active[0]
+
+    def notify_all(x: np.ndarray, value: Any, grad: np.ndarray, nit: int) -> None:
+        for notify in active:
+            notify(x, value, grad, nit)
+
+    return notify_all
