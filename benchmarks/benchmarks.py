@@ -249,6 +249,24 @@ class RosenbrockLoop:
         run_bare_rosen_der_loop(self.x0)
 
 
+class HistoryCost:
+    """What recording a history adds to minimize: 50 iterations of RMSprop on a separable
+    quadratic, with every group but ``fun`` (which costs calls of ``fun``) and without."""
+
+    params = ((2, 100_000), (False, True))
+    param_names = ("n", "history")
+
+    def setup(self, n, history):
+        self.x0 = np.ones(n)
+        groups = ["grad_norm", "step_norm", "learning_rate", "step_size", "v"]
+        self.options = {"maxiter": 50, "gtol": 0.0, "history": groups if history else False}
+
+    def time_minimize(self, n, history):
+        rmsopt.minimize(
+            half_square_norm, self.x0, jac=half_square_norm_grad, options=self.options
+        )
+
+
 class MinibatchEpochs:
     """The cost of minibatch mode: 10 epochs of logistic regression (1000 samples, batches of
     32, shuffled) through ``minimize``, against a hand-written loop over the same batches with

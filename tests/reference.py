@@ -345,3 +345,48 @@ def clip_gradient(grad, clipnorm=None, clipvalue=None):
     if clipvalue is not None:
         return np.clip(g, t(-clipvalue), t(clipvalue))
     return g.copy()
+
+
+# The effective per-element step size after step t, written plainly from each method's
+# equations (the library computes it natively in the kernels): the factor the step applied to
+# the gradient (Adam: to the first moment) before momentum, from the state after step t.
+
+
+def rmsprop_step_size(o, rows, step, rate):
+    correction = 1.0 - o["rho"] ** step if o["bias_correction"] else 1.0
+    spread = rows["square_avg"] / correction
+    if o["centered"]:
+        spread = np.maximum(spread - (rows["grad_avg"] / correction) ** 2, 0.0)
+    if o["epsilon_in_sqrt"]:
+        return rate / np.sqrt(spread + o["epsilon"])
+    return rate / (np.sqrt(spread) + o["epsilon"])
+
+
+def adagrad_step_size(o, rows, step, rate):
+    decayed = rate / (1.0 + (step - 1) * o["lr_decay"])
+    return decayed / (np.sqrt(rows["square_sum"]) + o["epsilon"])
+
+
+def adadelta_step_size(o, rows, step, rate):
+    eps = o["epsilon"]
+    return rate * np.sqrt(rows["acc_delta"] + eps) / np.sqrt(rows["square_avg"] + eps)
+
+
+def adam_step_size(o, rows, step, rate):
+    second_moment = rows["max_exp_avg_sq"] if o["amsgrad"] else rows["exp_avg_sq"]
+    denominator = np.sqrt(second_moment) / np.sqrt(1.0 - o["beta2"] ** step) + o["epsilon"]
+    return rate / (1.0 - o["beta1"] ** step) / denominator
+
+
+def sgd_step_size(o, rows, step, rate):
+    return np.full(next(iter(rows.values())).shape, rate)
+
+
+STEP_SIZES = {
+    "rmsprop": rmsprop_step_size,
+    "adagrad": adagrad_step_size,
+    "adadelta": adadelta_step_size,
+    "adam": adam_step_size,
+    "adamw": adam_step_size,
+    "sgd": sgd_step_size,
+}

@@ -7,6 +7,9 @@ import numpy as np
 import pytest
 
 import rmsopt
+from rmsopt._registry import METHODS
+
+from reference import STEP_SIZES
 
 CURVATURES = np.array([0.5, 2.0, 8.0, 30.0])
 
@@ -125,3 +128,28 @@ def test_a_state_before_any_step_is_refused():
     message = "The 'state' argument must be the state after at least one step. Got step 0 instead."
     with pytest.raises(ValueError, match=re.escape(message)):
         rmsopt.effective_step_size(rmsopt.Adagrad(np.ones(2)).state_dict())
+
+
+STEP_SIZE_OPTIONS = [
+    ("rmsprop", {}),
+    ("rmsprop", {"centered": True, "bias_correction": True}),
+    ("rmsprop", {"epsilon_in_sqrt": True, "epsilon": 1e-3, "rho": 0.5}),
+    ("adagrad", {"lr_decay": 0.1}),
+    ("adadelta", {"epsilon": 1e-3}),
+    ("adam", {}),
+    ("adam", {"amsgrad": True, "beta1": 0.5}),
+    ("adamw", {}),
+    ("sgd", {}),
+]
+
+
+@pytest.mark.parametrize(("method", "options"), STEP_SIZE_OPTIONS)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_the_native_step_size_equals_the_numpy_twin(method, options, dtype):
+    declaration = METHODS[method]
+    settings = declaration.validate(options, declared=declaration.step_options)
+    rng = np.random.default_rng(3)
+    block = np.abs(rng.normal(size=(len(declaration.state), 17))).astype(dtype)
+    native = declaration.make_kernel(settings).step_size(block, 9, 0.03)
+    rows = {name: block[i].astype(np.float64) for i, name in enumerate(declaration.state)}
+    np.testing.assert_array_equal(native, STEP_SIZES[method](settings, rows, 9, 0.03))

@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
-import numpy as np
-
 from ._adadelta_kernel import AdadeltaKernel
 from ._method import Method
 from ._options import Option, Real, weight_decay_option
@@ -55,14 +50,6 @@ True
 """
 
 
-def _step_size(
-    settings: Mapping[str, Any], rows: Mapping[str, np.ndarray], step: int, rate: float
-) -> np.ndarray:
-    """lr * sqrt(u + eps) / sqrt(v + eps), the ratio of the two moving RMS."""
-    epsilon = settings["epsilon"]
-    return rate * np.sqrt(rows["acc_delta"] + epsilon) / np.sqrt(rows["square_avg"] + epsilon)
-
-
 ADADELTA = Method(
     name="adadelta",
     class_name="Adadelta",
@@ -87,6 +74,6 @@ ADADELTA = Method(
     kernel_parameters=("rho", "epsilon", "weight_decay"),
     state=("square_avg", "acc_delta"),
     doc=_DOC,
-    step_size=_step_size,
+    second_moment="square_avg",
     summary="Adadelta (Zeiler, 2012): steps in the units of a moving RMS of past updates.",
 )

@@ -11,6 +11,7 @@ one step is::
 in ``torch.optim.Adadelta``'s order of operations.
 """
 from cython cimport floating
+from libc.math cimport sqrt
 
 from ._kernel cimport Kernel
 from ._math cimport penalized_gradient, root
@@ -61,6 +62,19 @@ cdef inline void adadelta_step(const floating[::1] x,            # IN
         x_out[i] = xi + neg_lr * delta
 
 
+cdef inline void adadelta_step_size(const floating[:, ::1] state,   # IN
+                                    const AdadeltaParams* p,
+                                    Py_ssize_t step,
+                                    double learning_rate,
+                                    double[::1] out,                # OUT
+                                    ) noexcept nogil:
+    # lr * sqrt(u + eps) / sqrt(v + eps), the ratio of the two moving RMS.
+    cdef Py_ssize_t i
+    for i in range(state.shape[1]):
+        out[i] = (learning_rate * sqrt(<double>state[ACC_DELTA, i] + p.epsilon)
+                  / sqrt(<double>state[SQUARE_AVG, i] + p.epsilon))
+
+
 cdef class AdadeltaKernel(Kernel):
     """Adadelta's step with its hyperparameters held in a C struct (state rows
     ``square_avg`` and ``acc_delta``)."""
@@ -84,3 +98,11 @@ cdef class AdadeltaKernel(Kernel):
                          const float[:, ::1] state, float[::1] x_out, float[:, ::1] state_out,
                          Py_ssize_t step, double learning_rate) noexcept nogil:
         adadelta_step(x, grad, state, x_out, state_out, &self.params, step, learning_rate)
+
+    cdef void step_size_double(self, const double[:, ::1] state, Py_ssize_t step,
+                               double learning_rate, double[::1] out) noexcept nogil:
+        adadelta_step_size(state, &self.params, step, learning_rate, out)
+
+    cdef void step_size_float(self, const float[:, ::1] state, Py_ssize_t step,
+                              double learning_rate, double[::1] out) noexcept nogil:
+        adadelta_step_size(state, &self.params, step, learning_rate, out)

@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
-import numpy as np
-
 from ._adagrad_kernel import AdagradKernel
 from ._method import Method
 from ._options import Option, Real, weight_decay_option
@@ -57,14 +52,6 @@ Examples
 """
 
 
-def _step_size(
-    settings: Mapping[str, Any], rows: Mapping[str, np.ndarray], step: int, rate: float
-) -> np.ndarray:
-    """lr_t / (sqrt(s) + eps): s only grows, so this only shrinks."""
-    decayed = rate / (1.0 + (step - 1) * settings["lr_decay"])
-    return decayed / (np.sqrt(rows["square_sum"]) + settings["epsilon"])
-
-
 ADAGRAD = Method(
     name="adagrad",
     class_name="Adagrad",
@@ -95,7 +82,7 @@ ADAGRAD = Method(
     state=("square_sum",),
     initial_state=lambda settings: {"square_sum": settings["initial_accumulator_value"]},
     doc=_DOC,
-    step_size=_step_size,
+    second_moment="square_sum",
     summary="Adagrad (Duchi et al., 2011): steps scaled by the root of the summed squared "
     "gradients.",
 )

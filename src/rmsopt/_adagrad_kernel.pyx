@@ -10,6 +10,7 @@ step ``t`` is::
 in ``torch.optim.Adagrad``'s order of operations.
 """
 from cython cimport floating
+from libc.math cimport sqrt
 
 from ._kernel cimport Kernel
 from ._math cimport penalized_gradient, root
@@ -53,6 +54,20 @@ cdef inline void adagrad_step(const floating[::1] x,            # IN
         x_out[i] = xi + neg_lr * g / (root(s) + epsilon)
 
 
+cdef inline void adagrad_step_size(const floating[:, ::1] state,   # IN
+                                   const AdagradParams* p,
+                                   Py_ssize_t step,
+                                   double learning_rate,
+                                   double[::1] out,                # OUT
+                                   ) noexcept nogil:
+    # lr_t / (sqrt(s) + eps): s only grows, so this only shrinks.
+    cdef:
+        Py_ssize_t i
+        double decayed = learning_rate / (1.0 + (step - 1) * p.lr_decay)
+    for i in range(state.shape[1]):
+        out[i] = decayed / (sqrt(<double>state[SQUARE_SUM, i]) + p.epsilon)
+
+
 cdef class AdagradKernel(Kernel):
     """Adagrad's step with its hyperparameters held in a C struct (state row
     ``square_sum``)."""
@@ -76,3 +91,11 @@ cdef class AdagradKernel(Kernel):
                          const float[:, ::1] state, float[::1] x_out, float[:, ::1] state_out,
                          Py_ssize_t step, double learning_rate) noexcept nogil:
         adagrad_step(x, grad, state, x_out, state_out, &self.params, step, learning_rate)
+
+    cdef void step_size_double(self, const double[:, ::1] state, Py_ssize_t step,
+                               double learning_rate, double[::1] out) noexcept nogil:
+        adagrad_step_size(state, &self.params, step, learning_rate, out)
+
+    cdef void step_size_float(self, const float[:, ::1] state, Py_ssize_t step,
+                              double learning_rate, double[::1] out) noexcept nogil:
+        adagrad_step_size(state, &self.params, step, learning_rate, out)

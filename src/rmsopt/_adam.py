@@ -5,11 +5,6 @@ The two share the kernel; AdamW's weight decay is decoupled from the gradient.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
-import numpy as np
-
 from ._adam_kernel import AdamKernel
 from ._method import Method
 from ._options import Flag, Option, Real, weight_decay_option
@@ -138,17 +133,6 @@ def _moment_options(weight_decay: Option) -> tuple[Option, ...]:
     )
 
 
-def _step_size(
-    settings: Mapping[str, Any], rows: Mapping[str, np.ndarray], step: int, rate: float
-) -> np.ndarray:
-    """lr / (1 - beta1**t) / (sqrt(v) / sqrt(1 - beta2**t) + eps), the factor applied to m."""
-    second_moment = rows["max_exp_avg_sq"] if settings["amsgrad"] else rows["exp_avg_sq"]
-    correction1 = 1.0 - settings["beta1"] ** step
-    correction2 = 1.0 - settings["beta2"] ** step
-    denominator = np.sqrt(second_moment) / np.sqrt(correction2) + settings["epsilon"]
-    return rate / correction1 / denominator
-
-
 _KERNEL_PARAMETERS = ("beta1", "beta2", "epsilon", "weight_decay", "amsgrad")
 _STATE = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")
 
@@ -160,7 +144,7 @@ ADAM = Method(
     hyperparameters=_moment_options(weight_decay_option(0.0)),
     kernel_parameters=_KERNEL_PARAMETERS,
     state=_STATE,
-    step_size=_step_size,
+    second_moment="exp_avg_sq",
     doc=_ADAM_DOC,
     summary="Adam (Kingma and Ba, 2015): bias-corrected moving averages of the gradient and "
     "of its square.",
@@ -175,7 +159,7 @@ ADAMW = Method(
     kernel_parameters=_KERNEL_PARAMETERS,
     kernel_constants={"decoupled_weight_decay": True},
     state=_STATE,
-    step_size=_step_size,
+    second_moment="exp_avg_sq",
     doc=_ADAMW_DOC,
     summary="AdamW (Loshchilov and Hutter, 2019): Adam with decoupled weight decay.",
 )

@@ -12,7 +12,7 @@ for Adam's coupled decay), step ``t`` is::
 in ``torch.optim.Adam``'s order of operations (``lerp`` for ``m``).
 """
 from cython cimport floating
-from libc.math cimport pow
+from libc.math cimport pow, sqrt
 
 from ._kernel cimport Kernel
 from ._math cimport lerp, penalized_gradient, root
@@ -82,6 +82,23 @@ cdef inline void adam_step(const floating[::1] x,            # IN
         x_out[i] = xi + neg_step_size * m / (root(v) / correction2_root + epsilon)
 
 
+cdef inline void adam_step_size(const floating[:, ::1] state,   # IN
+                                const AdamParams* p,
+                                Py_ssize_t step,
+                                double learning_rate,
+                                double[::1] out,                # OUT
+                                ) noexcept nogil:
+    # lr / (1 - beta1**t) / (sqrt(v) / sqrt(1 - beta2**t) + eps), the factor applied to m.
+    cdef:
+        Py_ssize_t i
+        Py_ssize_t row = MAX_EXP_AVG_SQ if p.amsgrad else EXP_AVG_SQ
+        double correction1 = 1.0 - pow(p.beta1, <double>step)
+        double correction2_root = sqrt(1.0 - pow(p.beta2, <double>step))
+    for i in range(state.shape[1]):
+        out[i] = (learning_rate / correction1
+                  / (sqrt(<double>state[row, i]) / correction2_root + p.epsilon))
+
+
 cdef class AdamKernel(Kernel):
     """Adam's step (AdamW's with ``decoupled_weight_decay``), hyperparameters held
     in a C struct (state rows ``exp_avg``, ``exp_avg_sq``, ``max_exp_avg_sq``)."""
@@ -109,3 +126,11 @@ cdef class AdamKernel(Kernel):
                          const float[:, ::1] state, float[::1] x_out, float[:, ::1] state_out,
                          Py_ssize_t step, double learning_rate) noexcept nogil:
         adam_step(x, grad, state, x_out, state_out, &self.params, step, learning_rate)
+
+    cdef void step_size_double(self, const double[:, ::1] state, Py_ssize_t step,
+                               double learning_rate, double[::1] out) noexcept nogil:
+        adam_step_size(state, &self.params, step, learning_rate, out)
+
+    cdef void step_size_float(self, const float[:, ::1] state, Py_ssize_t step,
+                              double learning_rate, double[::1] out) noexcept nogil:
+        adam_step_size(state, &self.params, step, learning_rate, out)

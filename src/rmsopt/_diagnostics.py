@@ -66,11 +66,13 @@ def effective_step_size(state: Mapping[str, Any], **options: Any) -> np.ndarray:
         )
     method = get_method(str(np.asarray(state["method"]).item()))
     settings = method.validate(options, declared=method.step_options)
-    rows = {name: np.asarray(state[name], dtype=np.float64) for name in method.state}
+    block = np.ascontiguousarray(
+        [np.asarray(state[name], dtype=np.float64) for name in method.state]
+    )
     step = int(np.asarray(state["step"]).item())
     if step < 1:
         raise invalid(ValueError, argument("state"), "the state after at least one step", "step 0")
     rate = settings["learning_rate"]
     if callable(rate):
         rate = validated_rate(rate(step - 1), step - 1)
-    return method.step_size(settings, rows, step, rate)
+    return method.make_kernel(settings).step_size(block, step, rate)

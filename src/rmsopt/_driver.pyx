@@ -8,6 +8,7 @@ import numpy as np
 from cython cimport floating
 from libc.math cimport INFINITY, fabs, fmax
 
+from ._history cimport History, record, value_or_nan
 from ._kernel cimport Kernel, committable_step
 from ._vector cimport evaluation_finite, max_abs_difference, projected_gradient_max_norm
 
@@ -34,13 +35,15 @@ def run(Kernel kernel,
         double xtol,
         const double[::1] lower=None,
         const double[::1] upper=None,
-        list allvecs=None):
+        list allvecs=None,
+        History history=None):
     """Iterate ``kernel`` from ``x0`` and ``state0`` (whose state has taken
     ``steps_taken`` steps) until a termination criterion holds.
 
     ``objective.evaluate(x, grad_out, need_value)`` writes the gradient into
     ``grad_out`` and returns the value (``None`` when not asked for and not
     free); ``objective.nfev`` counts calls of the user's function.
+    ``history`` (or None) records iteration 0 and the iterations after steps.
     ``learning_rate`` is a float, or a schedule called once per step with the
     number of steps taken before it. ``clipnorm``/``clipvalue`` of 0 disable
     clipping. ``callback(x, value, grad, nit)`` runs after every step and may
@@ -80,6 +83,9 @@ def run(Kernel kernel,
     if not evaluation_finite(value, grads[0]):
         status = Status.NONFINITE
     else:
+        if history is not None:
+            record(history, kernel, 0, value_or_nan(value), grads[0], xs[0], xs[0],
+                   states[0], 0, rate)
         while True:
             with nogil:
                 gradient_norm = projected_gradient_max_norm(
@@ -129,6 +135,9 @@ def run(Kernel kernel,
             previous_value_object, value = value, new_value
             nit += 1
 
+            if history is not None:
+                record(history, kernel, nit, value_or_nan(value), grads[current],
+                       xs[1 - current], xs[current], states[current], step, rate)
             if allvecs is not None:
                 allvecs.append(x_views[current].copy())
             if callback is not None:

@@ -28,6 +28,20 @@ cdef class Kernel:
                          Py_ssize_t step,
                          double learning_rate,
                          ) noexcept nogil
+    # The effective per-element step size after step `step` (see rmsopt.effective_step_size),
+    # computed in double from the state; the default, learning_rate everywhere, is SGD's.
+    cdef void step_size_double(self,
+                               const double[:, ::1] state,  # IN: the state after step t
+                               Py_ssize_t step,             # t >= 1
+                               double learning_rate,        # the rate step t used
+                               double[::1] out,             # OUT
+                               ) noexcept nogil
+    cdef void step_size_float(self,
+                              const float[:, ::1] state,
+                              Py_ssize_t step,
+                              double learning_rate,
+                              double[::1] out,
+                              ) noexcept nogil
 
 
 cdef inline void kernel_step(Kernel kernel,
@@ -43,6 +57,18 @@ cdef inline void kernel_step(Kernel kernel,
         kernel.step_double(x, grad, state, x_out, state_out, step, learning_rate)
     else:
         kernel.step_float(x, grad, state, x_out, state_out, step, learning_rate)
+
+
+cdef inline void kernel_step_size(Kernel kernel,
+                                  const floating[:, ::1] state,
+                                  Py_ssize_t step,
+                                  double learning_rate,
+                                  double[::1] out,
+                                  ) noexcept nogil:
+    if floating is double:
+        kernel.step_size_double(state, step, learning_rate, out)
+    else:
+        kernel.step_size_float(state, step, learning_rate, out)
 
 
 cdef inline void clipped_kernel_step(Kernel kernel,

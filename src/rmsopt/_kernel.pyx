@@ -1,4 +1,6 @@
 """Base class of the method kernels (see ``_kernel.pxd``)."""
+import numpy as np
+
 from cython cimport floating
 
 
@@ -20,6 +22,29 @@ cdef class Kernel:
                          const float[:, ::1] state, float[::1] x_out, float[:, ::1] state_out,
                          Py_ssize_t step, double learning_rate) noexcept nogil:
         pass
+
+    cdef void step_size_double(self, const double[:, ::1] state, Py_ssize_t step,
+                               double learning_rate, double[::1] out) noexcept nogil:
+        out[:] = learning_rate
+
+    cdef void step_size_float(self, const float[:, ::1] state, Py_ssize_t step,
+                              double learning_rate, double[::1] out) noexcept nogil:
+        out[:] = learning_rate
+
+    def step_size(self, state, Py_ssize_t step, double learning_rate):
+        """The effective step sizes after step ``step`` with ``state`` (a
+        C-contiguous float32/float64 block), as a new float64 array."""
+        out = np.empty(state.shape[1], dtype=np.float64)
+        cdef double[::1] out_view = out
+        cdef const double[:, ::1] state_double
+        cdef const float[:, ::1] state_float
+        if state.dtype == np.float64:
+            state_double = state
+            self.step_size_double(state_double, step, learning_rate, out_view)
+        else:
+            state_float = state
+            self.step_size_float(state_float, step, learning_rate, out_view)
+        return out
 
     def step(self, x, grad, state, Py_ssize_t step, double learning_rate,
              x_out=None, state_out=None):

@@ -12,12 +12,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-
 from ._errors import invalid
 from ._kernel import Kernel
 from ._options import (
     CLIPPING_OPTIONS,
+    HISTORY_OPTIONS,
     MAXIMIZE,
     MINIBATCH_OPTIONS,
     STATE,
@@ -49,13 +48,6 @@ Returns
 -------
 res : OptimizeResult
     See `rmsopt.minimize`."""
-
-
-def _plain_step_size(
-    settings: Mapping[str, Any], rows: Mapping[str, np.ndarray], step: int, rate: float
-) -> np.ndarray:
-    """Every element moves by ``rate`` times its gradient."""
-    return np.full(next(iter(rows.values())).shape, rate)
 
 
 def _no_constraints(settings: Mapping[str, Any], subject: Callable[[str], str]) -> None:
@@ -99,12 +91,9 @@ class Method:
     check : callable
         ``check(settings, subject)`` raises for option values that are valid
         alone but not together; ``subject(name)`` names an option in messages.
-    step_size : callable
-        ``step_size(settings, rows, step, rate) -> ndarray``: the effective
-        per-element step size after ``step`` steps with state ``rows`` (a
-        mapping of row name to array), the factor by which the method scales
-        the gradient (or its moving average) at learning rate ``rate``.
-        Default: ``rate`` everywhere (plain gradient steps).
+    second_moment : str, optional
+        The state row holding the moving average (or sum) of squared
+        gradients, ``v`` in the history; None when there is none (SGD).
     """
 
     name: str
@@ -121,9 +110,7 @@ class Method:
     )
     kernel_constants: Mapping[str, Any] = field(default_factory=dict)
     check: Callable[[Mapping[str, Any], Callable[[str], str]], None] = _no_constraints
-    step_size: Callable[[Mapping[str, Any], Mapping[str, np.ndarray], int, float], np.ndarray] = (
-        _plain_step_size
-    )
+    second_moment: str | None = None
 
     @property
     def step_options(self) -> tuple[Option, ...]:
@@ -138,7 +125,9 @@ class Method:
     @property
     def options(self) -> tuple[Option, ...]:
         """Every option of ``minimize``, in the order the docstring lists them."""
-        return self.step_options + TERMINATION_OPTIONS + MINIBATCH_OPTIONS + (STATE,)
+        return (
+            self.step_options + TERMINATION_OPTIONS + HISTORY_OPTIONS + MINIBATCH_OPTIONS + (STATE,)
+        )
 
     def subject(self, option: str) -> str:
         return f"The {option!r} option of method {self.name!r}"

@@ -273,6 +273,7 @@ def run_minibatches(run: Run, given: Collection[str]) -> dict[str, Any]:
         patience=settings["patience"] or 0,
         min_delta=settings["min_delta"],
         allvecs=run.allvecs,
+        history=run.history,
         **run.step_arguments,
     )
     fields: dict[str, Any] = {

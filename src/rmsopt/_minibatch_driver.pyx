@@ -9,6 +9,7 @@ import numpy as np
 from cython cimport floating
 from libc.math cimport INFINITY, isfinite
 
+from ._history cimport History, record, value_or_nan
 from ._kernel cimport Kernel, committable_step
 from ._vector cimport evaluation_finite
 
@@ -40,7 +41,8 @@ def run(Kernel kernel,
         double min_delta,
         const double[::1] lower=None,
         const double[::1] upper=None,
-        list allvecs=None):
+        list allvecs=None,
+        History history=None):
     """Run ``epochs`` passes of ``kernel`` over ``batches.epoch()`` from ``x0``
     and ``state0`` (whose state has taken ``steps_taken`` steps).
 
@@ -57,7 +59,7 @@ def run(Kernel kernel,
     after ``patience`` epochs without an improvement larger than
     ``min_delta``. ``maxfev <= 0`` means no limit.
 
-    Returns ``(status, nit, completed_epochs, x, state, x_nit, history,
+    Returns ``(status, nit, completed_epochs, x, state, x_nit, validation_values,
     best_epoch)``: the iterate to report with its state and its iteration
     number, the validation values, and the epoch (from 1) whose end ``x`` is.
     ``x`` is the best validated iterate when an epoch validated; otherwise the
@@ -88,7 +90,7 @@ def run(Kernel kernel,
     states[1] = state0
     clip_buffer = np.empty(n if clipnorm > 0 or clipvalue > 0 else 0, dtype=dtype)
     x_views = (xs_array[0], xs_array[1])
-    history = []
+    validation_values = []
     best = None
     status = Status.EPOCHS
 
@@ -123,6 +125,10 @@ def run(Kernel kernel,
             current = following
             nit += 1
             in_epoch += 1
+            if history is not None:
+                # The minibatch's value and gradient, at the iterate the step started from.
+                record(history, kernel, nit, value_or_nan(value), grad,
+                       xs[1 - current], xs[current], states[current], step, rate)
             if allvecs is not None:
                 allvecs.append(x_views[current].copy())
             if callback is not None:
@@ -140,12 +146,12 @@ def run(Kernel kernel,
         if validate is None:
             continue
         validation_value = validate(x_views[current])
-        history.append(validation_value)
+        validation_values.append(validation_value)
         if not isfinite(validation_value):
             status = Status.NONFINITE
             if best is None:  # the step before is the last good iterate; its buffers hold it
                 return (status, nit, completed, xs_array[1 - current].copy(),
-                        states_array[1 - current].copy(), nit - 1, history, None)
+                        states_array[1 - current].copy(), nit - 1, validation_values, None)
             break
         score = -validation_value if maximize else validation_value
         if score < best_score - min_delta:
@@ -159,6 +165,6 @@ def run(Kernel kernel,
 
     if best is None:
         return (status, nit, completed, xs_array[current].copy(),
-                states_array[current].copy(), nit, history, None)
+                states_array[current].copy(), nit, validation_values, None)
     best_epoch, best_nit, x_best, state_best = best
-    return (status, nit, completed, x_best, state_best, best_nit, history, best_epoch)
+    return (status, nit, completed, x_best, state_best, best_nit, validation_values, best_epoch)

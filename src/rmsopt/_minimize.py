@@ -13,6 +13,7 @@ from . import _driver
 from ._bounds import normalize_bounds
 from ._callback import adapt_callback
 from ._errors import argument, invalid
+from ._history_columns import history_columns, new_history
 from ._method import Method
 from ._minibatch import (
     check_minibatch_options,
@@ -207,6 +208,8 @@ def solve(
     # The displays see every iteration the user's callback sees, the last one included.
     notify = chain(lines, bar, notify)
     needs_value = callback_needs_value or lines is not None or bar is not None
+    history = new_history(method, settings, x.shape[0])
+    needs_value = needs_value or "fun" in (settings["history"] or ())
 
     if settings["state"] is None:
         steps_taken, state = 0, new_state(method, settings, x.shape[0], x.dtype)
@@ -233,6 +236,7 @@ def solve(
         notify,
         needs_value,
         allvecs,
+        history,
     )
 
     try:
@@ -266,6 +270,8 @@ def solve(
     )
     if allvecs is not None:
         result.allvecs = allvecs
+    if history is not None:
+        result.history = history_columns(history, settings["history"])
     if settings["disp"]:
         _print_summary(result)
     return result
@@ -289,6 +295,7 @@ def _run_full_objective(run: Run) -> dict[str, Any]:
         ftol=settings["ftol"],
         xtol=settings["xtol"],
         allvecs=run.allvecs,
+        history=run.history,
         **run.step_arguments,
     )
     if value is None:

@@ -21,6 +21,8 @@ from ._warn import warn
 
 __all__ = [
     "CLIPPING_OPTIONS",
+    "HISTORY_GROUPS",
+    "HISTORY_OPTIONS",
     "MAXIMIZE",
     "MINIBATCH_OPTIONS",
     "STATE",
@@ -28,6 +30,7 @@ __all__ = [
     "BatchIterable",
     "Choice",
     "Flag",
+    "HistorySelection",
     "Integer",
     "Option",
     "RateOrSchedule",
@@ -239,6 +242,28 @@ class Validation:
         raise _invalid(TypeError, subject, self.describe(), value)
 
 
+HISTORY_GROUPS = ("fun", "grad_norm", "step_norm", "learning_rate", "step_size", "v")
+
+
+@dataclass(frozen=True)
+class HistorySelection:
+    """False, True (every group), or a sequence of names from ``HISTORY_GROUPS``;
+    checked into False or the tuple of the groups to record."""
+
+    def describe(self) -> str:
+        return "a bool, or a list of names among " + ", ".join(map(repr, HISTORY_GROUPS))
+
+    def check(self, value: Any, subject: str) -> tuple[str, ...] | bool:
+        if isinstance(value, (bool, np.bool_)):
+            return HISTORY_GROUPS if value else False
+        if isinstance(value, str) or not isinstance(value, (list, tuple)):
+            raise _invalid(TypeError, subject, self.describe(), value)
+        unknown = [name for name in value if name not in HISTORY_GROUPS]
+        if unknown or not value:
+            raise _invalid(ValueError, subject, self.describe(), value)
+        return tuple(name for name in HISTORY_GROUPS if name in value)
+
+
 def _number(value: float) -> str:
     if math.isinf(value):
         return "inf" if value > 0 else "-inf"
@@ -261,6 +286,7 @@ class Option:
         | BatchIterable
         | Seed
         | Validation
+        | HistorySelection
     )
     doc: str
 
@@ -387,6 +413,31 @@ TERMINATION_OPTIONS = (
     ),
 )
 
+
+HISTORY_OPTIONS = (
+    Option(
+        "history",
+        False,
+        HistorySelection(),
+        "Record a history in the result's `history`: per recorded iteration 'fun' (NaN where "
+        "not evaluated; recording it evaluates fun at every iterate), 'grad_norm' and "
+        "'step_norm' (2-norms), 'learning_rate', and the min, median and max of the effective "
+        "'step_size' and of the second moment 'v'. True records all; a list picks groups.",
+    ),
+    Option(
+        "history_interval",
+        1,
+        Integer(1),
+        "Record every history_interval-th iteration (and iteration 0).",
+    ),
+    Option(
+        "history_size",
+        10_000,
+        Integer(2),
+        "At most this many rows: when the table is full, every other row is dropped and the "
+        "interval doubles, so a long run keeps a bounded history spread over all of it.",
+    ),
+)
 
 MINIBATCH_OPTIONS = (
     Option(

@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
-import numpy as np
-
 from ._method import Method
 from ._options import Flag, Option, Real, weight_decay_option
 from ._rmsprop_kernel import RMSpropKernel
@@ -90,19 +85,6 @@ Examples
 """
 
 
-def _step_size(
-    settings: Mapping[str, Any], rows: Mapping[str, np.ndarray], step: int, rate: float
-) -> np.ndarray:
-    """lr / (sqrt(v) + eps), with v centered, bias-corrected and eps placed as the options say."""
-    correction = 1.0 - settings["rho"] ** step if settings["bias_correction"] else 1.0
-    spread = rows["square_avg"] / correction
-    if settings["centered"]:
-        spread = np.maximum(spread - (rows["grad_avg"] / correction) ** 2, 0.0)
-    if settings["epsilon_in_sqrt"]:
-        return rate / np.sqrt(spread + settings["epsilon"])
-    return rate / (np.sqrt(spread) + settings["epsilon"])
-
-
 RMSPROP = Method(
     name="rmsprop",
     class_name="RMSprop",
@@ -166,6 +148,6 @@ RMSPROP = Method(
     state=("square_avg", "grad_avg", "momentum_buffer"),
     initial_state=lambda options: {"square_avg": options["initial_accumulator_value"]},
     doc=_DOC,
-    step_size=_step_size,
+    second_moment="square_avg",
     summary="RMSprop (Hinton, 2012): steps scaled by a moving root mean square of gradients.",
 )

@@ -15,7 +15,7 @@ The operations are ordered as ``torch.optim.RMSprop`` orders them (including
 its ``lerp`` for ``m``), so that iterates agree with torch's to rounding.
 """
 from cython cimport floating
-from libc.math cimport pow
+from libc.math cimport pow, sqrt
 
 from ._kernel cimport Kernel
 from ._math cimport lerp, penalized_gradient, root
@@ -105,6 +105,32 @@ cdef inline void rmsprop_step(const floating[::1] x,            # IN
             x_out[i] = xi + neg_lr * g / denom
 
 
+cdef inline void rmsprop_step_size(const floating[:, ::1] state,   # IN
+                                   const RMSpropParams* p,
+                                   Py_ssize_t step,
+                                   double learning_rate,
+                                   double[::1] out,                # OUT
+                                   ) noexcept nogil:
+    # lr / (sqrt(v) + eps) with v bias-corrected, centered and eps placed as the options say.
+    cdef:
+        Py_ssize_t i
+        double correction = 1.0 - pow(p.rho, <double>step) if p.bias_correction else 1.0
+        double v, m, spread
+    for i in range(state.shape[1]):
+        v = state[SQUARE_AVG, i] / correction
+        if p.centered:
+            m = state[GRAD_AVG, i] / correction
+            spread = v - m * m
+            if spread < 0:
+                spread = 0
+        else:
+            spread = v
+        if p.epsilon_in_sqrt:
+            out[i] = learning_rate / sqrt(spread + p.epsilon)
+        else:
+            out[i] = learning_rate / (sqrt(spread) + p.epsilon)
+
+
 cdef class RMSpropKernel(Kernel):
     """RMSprop's step with its hyperparameters held in a C struct.
 
@@ -137,3 +163,11 @@ cdef class RMSpropKernel(Kernel):
                          const float[:, ::1] state, float[::1] x_out, float[:, ::1] state_out,
                          Py_ssize_t step, double learning_rate) noexcept nogil:
         rmsprop_step(x, grad, state, x_out, state_out, &self.params, step, learning_rate)
+
+    cdef void step_size_double(self, const double[:, ::1] state, Py_ssize_t step,
+                               double learning_rate, double[::1] out) noexcept nogil:
+        rmsprop_step_size(state, &self.params, step, learning_rate, out)
+
+    cdef void step_size_float(self, const float[:, ::1] state, Py_ssize_t step,
+                              double learning_rate, double[::1] out) noexcept nogil:
+        rmsprop_step_size(state, &self.params, step, learning_rate, out)

@@ -18,7 +18,8 @@ class Run:
     """A validated run of ``method``: the options, the objective, the start
     (``x`` and a ``state`` that has taken ``steps_taken`` steps), the keyword
     arguments both drivers take for a step (learning rate, clipping, box), the
-    adapted callback, and ``allvecs`` (a list with ``return_all``, else None)."""
+    adapted callback, ``allvecs`` (a list with ``return_all``, else None) and
+    the native `History` recorder (or None)."""
 
     method: Method
     settings: dict[str, Any]
@@ -30,3 +31,4 @@ class Run:
     callback: Any
     callback_needs_value: bool
     allvecs: list | None
+    history: Any

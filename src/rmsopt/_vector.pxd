@@ -2,7 +2,7 @@
 # box projection, the projected-gradient norm and gradient clipping. Inline and nogil; the caller
 # guarantees matching lengths.
 from cython cimport floating
-from libc.math cimport fabs, isfinite, sqrt
+from libc.math cimport NAN, fabs, isfinite, sqrt
 
 
 cdef inline bint all_finite(const floating[::1] values) noexcept nogil:
@@ -124,3 +124,66 @@ cdef inline bint clip_gradient(const floating[::1] grad,  # IN
                 clipped[i] = grad[i]
         return True
     return False
+
+
+cdef inline void _swap(double* values, Py_ssize_t i, Py_ssize_t j) noexcept nogil:
+    cdef double kept = values[i]
+    values[i] = values[j]
+    values[j] = kept
+
+
+cdef inline double _select(double* values, Py_ssize_t n, Py_ssize_t k) noexcept nogil:
+    # Hoare's quickselect: the k-th smallest of values[0:n], which it reorders so that
+    # values[0:k] hold the smaller ones. Middle pivot; expected O(n). NaN must not occur.
+    cdef Py_ssize_t low = 0, high = n - 1, i, j
+    cdef double pivot
+    while low < high:
+        pivot = values[(low + high) // 2]
+        i, j = low, high
+        while i <= j:
+            while values[i] < pivot:
+                i += 1
+            while values[j] > pivot:
+                j -= 1
+            if i <= j:
+                _swap(values, i, j)
+                i += 1
+                j -= 1
+        if k <= j:
+            high = j
+        elif k >= i:
+            low = i
+        else:
+            break
+    return values[k]
+
+
+cdef inline void min_median_max(double[::1] values,   # IN, reordered
+                                double* out,          # OUT: min, median, max
+                                ) noexcept nogil:
+    # The median as numpy.median takes it: the mean of the two middle values for even n.
+    cdef Py_ssize_t i, n = values.shape[0], half = n // 2
+    cdef double smallest, largest, upper, lower
+    if n == 0:
+        out[0] = out[1] = out[2] = NAN
+        return
+    smallest = largest = values[0]
+    for i in range(n):
+        if not (values[i] == values[i]):  # NaN: no order to speak of
+            out[0] = out[1] = out[2] = NAN
+            return
+        if values[i] < smallest:
+            smallest = values[i]
+        if values[i] > largest:
+            largest = values[i]
+    upper = _select(&values[0], n, half)
+    if n % 2:
+        out[1] = upper
+    else:
+        lower = values[0]
+        for i in range(half):  # the largest of the lower half
+            if values[i] > lower:
+                lower = values[i]
+        out[1] = (lower + upper) / 2
+    out[0] = smallest
+    out[2] = largest

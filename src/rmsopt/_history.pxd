@@ -1,0 +1,73 @@
+# The history a run records (options history, history_interval, history_size): per recorded
+# iteration the loss, the gradient's and the step's 2-norms, the learning rate, and the min,
+# median and max of the effective step size and of the second-moment row v. The table is
+# allocated once; when it is full, every other row is dropped and the interval doubles, so a run
+# of any length keeps at most `capacity` rows spread over all of it.
+from cython cimport floating
+from libc.math cimport NAN
+
+from ._kernel cimport Kernel, kernel_step_size
+from ._vector cimport min_median_max, two_norm
+
+cdef enum:  # columns of the table
+    FUN = 0
+    GRAD_NORM = 1
+    STEP_NORM = 2
+    LEARNING_RATE = 3
+    STEP_SIZE = 4     # min, median, max
+    V = 7             # min, median, max
+    COLUMNS = 10
+
+
+cdef class History:
+    cdef readonly Py_ssize_t interval, count, capacity
+    cdef Py_ssize_t v_row                  # the state row of v, or -1 (SGD has none)
+    cdef bint record_step_size
+    cdef object table_array, nits_array
+    cdef double[:, ::1] table
+    cdef Py_ssize_t[::1] nits
+    cdef double[::1] scratch               # n doubles
+    cdef void thin(self) noexcept nogil
+
+
+cdef inline double value_or_nan(object value):
+    # What the driver knows of fun at an iterate: a float, or None when it was not evaluated.
+    return NAN if value is None else <double>value
+
+
+cdef inline void record(History history,
+                        Kernel kernel,
+                        Py_ssize_t nit,
+                        double value,                         # NaN when not evaluated
+                        const floating[::1] grad,             # IN
+                        const floating[::1] x_before,         # IN
+                        const floating[::1] x_after,          # IN
+                        const floating[:, ::1] state,         # IN: after the step
+                        Py_ssize_t step,                      # 0: no step taken yet
+                        double learning_rate,
+                        ) noexcept nogil:
+    cdef Py_ssize_t i, row
+    cdef double[::1] scratch = history.scratch
+    if history.count == history.capacity:
+        history.thin()
+    if nit % history.interval != 0:
+        return
+    row = history.count
+    history.nits[row] = nit
+    history.table[row, FUN] = value
+    history.table[row, GRAD_NORM] = two_norm(grad)
+    for i in range(STEP_NORM, COLUMNS):
+        history.table[row, i] = NAN
+    if step > 0:
+        for i in range(scratch.shape[0]):
+            scratch[i] = <double>x_after[i] - <double>x_before[i]
+        history.table[row, STEP_NORM] = two_norm(scratch)
+        history.table[row, LEARNING_RATE] = learning_rate
+        if history.record_step_size:
+            kernel_step_size(kernel, state, step, learning_rate, scratch)
+            min_median_max(scratch, &history.table[row, STEP_SIZE])
+    if history.v_row >= 0:
+        for i in range(scratch.shape[0]):
+            scratch[i] = state[history.v_row, i]
+        min_median_max(scratch, &history.table[row, V])
+    history.count = row + 1
