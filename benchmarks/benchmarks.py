@@ -262,9 +262,7 @@ class HistoryCost:
         self.options = {"maxiter": 50, "gtol": 0.0, "history": groups if history else False}
 
     def time_minimize(self, n, history):
-        rmsopt.minimize(
-            half_square_norm, self.x0, jac=half_square_norm_grad, options=self.options
-        )
+        rmsopt.minimize(half_square_norm, self.x0, jac=half_square_norm_grad, options=self.options)
 
 
 class MinibatchEpochs:
