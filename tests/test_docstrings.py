@@ -1,6 +1,7 @@
 """Docstring examples of the public API run as doctests against the installed package."""
 
 import doctest
+import importlib.util
 
 import pytest
 
@@ -10,6 +11,7 @@ from rmsopt._registry import METHODS
 PUBLIC = [getattr(rmsopt, name) for name in rmsopt.__all__ if callable(getattr(rmsopt, name))]
 PUBLIC += [getattr(rmsopt.schedules, name) for name in rmsopt.schedules.__all__]
 PUBLIC += [rmsopt.problems, rmsopt.problems.Problem, *rmsopt.problems.CATALOGUE.values()]
+PUBLIC += [rmsopt.plot] if importlib.util.find_spec("matplotlib") else []
 
 
 @pytest.mark.parametrize("obj", PUBLIC, ids=lambda obj: obj.__name__)

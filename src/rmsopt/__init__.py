@@ -5,7 +5,7 @@
 >>> opt = rmsopt.RMSprop(x, learning_rate=1e-3); opt.step(grad(x))   # doctest: +SKIP
 """
 
-from . import problems, schedules
+from . import plot, problems, schedules
 from ._adadelta import ADADELTA
 from ._adagrad import ADAGRAD
 from ._adam import ADAM, ADAMW
@@ -49,6 +49,7 @@ __all__ = [
     "compare",
     "effective_step_size",
     "minimize",
+    "plot",
     "problems",
     "rmsprop",
     "schedules",

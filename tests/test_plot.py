@@ -1,0 +1,155 @@
+"""rmsopt.plot: what each figure draws, checked on the Agg backend and in PNG files."""
+
+import sys
+
+import numpy as np
+import pytest
+
+matplotlib = pytest.importorskip("matplotlib")
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+import rmsopt  # noqa: E402
+import rmsopt.plot  # noqa: E402
+from rmsopt import problems  # noqa: E402
+
+LABELS = ["RMSprop", "AdaGrad"]
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(autouse=True)
+def no_show_and_no_leaks(monkeypatch):
+    def refuse_show(*args, **kwargs):
+        raise AssertionError("rmsopt.plot called show()")
+
+    monkeypatch.setattr(plt, "show", refuse_show)
+    yield
+    plt.close("all")
+
+
+@pytest.fixture(scope="module")
+def runs():
+    problem = problems.rosenbrock()
+    return problem, [
+        rmsopt.minimize(
+            problem.fun,
+            problem.x0,
+            jac=problem.jac,
+            method=method,
+            options={"learning_rate": 1e-2, "maxiter": 300, "history": True, "return_all": True},
+        )
+        for method in ("rmsprop", "adagrad")
+    ]
+
+
+def saved(ax, tmp_path):
+    path = tmp_path / "figure.png"
+    ax.figure.savefig(path)
+    data = path.read_bytes()
+    assert data.startswith(PNG_SIGNATURE) and len(data) > 5000
+    return data
+
+
+def test_step_sizes_draw_the_median_and_the_band(runs, tmp_path):
+    _, results = runs
+    ax = rmsopt.plot.step_sizes(results, labels=LABELS)
+    lines = ax.get_lines()
+    assert len(lines) == 2
+    for line, result in zip(lines, results, strict=True):
+        np.testing.assert_array_equal(line.get_xdata(), result.history["nit"])
+        np.testing.assert_array_equal(line.get_ydata(), result.history["step_size_median"])
+    assert len(ax.collections) == 2  # one band per result
+    assert ax.get_yscale() == "log"
+    assert [text.get_text() for text in ax.get_legend().get_texts()] == LABELS
+    saved(ax, tmp_path)
+
+
+def test_convergence_draws_the_gap_to_the_minimum(runs, tmp_path):
+    problem, results = runs
+    ax = rmsopt.plot.convergence(results, labels=LABELS, minimum=problem.minimum)
+    for line, result in zip(ax.get_lines(), results, strict=True):
+        np.testing.assert_array_equal(line.get_ydata(), result.history["fun"] - problem.minimum)
+    assert ax.get_ylabel() == "f(x) - f*"
+    ax = rmsopt.plot.convergence(results[0], column="grad_norm")
+    np.testing.assert_array_equal(ax.get_lines()[0].get_ydata(), results[0].history["grad_norm"])
+    assert ax.get_legend() is None  # no labels, no legend
+    saved(ax, tmp_path)
+
+
+def test_trajectories_draw_the_paths_over_contours(runs, tmp_path):
+    problem, results = runs
+    ax = rmsopt.plot.trajectories(problem, results, labels=LABELS)
+    paths = [line for line in ax.get_lines() if line.get_label() in LABELS]
+    for line, result in zip(paths, results, strict=True):
+        np.testing.assert_array_equal(line.get_xdata(), np.array(result.allvecs)[:, 0])
+        np.testing.assert_array_equal(line.get_ydata(), np.array(result.allvecs)[:, 1])
+    minima = [line for line in ax.get_lines() if line.get_label() == "known minima"]
+    assert minima and minima[0].get_xdata()[0] == 1.0
+    assert ax.collections, "contours are drawn"
+    x_low, x_high = ax.get_xlim()
+    assert x_low < -1.2 and x_high > 1.0  # the window holds the start and the minimiser
+    saved(ax, tmp_path)
+
+
+def test_trajectories_of_a_callable_in_a_given_window(runs):
+    _, results = runs
+    ax = rmsopt.plot.trajectories(lambda x: float(x @ x), results, bounds=((-2, 2), (-1, 3)))
+    assert ax.get_xlim() == (-2.0, 2.0) and ax.get_ylim() == (-1.0, 3.0)
+
+
+def test_drawing_on_given_axes(runs):
+    _, results = runs
+    fig, axes = plt.subplots(1, 2)
+    assert rmsopt.plot.step_sizes(results, ax=axes[1]) is axes[1]
+    assert not axes[0].get_lines()
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "message"),
+    [
+        (
+            lambda r, p: rmsopt.plot.step_sizes(r, labels=["one"]),
+            ValueError,
+            "The 'labels' argument must be one label per result (2). Got 1 labels instead.",
+        ),
+        (
+            lambda r, p: rmsopt.plot.step_sizes([]),
+            ValueError,
+            "The 'results' argument must be an OptimizeResult or a sequence of them. Got none",
+        ),
+        (
+            lambda r, p: rmsopt.plot.convergence(
+                [rmsopt.minimize(p.fun, p.x0, jac=p.jac, options={"maxiter": 3})]
+            ),
+            ValueError,
+            "Each result must be a run with the history column 'fun' (options={'history': True})",
+        ),
+        (
+            lambda r, p: rmsopt.plot.trajectories(problems.rosenbrock(n=3), r),
+            ValueError,
+            "The 'objective' argument must be a problem in two variables.",
+        ),
+        (
+            lambda r, p: rmsopt.plot.trajectories(
+                p, [rmsopt.minimize(p.fun, p.x0, jac=p.jac, options={"maxiter": 3})]
+            ),
+            ValueError,
+            "Result 0 must be a run with its iterates (options={'return_all': True}).",
+        ),
+        (
+            lambda r, p: rmsopt.plot.trajectories(3, r),
+            TypeError,
+            "The 'objective' argument must be a Problem or a callable f(x). Got 3 instead.",
+        ),
+    ],
+)
+def test_bad_input(runs, call, error, message):
+    problem, results = runs
+    with pytest.raises(error, match=__import__("re").escape(message)):
+        call(results, problem)
+
+
+def test_without_matplotlib_says_what_to_install(monkeypatch, runs):
+    monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
+    with pytest.raises(ImportError, match=r"rmsopt.plot needs matplotlib: pip install"):
+        rmsopt.plot.step_sizes(runs[1])
