@@ -110,3 +110,38 @@ def test_bad_arguments_are_usage_errors_with_status_2(arguments, message):
     assert "usage: python -m rmsopt" in completed.stderr
     assert message in completed.stderr
     assert completed.stdout == ""
+
+
+def test_plot_writes_a_figure_per_problem(tmp_path):
+    pytest.importorskip("matplotlib")
+    path = tmp_path / "comparison.png"
+    completed = run(
+        "compare",
+        "--problems",
+        "rosenbrock,booth",
+        "--methods",
+        "rmsprop,adagrad",
+        "--maxiter",
+        "100",
+        "--plot",
+        str(path),
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert f"Wrote {path}." in completed.stdout
+    data = path.read_bytes()
+    assert data.startswith(b"\x89PNG\r\n\x1a\n") and len(data) > 10_000
+
+
+@pytest.mark.parametrize(
+    ("target", "message"),
+    [
+        ("missing/figure.png", "argument --plot: no directory"),
+        ("figure.foo", "argument --plot: unknown figure format 'foo'"),
+    ],
+)
+def test_plot_paths_are_checked_before_any_run(tmp_path, target, message):
+    pytest.importorskip("matplotlib")
+    completed = run("compare", "--maxiter", "10", "--plot", str(tmp_path / target))
+    assert completed.returncode == 2
+    assert message in completed.stderr
+    assert completed.stdout == ""  # nothing ran

@@ -229,3 +229,18 @@ def test_adagrads_step_size_decays_rmsprops_does_not(problem):
     # In the same budget, RMSprop gets much closer to the minimiser.
     assert long["rmsprop"]["distance"] < 0.1
     assert long["adagrad"]["distance"] > 5 * long["rmsprop"]["distance"]
+
+
+def test_results_come_back_on_request():
+    table, results = rmsopt.compare(
+        ["sphere", "booth"],
+        ["rmsprop", "adam"],
+        maxiter=30,
+        as_frame=False,
+        options={"history": ["fun"]},
+        return_results=True,
+    )
+    assert list(results) == [(row["problem"], row["method"]) for row in table]
+    for row in table:
+        res = results[row["problem"], row["method"]]
+        assert res.fun == row["fun"] and res.history["fun"][-1] == res.fun

@@ -4,9 +4,10 @@ problems and compare methods on them."""
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Sequence
 
-from . import problems
+from . import plot, problems
 from ._compare import compare
 from ._demo import format_table, run_demo
 from ._registry import METHODS
@@ -71,6 +72,13 @@ def _parser() -> argparse.ArgumentParser:
         help="iterations every run may take (default: %(default)s)",
     )
     comparing.add_argument(
+        "--plot",
+        metavar="FILE",
+        default=None,
+        help="also write a figure (PNG, PDF or SVG, by the extension): per problem, the "
+        "convergence and the effective step sizes of every method (needs matplotlib)",
+    )
+    comparing.add_argument(
         "--learning-rate",
         type=_positive_float,
         default=None,
@@ -117,13 +125,70 @@ def _compare(arguments: argparse.Namespace) -> None:
     problem_names = _names(parser, "--problems", arguments.problems, list(problems.CATALOGUE))
     method_names = _names(parser, "--methods", arguments.methods, list(METHODS))
     own = {} if arguments.learning_rate is None else {"learning_rate": arguments.learning_rate}
-    table = compare(
+    if arguments.plot is not None:
+        _check_figure_path(parser, arguments.plot)
+        own["history"] = ["fun", "step_size"]
+    table, results = compare(
         problem_names,
         {name: dict(own) for name in method_names},
         maxiter=arguments.maxiter,
         as_frame=False,
+        return_results=True,
     )
     print(format_table(table))
+    if arguments.plot is not None:
+        _figure(parser, arguments.plot, table, results, method_names)
+
+
+def _check_figure_path(parser: argparse.ArgumentParser, path: str) -> None:
+    """Refuse a figure that could not be written before any run starts."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        from matplotlib.backend_bases import FigureCanvasBase
+    except ImportError:
+        parser.error("argument --plot: needs matplotlib (pip install matplotlib)")
+    extension = os.path.splitext(path)[1].lstrip(".").lower()
+    formats = FigureCanvasBase.get_supported_filetypes()
+    if extension not in formats:
+        parser.error(
+            f"argument --plot: unknown figure format {extension!r} of {path!r}; "
+            f"use one of {', '.join(sorted(formats))}"
+        )
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        parser.error(f"argument --plot: no directory {directory!r} to write {path!r} in")
+
+
+def _figure(
+    parser: argparse.ArgumentParser,
+    path: str,
+    table: list,
+    results: dict,
+    method_names: list,
+) -> None:
+    import matplotlib.pyplot as plt
+
+    problem_names = list(dict.fromkeys(row["problem"] for row in table))
+    minima = {row["problem"]: row["minimum"] for row in table}
+    columns = len(problem_names)
+    figure, axes = plt.subplots(
+        2, columns, figsize=(4.8 * columns, 7.0), layout="constrained", squeeze=False
+    )
+    for column, name in enumerate(problem_names):
+        runs = [results[name, method] for method in method_names]
+        minimum = minima[name] if minima[name] == minima[name] else None  # NaN: unknown
+        plot.convergence(runs, method_names, minimum=minimum, ax=axes[0, column])
+        plot.step_sizes(runs, method_names, ax=axes[1, column])
+        axes[0, column].set_title(name)
+    try:
+        figure.savefig(path)
+    except (OSError, ValueError) as error:
+        parser.error(f"argument --plot: cannot write {path!r}: {error}")
+    finally:
+        plt.close(figure)
+    print(f"\nWrote {path}.")
 
 
 def _list_problems() -> None:

@@ -41,6 +41,7 @@ def compare(
     maxiter: int | None = None,
     options: Mapping[str, Any] | None = None,
     as_frame: bool | None = None,
+    return_results: bool = False,
 ) -> Any:
     """Run every method on every problem under the same budget.
 
@@ -62,6 +63,9 @@ def compare(
     as_frame : bool, optional
         Return a pandas DataFrame (True), a list of dicts (False), or a
         DataFrame when pandas is installed (None, the default).
+    return_results : bool, optional
+        Also return the runs' `OptimizeResult` objects (for figures with
+        `rmsopt.plot`, say), as a second value.
 
     Returns
     -------
@@ -72,7 +76,9 @@ def compare(
         NaN), ``nit``, ``nfev``, ``njev``, ``time`` (seconds of wall time),
         ``status``, ``success`` and ``step_size``: the median over the
         variables of the effective step size of the last step (see
-        `rmsopt.effective_step_size`). NumPy's overflow and invalid-value
+        `rmsopt.effective_step_size`). With ``return_results``, also a dict
+        mapping ``(problem name, method label)`` to each `OptimizeResult`.
+        NumPy's overflow and invalid-value
         warnings are silenced during the runs: a run that diverges says so
         with status 5.
 
@@ -88,6 +94,8 @@ def compare(
     problem_list = _problems(problems)
     shared = _shared_options(options, maxiter)
     as_frame = Flag(none_ok=True).check(as_frame, argument("as_frame"))
+    return_results = Flag().check(return_results, argument("return_results"))
+    results = {}
     runs = [(label, method, {**shared, **own}) for label, method, own in _runs(methods)]
     records = []
     for problem in problem_list:
@@ -105,6 +113,7 @@ def compare(
                     options=run_options,
                 )
             elapsed = time.perf_counter() - start
+            results[problem.name, label] = res
             step_names = {option.name for option in method.step_options}
             step_options = {k: v for k, v in run_options.items() if k in step_names}
             records.append(
@@ -123,7 +132,8 @@ def compare(
                     "step_size": float(np.median(effective_step_size(res.state, **step_options))),
                 }
             )
-    return _as_table(records, as_frame)
+    table = _as_table(records, as_frame)
+    return (table, results) if return_results else table
 
 
 def _problems(problems: Any) -> list[Problem]:
