@@ -379,7 +379,7 @@ TERMINATION_OPTIONS = (
         "ftol",
         0.0,
         Real(0),
-        "Stop when |f_k - f_{k+1}| <= ftol * max(|f_k|, |f_{k+1}|, 1); 0 disables the test. "
+        "Stop when ``|f_k - f_{k+1}| <= ftol * max(|f_k|, |f_{k+1}|, 1)``; 0 disables the test. "
         "When positive, `fun` is evaluated at every iterate. Steps taken at a scheduled "
         "learning rate of 0 are not tested.",
     ),
@@ -387,7 +387,7 @@ TERMINATION_OPTIONS = (
         "xtol",
         0.0,
         Real(0),
-        "Stop when the max-norm of the step, max_i |x_{k+1,i} - x_{k,i}|, is at most xtol; "
+        "Stop when the max-norm of the step, ``max_i |x_{k+1,i} - x_{k,i}|``, is at most xtol; "
         "0 disables the test. Steps taken at a scheduled learning rate of 0 are not tested.",
     ),
     Option(
