@@ -145,3 +145,33 @@ def test_plot_paths_are_checked_before_any_run(tmp_path, target, message):
     assert completed.returncode == 2
     assert message in completed.stderr
     assert completed.stdout == ""  # nothing ran
+
+
+def test_plot_survives_runs_with_nothing_to_draw(tmp_path):
+    pytest.importorskip("matplotlib")
+    path = tmp_path / "figure.png"
+    assert (
+        main(
+            [
+                "compare",
+                "--problems",
+                "sphere,mlp",
+                "--methods",
+                "SGD,sgd",
+                "--maxiter",
+                "20",
+                "--learning-rate",
+                "1e300",
+                "--plot",
+                str(path),
+            ]
+        )
+        == 0
+    )
+    assert path.read_bytes().startswith(b"\x89PNG")
+
+
+def test_method_names_are_case_insensitive_and_deduplicated(capsys):
+    main(["compare", "--problems", "booth", "--methods", "RMSprop,rmsprop", "--maxiter", "5"])
+    rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| Booth")]
+    assert len(rows) == 1

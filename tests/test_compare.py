@@ -244,3 +244,9 @@ def test_results_come_back_on_request():
     for row in table:
         res = results[row["problem"], row["method"]]
         assert res.fun == row["fun"] and res.history["fun"][-1] == res.fun
+
+
+def test_a_run_that_takes_no_step_has_no_step_size():
+    (row,) = rmsopt.compare("sphere", ["sgd"], options={"gtol": 1e6}, as_frame=False)
+    assert row["nit"] == 0 and row["status"] == rmsopt.Status.GTOL
+    assert np.isnan(row["step_size"])

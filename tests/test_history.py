@@ -71,18 +71,19 @@ def test_medians_with_ties_and_constant_vectors():
             assert (res.history["v_min"][-1], res.history["v_max"][-1]) == (v.min(), v.max())
 
 
-def test_an_interval_records_every_kth_iteration():
+def test_an_interval_records_every_kth_iteration_and_the_last():
     res = run(maxiter=100, history_interval=7)
-    np.testing.assert_array_equal(res.history["nit"], np.arange(0, 101, 7))
+    np.testing.assert_array_equal(res.history["nit"], [*range(0, 99, 7), 100])
+    assert res.history["fun"][-1] == res.fun
 
 
 def test_a_full_table_is_thinned_and_the_interval_doubles():
-    res = run(maxiter=5000, history_size=64)
+    res = run(maxiter=5003, history_size=64)
     nits = res.history["nit"]
     assert len(nits) <= 64
     step = nits[1] - nits[0]
-    np.testing.assert_array_equal(nits, np.arange(0, 5001, step))
-    assert step == 128 and nits[-1] > 4800  # spread over the whole run
+    np.testing.assert_array_equal(nits[:-1], np.arange(0, 5001, step))
+    assert step == 128 and nits[-1] == 5003  # spread over the whole run, to its end
 
 
 def test_groups_pick_the_columns_and_fun_costs_calls_only_when_asked():
@@ -193,3 +194,61 @@ def test_minibatch_runs_record_the_minibatch_that_made_each_step():
 def test_bad_history_options(options, error, message):
     with pytest.raises(error, match=re.escape(message)):
         rmsopt.minimize(rosen, X0, jac=rosen_der, options=options)
+
+
+@pytest.mark.parametrize(
+    ("options", "maxiter"),
+    [
+        ({"history_size": 8}, 1000),
+        ({"history_interval": 7}, 100),
+        ({"history_size": 8, "history_interval": 3}, 997),
+    ],
+)
+def test_the_last_row_is_the_result(options, maxiter):
+    res = run("adagrad", maxiter=maxiter, **options)
+    assert res.history["nit"][-1] == res.nit
+    assert res.history["fun"][-1] == res.fun
+    assert len(res.history["nit"]) <= options.get("history_size", 10_000)
+
+
+def test_thinning_happens_only_when_a_row_is_due():
+    res = run(maxiter=5, history_size=3)
+    # 0, 1, 2 fill the table; 3 doubles the interval to 2 (rows 0, 2) but is not due then;
+    # 4 is; the final 5 thins again (interval 4: rows 0, 4) and is kept.
+    np.testing.assert_array_equal(res.history["nit"], [0, 4, 5])
+
+
+def test_a_resumed_run_counts_its_own_iterations():
+    first = run(maxiter=30)
+    second = rmsopt.minimize(
+        rosen,
+        first.x,
+        jac=rosen_der,
+        options={
+            "learning_rate": 1e-2,
+            "gtol": 0.0,
+            "history": True,
+            "maxiter": 20,
+            "state": first.state,
+        },
+    )
+    np.testing.assert_array_equal(second.history["nit"], np.arange(21))
+    assert second.history["grad_norm"][0] == first.history["grad_norm"][-1]
+    assert np.isnan(second.history["step_size_median"][0])  # no step of this run yet
+
+
+def test_a_minibatch_interval_ends_on_the_last_step():
+    rng = np.random.default_rng(1)
+    features, targets = rng.normal(size=(20, 3)), rng.normal(size=20)
+
+    def grad(w, f, t):
+        return f.T @ (f @ w - t) / t.shape[0]
+
+    res = rmsopt.minimize(
+        lambda w, f, t: 0.0,
+        np.zeros(3),
+        args=(features, targets),
+        jac=grad,
+        options={"batch_size": 5, "epochs": 3, "history": ["grad_norm"], "history_interval": 5},
+    )
+    np.testing.assert_array_equal(res.history["nit"], [5, 10, 12])

@@ -1,5 +1,6 @@
 """rmsopt.plot: what each figure draws, checked on the Agg backend and in PNG files."""
 
+import re
 import sys
 
 import numpy as np
@@ -122,7 +123,35 @@ def test_drawing_on_given_axes(runs):
                 [rmsopt.minimize(p.fun, p.x0, jac=p.jac, options={"maxiter": 3})]
             ),
             ValueError,
-            "Each result must be a run with the history column 'fun' (options={'history': True})",
+            "Result 0 must be a run with the history column 'fun' (options={'history': True})",
+        ),
+        (
+            lambda r, p: rmsopt.plot.convergence(r, column="loss"),
+            ValueError,
+            "The 'column' argument must be one of 'nit', 'fun', 'grad_norm'",
+        ),
+        (
+            lambda r, p: rmsopt.plot.convergence(r, column="grad_norm", minimum=1.0),
+            ValueError,
+            "The 'minimum' argument must be None unless column='fun'",
+        ),
+        (
+            lambda r, p: rmsopt.plot.trajectories(p, r, bounds=(1, 2)),
+            ValueError,
+            "The 'bounds' argument must be ((xmin, xmax), (ymin, ymax)) with finite xmin < xmax "
+            "and ymin < ymax. Got (1, 2) instead.",
+        ),
+        (
+            lambda r, p: rmsopt.plot.trajectories(p, r, resolution=1),
+            ValueError,
+            "The 'resolution' argument must be an integer in the range [2, 2**63 - 1]. Got 1",
+        ),
+        (
+            lambda r, p: rmsopt.plot.step_sizes(
+                rmsopt.minimize(p.fun, p.x0, jac=p.jac, options={"maxiter": 0, "history": True})
+            ),
+            ValueError,
+            "Result 0 must be a run that took at least one step. Got no step instead.",
         ),
         (
             lambda r, p: rmsopt.plot.trajectories(problems.rosenbrock(n=3), r),
@@ -145,7 +174,7 @@ def test_drawing_on_given_axes(runs):
 )
 def test_bad_input(runs, call, error, message):
     problem, results = runs
-    with pytest.raises(error, match=__import__("re").escape(message)):
+    with pytest.raises(error, match=re.escape(message)):
         call(results, problem)
 
 
@@ -153,3 +182,48 @@ def test_without_matplotlib_says_what_to_install(monkeypatch, runs):
     monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
     with pytest.raises(ImportError, match=r"rmsopt.plot needs matplotlib: pip install"):
         rmsopt.plot.step_sizes(runs[1])
+
+
+def test_a_negative_objective_needs_its_minimum():
+    problem = problems.styblinski_tang()
+    res = rmsopt.minimize(
+        problem.fun,
+        problem.x0,
+        jac=problem.jac,
+        options={"maxiter": 50, "history": True, "learning_rate": 0.1},
+    )
+    message = (
+        "Result 0 must be positive values of 'fun' for a log scale (pass minimum= to "
+        "plot the gap f - f*)."
+    )
+    with pytest.raises(ValueError, match=re.escape(message)):
+        rmsopt.plot.convergence(res)
+    ax = rmsopt.plot.convergence(res, minimum=problem.minimum)
+    assert np.all(ax.get_lines()[0].get_ydata() > 0)
+
+
+def test_a_gap_that_reaches_zero_stays_on_the_log_scale():
+    res = rmsopt.minimize(
+        lambda x: float(x @ x),
+        np.ones(2),
+        jac=lambda x: 2 * x,
+        method="sgd",
+        options={"learning_rate": 0.5, "maxiter": 3, "gtol": 0.0, "history": True},
+    )
+    assert res.history["fun"][-1] == 0.0
+    ydata = rmsopt.plot.convergence(res, minimum=0.0).get_lines()[0].get_ydata()
+    assert ydata[-1] == np.finfo(float).tiny
+
+
+def test_results_from_compare_are_labelled_by_their_keys():
+    _, results = rmsopt.compare(
+        ["booth"],
+        ["rmsprop", "adam"],
+        maxiter=20,
+        as_frame=False,
+        options={"history": True},
+        return_results=True,
+    )
+    ax = rmsopt.plot.step_sizes(results)
+    labels = [text.get_text() for text in ax.get_legend().get_texts()]
+    assert labels == ["Booth rmsprop", "Booth adam"]

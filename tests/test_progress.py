@@ -109,3 +109,50 @@ def test_progress_without_tqdm_says_what_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "tqdm.auto", None)
     with pytest.raises(ImportError, match=r"The 'progress' option needs tqdm: pip install tqdm"):
         rmsopt.minimize(rosen, [-1.2, 1.0], jac=rosen_der, options={"progress": True})
+
+
+def test_a_refused_run_leaves_no_bar(capsys):
+    pytest.importorskip("tqdm")
+    state = rmsopt.Adagrad(np.ones(3)).state_dict()
+    with pytest.raises(ValueError):
+        rmsopt.minimize(
+            rosen,
+            [-1.2, 1.0],
+            jac=rosen_der,
+            method="adagrad",
+            options={"progress": True, "state": state},
+        )
+    assert capsys.readouterr().err == ""
+
+
+def test_the_bar_ends_showing_the_last_iteration(capsys):
+    pytest.importorskip("tqdm")
+    res = rmsopt.minimize(
+        rosen, [-1.2, 1.0], jac=rosen_der, options={**OPTIONS, "progress": True, "maxiter": 12}
+    )
+    err = capsys.readouterr().err
+    assert f"f={rosen(res.x):.6e}" in err.split("12/12")[-1]
+
+
+def test_disp_lines_go_above_a_bar_and_work_on_minibatches(capsys):
+    pytest.importorskip("tqdm")
+    rng = np.random.default_rng(0)
+    features, targets = rng.normal(size=(23, 3)), rng.normal(size=23)
+
+    def loss(w, f, t):
+        return 0.5 * float(np.mean((f @ w - t) ** 2))
+
+    def loss_grad(w, f, t):
+        return f.T @ (f @ w - t) / t.shape[0]
+
+    res = rmsopt.minimize(
+        loss,
+        np.zeros(3),
+        args=(features, targets),
+        jac=loss_grad,
+        options={"batch_size": 5, "epochs": 3, "disp": True, "progress": True},
+    )
+    captured = capsys.readouterr()
+    rows = [line.split() for line in captured.out.splitlines() if line.strip()[:1].isdigit()]
+    assert [int(row[0]) for row in rows] == list(range(1, 11))
+    assert res.nit == 15 and "15/15" in captured.err

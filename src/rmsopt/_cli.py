@@ -4,6 +4,7 @@ problems and compare methods on them."""
 from __future__ import annotations
 
 import argparse
+import math
 import os
 from collections.abc import Sequence
 
@@ -75,8 +76,9 @@ def _parser() -> argparse.ArgumentParser:
         "--plot",
         metavar="FILE",
         default=None,
-        help="also write a figure (PNG, PDF or SVG, by the extension): per problem, the "
-        "convergence and the effective step sizes of every method (needs matplotlib)",
+        help="also write one figure with a column per problem: the convergence and the "
+        "effective step sizes of every method (needs matplotlib; the format follows the "
+        "extension: png, pdf, svg, ...)",
     )
     comparing.add_argument(
         "--learning-rate",
@@ -108,7 +110,7 @@ def _positive_float(text: str) -> float:
 
 
 def _names(parser: argparse.ArgumentParser, option: str, text: str, known: Sequence[str]) -> list:
-    names = [name.strip() for name in text.split(",") if name.strip()]
+    names = list(dict.fromkeys(name.strip() for name in text.split(",") if name.strip()))
     unknown = [name for name in names if name not in known]
     if not names:
         parser.error(f"argument {option}: expected comma-separated names, got {text!r}")
@@ -123,7 +125,7 @@ def _names(parser: argparse.ArgumentParser, option: str, text: str, known: Seque
 def _compare(arguments: argparse.Namespace) -> None:
     parser = arguments.parser
     problem_names = _names(parser, "--problems", arguments.problems, list(problems.CATALOGUE))
-    method_names = _names(parser, "--methods", arguments.methods, list(METHODS))
+    method_names = _names(parser, "--methods", arguments.methods.lower(), list(METHODS))
     own = {} if arguments.learning_rate is None else {"learning_rate": arguments.learning_rate}
     if arguments.plot is not None:
         _check_figure_path(parser, arguments.plot)
@@ -143,9 +145,6 @@ def _compare(arguments: argparse.Namespace) -> None:
 def _check_figure_path(parser: argparse.ArgumentParser, path: str) -> None:
     """Refuse a figure that could not be written before any run starts."""
     try:
-        import matplotlib
-
-        matplotlib.use("Agg")
         from matplotlib.backend_bases import FigureCanvasBase
     except ImportError:
         parser.error("argument --plot: needs matplotlib (pip install matplotlib)")
@@ -168,26 +167,31 @@ def _figure(
     results: dict,
     method_names: list,
 ) -> None:
-    import matplotlib.pyplot as plt
+    # A bare Figure draws without pyplot, so no backend is chosen for the caller's process.
+    from matplotlib.figure import Figure
 
     problem_names = list(dict.fromkeys(row["problem"] for row in table))
     minima = {row["problem"]: row["minimum"] for row in table}
     columns = len(problem_names)
-    figure, axes = plt.subplots(
-        2, columns, figsize=(4.8 * columns, 7.0), layout="constrained", squeeze=False
-    )
+    figure = Figure(figsize=(4.8 * columns, 7.0), layout="constrained")
+    axes = figure.subplots(2, columns, squeeze=False)
     for column, name in enumerate(problem_names):
         runs = [results[name, method] for method in method_names]
-        minimum = minima[name] if minima[name] == minima[name] else None  # NaN: unknown
-        plot.convergence(runs, method_names, minimum=minimum, ax=axes[0, column])
-        plot.step_sizes(runs, method_names, ax=axes[1, column])
+        minimum = None if math.isnan(minima[name]) else minima[name]
+        panels = (
+            (plot.convergence, {"minimum": minimum}, axes[0, column]),
+            (plot.step_sizes, {}, axes[1, column]),
+        )
+        for draw, keywords, ax in panels:
+            try:
+                draw(runs, method_names, ax=ax, **keywords)
+            except ValueError as error:  # a run with nothing to draw: say so in its panel
+                ax.text(0.5, 0.5, str(error), ha="center", va="center", wrap=True, fontsize=8)
         axes[0, column].set_title(name)
     try:
         figure.savefig(path)
-    except (OSError, ValueError) as error:
+    except (OSError, ValueError, RuntimeError) as error:
         parser.error(f"argument --plot: cannot write {path!r}: {error}")
-    finally:
-        plt.close(figure)
     print(f"\nWrote {path}.")
 
 

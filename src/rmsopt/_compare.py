@@ -129,7 +129,7 @@ def compare(
                     "time": elapsed,
                     "status": int(res.status),
                     "success": bool(res.success),
-                    "step_size": float(np.median(effective_step_size(res.state, **step_options))),
+                    "step_size": _median_step_size(res.state, step_options),
                 }
             )
     table = _as_table(records, as_frame)
@@ -155,6 +155,13 @@ def _problems(problems: Any) -> list[Problem]:
         else:
             raise invalid(TypeError, argument("problems"), accepted, f"an item {item!r}")
     return built
+
+
+def _median_step_size(state: Mapping[str, Any], options: Mapping[str, Any]) -> float:
+    """The median effective step size of the last step; NaN when no step was taken."""
+    if state["step"] == 0:
+        return float("nan")
+    return float(np.median(effective_step_size(state, **options)))
 
 
 def _shared_options(options: Any, maxiter: Any) -> dict[str, Any]:

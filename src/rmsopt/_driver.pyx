@@ -60,7 +60,7 @@ def run(Kernel kernel,
         bint has_bounds = lower is not None
         bint scheduled = callable(learning_rate)
         bint finite_step
-        double rate = 0.0 if scheduled else learning_rate
+        double rate = 0.0 if scheduled else learning_rate, committed_rate = rate
         double gradient_norm, step_norm = INFINITY, previous_value
         floating[:, ::1] xs, grads
         floating[:, :, ::1] states
@@ -85,7 +85,7 @@ def run(Kernel kernel,
     else:
         if history is not None:
             record(history, kernel, 0, value_or_nan(value), grads[0], xs[0], xs[0],
-                   states[0], 0, rate)
+                   states[0], 0, rate, False)
         while True:
             with nogil:
                 gradient_norm = projected_gradient_max_norm(
@@ -132,12 +132,13 @@ def run(Kernel kernel,
             with nogil:
                 step_norm = max_abs_difference(xs[following], xs[current])
             current = following
+            committed_rate = rate
             previous_value_object, value = value, new_value
             nit += 1
 
             if history is not None:
                 record(history, kernel, nit, value_or_nan(value), grads[current],
-                       xs[1 - current], xs[current], states[current], step, rate)
+                       xs[1 - current], xs[current], states[current], step, rate, False)
             if allvecs is not None:
                 allvecs.append(x_views[current].copy())
             if callback is not None:
@@ -147,6 +148,9 @@ def run(Kernel kernel,
                     status = Status.CALLBACK_STOP
                     break
 
+    if history is not None and nit > 0:
+        record(history, kernel, nit, value_or_nan(value), grads[current], xs[1 - current],
+               xs[current], states[current], steps_taken + nit, committed_rate, True)
     return (
         status,
         nit,

@@ -45,13 +45,21 @@ cdef inline void record(History history,
                         const floating[:, ::1] state,         # IN: after the step
                         Py_ssize_t step,                      # 0: no step taken yet
                         double learning_rate,
+                        bint final,                           # the run's last iterate
                         ) noexcept nogil:
+    # A row is due every `interval` iterations; the final iterate always gets one, so that the
+    # table ends where the run did.
     cdef Py_ssize_t i, row
     cdef double[::1] scratch = history.scratch
+    if final:
+        if history.count > 0 and history.nits[history.count - 1] == nit:
+            return
+    elif nit % history.interval != 0:
+        return
     if history.count == history.capacity:
         history.thin()
-    if nit % history.interval != 0:
-        return
+        if not final and nit % history.interval != 0:
+            return
     row = history.count
     history.nits[row] = nit
     history.table[row, FUN] = value

@@ -1,20 +1,6 @@
 """The history table a run records; see ``_history.pxd`` for what is in it."""
 import numpy as np
 
-NAMES = (
-    "fun",
-    "grad_norm",
-    "step_norm",
-    "learning_rate",
-    "step_size_min",
-    "step_size_median",
-    "step_size_max",
-    "v_min",
-    "v_median",
-    "v_max",
-)
-
-
 cdef class History:
     """A table of at most ``capacity`` rows for a run over ``n`` variables,
     one every ``interval`` iterations; ``v_row`` is the state row holding the
@@ -46,10 +32,7 @@ cdef class History:
                 kept += 1
         self.count = kept
 
-    def columns(self):
-        """``{"nit": ..., "fun": ..., ...}``: every column's recorded rows (copies)."""
-        table = self.table_array[: self.count]
-        columns = {"nit": self.nits_array[: self.count].copy()}
-        for index, name in enumerate(NAMES):
-            columns[name] = table[:, index].copy()
-        return columns
+    def rows(self):
+        """``(nits, table)``: copies of the recorded rows, the table's columns in
+        the order of ``_history.pxd``'s enum."""
+        return self.nits_array[: self.count].copy(), self.table_array[: self.count].copy()

@@ -10,10 +10,12 @@ import numpy as np
 
 from ._history import History
 from ._method import Method
+from ._options import HISTORY_GROUPS
 
-__all__ = ["history_columns", "new_history"]
+__all__ = ["COLUMN_NAMES", "history_columns", "new_history"]
 
-# The columns each group of the 'history' option records.
+# The columns each group of the 'history' option records, in the order of the native table's
+# columns (the enum in _history.pxd).
 _COLUMNS = {
     "fun": ("fun",),
     "grad_norm": ("grad_norm",),
@@ -39,11 +41,18 @@ def new_history(method: Method, settings: Mapping[str, Any], n: int) -> History 
     )
 
 
+assert tuple(_COLUMNS) == HISTORY_GROUPS
+
+COLUMN_NAMES = ("nit", *sum(_COLUMNS.values(), ()))
+
+_INDEX = {name: index for index, name in enumerate(sum(_COLUMNS.values(), ()))}
+
+
 def history_columns(history: History, groups: tuple[str, ...]) -> dict[str, np.ndarray]:
     """``res.history``: ``nit`` and the columns of the recorded groups."""
-    table = history.columns()
-    columns = {"nit": table["nit"]}
+    nits, table = history.rows()
+    columns = {"nit": nits}
     for group in groups:
         for name in _COLUMNS[group]:
-            columns[name] = table[name]
+            columns[name] = table[:, _INDEX[name]]
     return columns

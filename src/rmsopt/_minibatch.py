@@ -264,7 +264,7 @@ def run_minibatches(run: Run, given: Collection[str]) -> dict[str, Any]:
         batches,
         steps_taken=run.steps_taken,
         callback=run.callback,
-        need_value=run.callback_needs_value,
+        need_value=run.need_value,
         epochs=settings["epochs"],
         maxiter=settings["maxiter"] if "maxiter" in given else _NO_LIMIT,
         maxfev=settings["maxfev"] or 0,

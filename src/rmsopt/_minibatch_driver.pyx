@@ -71,7 +71,7 @@ def run(Kernel kernel,
         Py_ssize_t length = batches.length
         int current = 0, following
         bint scheduled = callable(learning_rate)
-        bint finite_step, stopped = False
+        bint finite_step, stopped = False, fresh_step = False
         double rate = 0.0 if scheduled else learning_rate
         double best_score = INFINITY, validation_value, score
         floating[:, ::1] xs
@@ -107,6 +107,7 @@ def run(Kernel kernel,
             batch = next(iterator, _END)
             if batch is _END:
                 break
+            fresh_step = False  # the gradient buffer is about to hold another batch's
             value = objective.evaluate(x_views[current], grad_array, need_value, batch)
             if not evaluation_finite(value, grad):
                 status, stopped = Status.NONFINITE, True
@@ -125,10 +126,11 @@ def run(Kernel kernel,
             current = following
             nit += 1
             in_epoch += 1
+            fresh_step = True
             if history is not None:
                 # The minibatch's value and gradient, at the iterate the step started from.
                 record(history, kernel, nit, value_or_nan(value), grad,
-                       xs[1 - current], xs[current], states[current], step, rate)
+                       xs[1 - current], xs[current], states[current], step, rate, False)
             if allvecs is not None:
                 allvecs.append(x_views[current].copy())
             if callback is not None:
@@ -163,6 +165,9 @@ def run(Kernel kernel,
                 status = Status.EARLY_STOP
                 break
 
+    if history is not None and fresh_step:
+        record(history, kernel, nit, value_or_nan(value), grad, xs[1 - current], xs[current],
+               states[current], steps_taken + nit, rate, True)
     if best is None:
         return (status, nit, completed, xs_array[current].copy(),
                 states_array[current].copy(), nit, validation_values, None)

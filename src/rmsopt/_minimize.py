@@ -200,16 +200,18 @@ def solve(
     settings = method.validate(options)
     check_minibatch_options(method, settings, given)
     notify, callback_needs_value = adapt_callback(callback)
-    lines = IterationLines(method.name) if settings["disp"] else None
     bar = None
     if settings["progress"]:
         total = iterations_planned(settings, given, args) if is_minibatch(settings) else None
         bar = ProgressBar(total or settings["maxiter"], method.name)
+    lines = None
+    if settings["disp"]:
+        lines = IterationLines(method.name, print if bar is None else bar.write)
     # The displays see every iteration the user's callback sees, the last one included.
     notify = chain(lines, bar, notify)
-    needs_value = callback_needs_value or lines is not None or bar is not None
+    need_value = callback_needs_value or lines is not None or bar is not None
     history = new_history(method, settings, x.shape[0])
-    needs_value = needs_value or "fun" in (settings["history"] or ())
+    need_value = need_value or "fun" in (settings["history"] or ())
 
     if settings["state"] is None:
         steps_taken, state = 0, new_state(method, settings, x.shape[0], x.dtype)
@@ -234,7 +236,7 @@ def solve(
         steps_taken,
         step_arguments,
         notify,
-        needs_value,
+        need_value,
         allvecs,
         history,
     )
@@ -287,7 +289,7 @@ def _run_full_objective(run: Run) -> dict[str, Any]:
         run.objective,
         steps_taken=run.steps_taken,
         callback=run.callback,
-        need_value=settings["ftol"] > 0 or run.callback_needs_value,
+        need_value=settings["ftol"] > 0 or run.need_value,
         maximize=settings["maximize"],
         maxiter=settings["maxiter"],
         maxfev=settings["maxfev"] or 0,

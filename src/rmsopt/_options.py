@@ -428,7 +428,8 @@ HISTORY_OPTIONS = (
         "history_interval",
         1,
         Integer(1),
-        "Record every history_interval-th iteration (and iteration 0).",
+        "Record every history_interval-th iteration, iteration 0 in full-batch runs, and "
+        "always the last.",
     ),
     Option(
         "history_size",

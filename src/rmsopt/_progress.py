@@ -29,24 +29,27 @@ class IterationLines:
     """Print ``iteration, f(x), max|g|`` at the iterations `printed_iteration`
     picks, under a header printed before the first."""
 
-    def __init__(self, method: str) -> None:
+    def __init__(self, method: str, write: Callable[[str], None] = print) -> None:
         self.method = method
+        self.write = write
         self.started = False
 
     def __call__(self, x: np.ndarray, value: float | None, grad: np.ndarray, nit: int) -> None:
         if not printed_iteration(nit):
             return
         if not self.started:
-            print(f"{self.method}: {'iteration':>10}  {'f(x)':>14}  {'max|g|':>10}")
+            self.write(f"{self.method}: {'iteration':>10}  {'f(x)':>14}  {'max|g|':>10}")
             self.started = True
         shown = "" if value is None else f"{value:14.6e}"
         gradient = float(np.max(np.abs(grad))) if grad.size else 0.0
-        print(f"{'':{len(self.method) + 1}} {nit:>10d}  {shown:>14}  {gradient:10.3e}")
+        self.write(f"{'':{len(self.method) + 1}} {nit:>10d}  {shown:>14}  {gradient:10.3e}")
 
 
 class ProgressBar:
     """A tqdm bar over the iterations, with the loss and the gradient's
-    max-norm refreshed about ten times a second."""
+    max-norm refreshed about ten times a second and shown for the last
+    iteration when the run ends. The bar appears with the first iteration, so
+    a run refused before it starts leaves none behind."""
 
     def __init__(self, total: int | None, description: str) -> None:
         try:
@@ -55,21 +58,33 @@ class ProgressBar:
             raise ImportError(
                 "The 'progress' option needs tqdm: pip install tqdm (or rmsopt[progress])."
             ) from None
-        self.bar = tqdm(total=total, desc=description, unit="it", leave=True)
+        self.tqdm = tqdm
+        self.total = total
+        self.description = description
+        self.bar: Any = None
         self.refreshed = 0.0
+        self.postfix: dict[str, str] = {}
+
+    def write(self, line: str) -> None:
+        """Print ``line`` above the bar rather than through it."""
+        self.tqdm.write(line)
 
     def __call__(self, x: np.ndarray, value: float | None, grad: np.ndarray, nit: int) -> None:
+        if self.bar is None:
+            self.bar = self.tqdm(total=self.total, desc=self.description, unit="it")
         self.bar.update(nit - self.bar.n)
+        self.postfix = {"max|g|": f"{float(np.max(np.abs(grad))):.3e}"}
+        if value is not None:
+            self.postfix = {"f": f"{value:.6e}", **self.postfix}
         now = time.monotonic()
         if now - self.refreshed >= 0.1:
             self.refreshed = now
-            postfix = {"max|g|": f"{float(np.max(np.abs(grad))):.3e}"}
-            if value is not None:
-                postfix = {"f": f"{value:.6e}", **postfix}
-            self.bar.set_postfix(postfix, refresh=False)
+            self.bar.set_postfix(self.postfix, refresh=False)
 
     def close(self) -> None:
-        self.bar.close()
+        if self.bar is not None:
+            self.bar.set_postfix(self.postfix, refresh=False)
+            self.bar.close()
 
 
 def chain(*notifiers: Notify | None) -> Notify | None:

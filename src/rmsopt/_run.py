@@ -18,7 +18,8 @@ class Run:
     """A validated run of ``method``: the options, the objective, the start
     (``x`` and a ``state`` that has taken ``steps_taken`` steps), the keyword
     arguments both drivers take for a step (learning rate, clipping, box), the
-    adapted callback, ``allvecs`` (a list with ``return_all``, else None) and
+    adapted callback (the displays chained in), whether something needs ``fun``
+    at every iterate (``need_value``), ``allvecs`` (a list with ``return_all``, else None) and
     the native `History` recorder (or None)."""
 
     method: Method
@@ -29,6 +30,6 @@ class Run:
     steps_taken: int
     step_arguments: dict[str, Any]
     callback: Any
-    callback_needs_value: bool
+    need_value: bool
     allvecs: list | None
     history: Any

@@ -14,17 +14,21 @@ step sizes) or ``return_all=True`` (trajectories).
 ...         for m in ("rmsprop", "adagrad")]
 >>> ax = rmsopt.plot.step_sizes(runs, labels=["RMSprop", "AdaGrad"])
 >>> ax = rmsopt.plot.trajectories(p, runs, labels=["RMSprop", "AdaGrad"])
->>> ax.figure.savefig("/dev/null", format="png")
+>>> import io
+>>> ax.figure.savefig(io.BytesIO(), format="png")
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
+from scipy.optimize import OptimizeResult
 
 from ._errors import argument, invalid
+from ._history_columns import COLUMN_NAMES
+from ._options import Integer
 from .problems import Problem
 
 __all__ = ["convergence", "step_sizes", "trajectories"]
@@ -43,16 +47,19 @@ def convergence(
 
     Parameters
     ----------
-    results : OptimizeResult or sequence of them
+    results : OptimizeResult, sequence of them, or mapping
         Runs made with ``options={"history": True}`` (or with ``column``
-        among the recorded groups).
+        among the recorded groups). A mapping (such as the results of
+        ``rmsopt.compare(..., return_results=True)``) labels each run by its key.
     labels : sequence of str, optional
         Legend entries, one per result.
     column : str, optional
         The history column: ``"fun"`` (default), ``"grad_norm"``,
-        ``"step_norm"``, ...
+        ``"step_norm"``, ... Its values must be positive (a log scale).
     minimum : float, optional
-        With ``column="fun"``, plot the gap ``f - minimum`` instead of ``f``.
+        With ``column="fun"``, plot the gap ``f - minimum`` instead of ``f``
+        (gaps that rounding makes zero or negative are drawn at the smallest
+        positive float).
     ax : matplotlib Axes, optional
         Where to draw; a new figure's Axes by default.
 
@@ -60,13 +67,25 @@ def convergence(
     -------
     matplotlib.axes.Axes
     """
+    if column not in COLUMN_NAMES:
+        accepted = "one of " + ", ".join(map(repr, COLUMN_NAMES))
+        raise invalid(ValueError, argument("column"), accepted, repr(column))
+    if minimum is not None and column != "fun":
+        accepted = "None unless column='fun' (it turns f into the gap f - minimum)"
+        raise invalid(ValueError, argument("minimum"), accepted, f"{minimum!r} with {column=}")
     results, labels = _runs(results, labels)
     ax = _axes(ax)
-    for result, label in zip(results, labels, strict=True):
-        values, nit = _column(result, column), _column(result, "nit")
+    for index, (result, label) in enumerate(zip(results, labels, strict=True)):
+        values, nit = _column(result, column, index), _column(result, "nit", index)
         if minimum is not None:
-            values = values - minimum
-        ax.plot(nit, values, label=label)
+            values = np.maximum(values - minimum, np.finfo(float).tiny)
+        elif np.any(values <= 0):
+            accepted = f"positive values of {column!r} for a log scale"
+            hint = " (pass minimum= to plot the gap f - f*)" if column == "fun" else ""
+            raise invalid(
+                ValueError, f"Result {index}", accepted + hint, f"a smallest of {values.min():g}"
+            )
+        ax.plot(nit, values, label=label, marker="o" if len(nit) < 2 else None)
     ax.set_yscale("log")
     ax.set_xlabel("iteration")
     ax.set_ylabel("f(x) - f*" if minimum is not None else column)
@@ -96,11 +115,14 @@ def step_sizes(results: Any, labels: Sequence[str] | None = None, *, ax: Any = N
     """
     results, labels = _runs(results, labels)
     ax = _axes(ax)
-    for result, label in zip(results, labels, strict=True):
+    for index, (result, label) in enumerate(zip(results, labels, strict=True)):
         low, median, high = (
-            _column(result, f"step_size_{part}") for part in ("min", "median", "max")
+            _column(result, f"step_size_{part}", index) for part in ("min", "median", "max")
         )
-        nit = _column(result, "nit")
+        nit = _column(result, "nit", index)
+        if not np.any(np.isfinite(median)):
+            accepted = "a run that took at least one step"
+            raise invalid(ValueError, f"Result {index}", accepted, "no step")
         (line,) = ax.plot(nit, median, label=label)
         ax.fill_between(nit, low, high, color=line.get_color(), alpha=0.2, linewidth=0)
     ax.set_yscale("log")
@@ -145,6 +167,8 @@ def trajectories(
     matplotlib.axes.Axes
     """
     results, labels = _runs(results, labels)
+    levels = Integer(2).check(levels, argument("levels"))
+    resolution = Integer(2).check(resolution, argument("resolution"))
     fun, args, minimizers = _two_dimensional(objective)
     paths = [np.asarray(_iterates(result, index)) for index, result in enumerate(results)]
     (x_low, x_high), (y_low, y_high) = _window(paths, minimizers, bounds)
@@ -196,13 +220,19 @@ def _legend(ax: Any, labels: Sequence[str]) -> None:
 
 def _runs(results: Any, labels: Any) -> tuple[list, list[str]]:
     _pyplot()
-    runs = [results] if hasattr(results, "keys") else list(results)
+    keys = None
+    if isinstance(results, OptimizeResult):
+        runs = [results]
+    elif isinstance(results, Mapping):
+        keys, runs = [_key_label(key) for key in results], list(results.values())
+    else:
+        runs = list(results)
     if not runs:
         raise invalid(
             ValueError, argument("results"), "an OptimizeResult or a sequence of them", "none"
         )
     if labels is None:
-        return runs, [""] * len(runs)
+        return runs, keys or [""] * len(runs)
     labels = [str(label) for label in labels]
     if len(labels) != len(runs):
         accepted = f"one label per result ({len(runs)})"
@@ -210,12 +240,16 @@ def _runs(results: Any, labels: Any) -> tuple[list, list[str]]:
     return runs, labels
 
 
-def _column(result: Any, name: str) -> np.ndarray:
+def _key_label(key: Any) -> str:
+    return " ".join(map(str, key)) if isinstance(key, tuple) else str(key)
+
+
+def _column(result: Any, name: str, index: int) -> np.ndarray:
     history = result.get("history") if hasattr(result, "get") else None
     if history is None or name not in history:
         raise invalid(
             ValueError,
-            "Each result",
+            f"Result {index}",
             f"a run with the history column {name!r} (options={{'history': True}})",
             "a result without it",
         )
@@ -232,7 +266,8 @@ def _iterates(result: Any, index: int) -> list:
             "a result without `allvecs`",
         )
     if np.asarray(allvecs[0]).shape != (2,):
-        raise invalid(ValueError, f"Result {index}", "a run in two variables", f"{len(allvecs[0])}")
+        size = np.asarray(allvecs[0]).size
+        raise invalid(ValueError, f"Result {index}", "a run in two variables", f"a run in {size}")
     return allvecs
 
 
@@ -250,7 +285,16 @@ def _two_dimensional(objective: Any) -> tuple[Callable[..., float], tuple, np.nd
 
 def _window(paths: list, minimizers: Any, bounds: Any) -> tuple:
     if bounds is not None:
-        return tuple(tuple(float(v) for v in pair) for pair in bounds)
+        accepted = "((xmin, xmax), (ymin, ymax)) with finite xmin < xmax and ymin < ymax"
+        try:
+            window = np.asarray(bounds, dtype=float)
+        except (TypeError, ValueError):
+            raise invalid(ValueError, argument("bounds"), accepted, repr(bounds)) from None
+        if window.shape != (2, 2) or not np.all(
+            np.isfinite(window) & (window[:, 0] < window[:, 1])
+        ):
+            raise invalid(ValueError, argument("bounds"), accepted, repr(bounds))
+        return tuple(tuple(pair) for pair in window.tolist())
     points = np.concatenate([*paths, *([] if minimizers is None else [minimizers])])
     low, high = points.min(axis=0), points.max(axis=0)
     margin = np.maximum(0.15 * (high - low), 0.5)
