@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from ._adagrad_kernel import AdagradKernel
+from ._constraints import Real
 from ._method import Method
-from ._options import Option, Real, weight_decay_option
+from ._options import Option, weight_decay_option
 
 __all__ = ["ADAGRAD"]
 

@@ -6,8 +6,9 @@ The two share the kernel; AdamW's weight decay is decoupled from the gradient.
 from __future__ import annotations
 
 from ._adam_kernel import AdamKernel
+from ._constraints import Flag, Real
 from ._method import Method
-from ._options import Flag, Option, Real, weight_decay_option
+from ._options import Option, weight_decay_option
 
 __all__ = ["ADAM", "ADAMW"]
 

@@ -8,11 +8,11 @@ from typing import Any
 
 import numpy as np
 
+from ._constraints import Flag, Integer
 from ._diagnostics import effective_step_size
 from ._errors import argument, invalid
 from ._method import Method
 from ._minimize import minimize
-from ._options import Flag, Integer
 from ._registry import get_method
 from .problems import Problem, get
 

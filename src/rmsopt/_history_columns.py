@@ -8,9 +8,9 @@ from typing import Any
 
 import numpy as np
 
+from ._constraints import HISTORY_GROUPS
 from ._history import History
 from ._method import Method
-from ._options import HISTORY_GROUPS
 
 __all__ = ["COLUMN_NAMES", "history_columns", "new_history"]
 

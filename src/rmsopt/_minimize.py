@@ -12,6 +12,7 @@ from scipy.optimize import OptimizeResult
 from . import _driver
 from ._bounds import normalize_bounds
 from ._callback import adapt_callback
+from ._constraints import Flag, Real
 from ._errors import argument, invalid
 from ._history_columns import history_columns, new_history
 from ._method import Method
@@ -22,7 +23,6 @@ from ._minibatch import (
     run_minibatches,
 )
 from ._objective import FINITE_DIFFERENCES, Objective
-from ._options import Flag, Real
 from ._progress import IterationLines, ProgressBar, chain
 from ._registry import METHODS, get_method
 from ._run import Run

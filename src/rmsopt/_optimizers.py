@@ -12,9 +12,10 @@ from typing import Any
 import numpy as np
 
 from . import _stepper
+from ._constraints import Choice
 from ._errors import invalid
 from ._method import Method
-from ._options import Choice, Option, suggest
+from ._options import Option, suggest
 from ._state import as_state_dict, load_state, new_state
 from .schedules import validated_rate
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from ._constraints import Flag, Real
 from ._method import Method
-from ._options import Flag, Option, Real, weight_decay_option
+from ._options import Option, weight_decay_option
 from ._rmsprop_kernel import RMSpropKernel
 
 __all__ = ["RMSPROP"]

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from ._constraints import Flag, Real
 from ._errors import invalid
 from ._method import Method
-from ._options import Flag, Option, Real, weight_decay_option
+from ._options import Option, weight_decay_option
 from ._sgd_kernel import SGDKernel
 
 __all__ = ["SGD"]

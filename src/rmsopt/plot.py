@@ -26,9 +26,9 @@ from typing import Any
 import numpy as np
 from scipy.optimize import OptimizeResult
 
+from ._constraints import Integer
 from ._errors import argument, invalid
 from ._history_columns import COLUMN_NAMES
-from ._options import Integer
 from .problems import Problem
 
 __all__ = ["convergence", "step_sizes", "trajectories"]

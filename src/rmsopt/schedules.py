@@ -38,8 +38,8 @@ from typing import Any
 
 import numpy as np
 
+from ._constraints import Flag, Integer, Real
 from ._errors import invalid
-from ._options import Flag, Integer, Real
 
 __all__ = [
     "Constant",

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from .._options import Integer, Real
+from .._constraints import Integer, Real
 
 __all__ = ["check_int", "check_real", "subject"]
 
