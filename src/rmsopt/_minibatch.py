@@ -24,7 +24,13 @@ from ._objective import Objective, as_scalar
 from ._run import Run
 from ._warn import warn
 
-__all__ = ["check_minibatch_options", "is_minibatch", "iterations_planned", "run_minibatches"]
+__all__ = [
+    "check_minibatch_options",
+    "is_minibatch",
+    "make_batches",
+    "planned_steps",
+    "run_minibatches",
+]
 
 # Tests that judge a full objective: on minibatch values and gradients they would stop at random.
 _UNUSED_TESTS = ("tol", "gtol", "ftol", "xtol")
@@ -60,19 +66,26 @@ def check_minibatch_options(
             refuse("min_delta", "0 unless 'validation' is set")
 
 
-def iterations_planned(
-    settings: Mapping[str, Any], given: Collection[str], args: Any
-) -> int | None:
-    """How many steps a minibatch run will take if nothing stops it early, when
-    that is known before it starts (for a progress bar)."""
-    try:
-        if settings["batch_size"] is not None:
-            per_epoch = -(-np.shape(args[0])[0] // settings["batch_size"])
-        else:
-            per_epoch = len(settings["batches"])
-    except (TypeError, IndexError):
+def make_batches(method: Method, settings: Mapping[str, Any], args: tuple) -> Any:
+    """The run's source of minibatches, its arguments checked: `SampleBatches`
+    of ``args`` with ``batch_size``, else `UserBatches` of ``batches``."""
+    if settings["batch_size"] is not None:
+        return SampleBatches(
+            args,
+            settings["batch_size"],
+            settings["shuffle"],
+            np.random.default_rng(settings["seed"]),
+            method.subject("batch_size"),
+        )
+    return UserBatches(settings["batches"], settings["epochs"], method.subject("batches"))
+
+
+def planned_steps(batches: Any, settings: Mapping[str, Any], given: Collection[str]) -> int | None:
+    """How many steps the run takes if nothing stops it early, when its passes'
+    length is known (for a progress bar)."""
+    if not batches.length:
         return None
-    planned = settings["epochs"] * per_epoch
+    planned = settings["epochs"] * batches.length
     return min(planned, settings["maxiter"]) if "maxiter" in given else planned
 
 
@@ -231,9 +244,9 @@ def _validator(
     return held_out_value
 
 
-def run_minibatches(run: Run, given: Collection[str]) -> dict[str, Any]:
-    """Run minibatch mode; return the result's fields. ``given`` names the
-    options (and ``tol``) the user set."""
+def run_minibatches(run: Run, given: Collection[str], batches: Any) -> dict[str, Any]:
+    """Run minibatch mode on ``batches`` (from `make_batches`); return the
+    result's fields. ``given`` names the options (and ``tol``) the user set."""
     method, settings, objective = run.method, run.settings, run.objective
     unused = [name for name in _UNUSED_TESTS if name in given]
     if unused:
@@ -242,18 +255,7 @@ def run_minibatches(run: Run, given: Collection[str]) -> dict[str, Any]:
             "minibatches: runs end after 'epochs', at maxiter or maxfev, or by early stopping.",
             OptimizeWarning,
         )
-    if settings["batch_size"] is not None:
-        batches = SampleBatches(
-            objective.args,
-            settings["batch_size"],
-            settings["shuffle"],
-            np.random.default_rng(settings["seed"]),
-            method.subject("batch_size"),
-        )
-        n_args = len(batches.data)
-    else:
-        batches = UserBatches(settings["batches"], settings["epochs"], method.subject("batches"))
-        n_args = None
+    n_args = len(batches.data) if isinstance(batches, SampleBatches) else None
     validate = _validator(settings["validation"], objective, n_args, method.subject("validation"))
 
     status, nit, epochs, x, state, x_nit, history, best_epoch = _minibatch_driver.run(

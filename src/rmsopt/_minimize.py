@@ -19,7 +19,8 @@ from ._method import Method
 from ._minibatch import (
     check_minibatch_options,
     is_minibatch,
-    iterations_planned,
+    make_batches,
+    planned_steps,
     run_minibatches,
 )
 from ._objective import FINITE_DIFFERENCES, Objective
@@ -200,18 +201,23 @@ def solve(
     settings = method.validate(options)
     check_minibatch_options(method, settings, given)
     notify, callback_needs_value = adapt_callback(callback)
+    batches = make_batches(method, settings, args) if is_minibatch(settings) else None
     bar = None
     if settings["progress"]:
-        total = iterations_planned(settings, given, args) if is_minibatch(settings) else None
-        bar = ProgressBar(total or settings["maxiter"], method.name)
+        total = settings["maxiter"] if batches is None else planned_steps(batches, settings, given)
+        bar = ProgressBar(total, method.name)
     lines = None
     if settings["disp"]:
         lines = IterationLines(method.name, print if bar is None else bar.write)
     # The displays see every iteration the user's callback sees, the last one included.
     notify = chain(lines, bar, notify)
-    need_value = callback_needs_value or lines is not None or bar is not None
     history = new_history(method, settings, x.shape[0])
-    need_value = need_value or "fun" in (settings["history"] or ())
+    need_value = (
+        callback_needs_value
+        or lines is not None
+        or bar is not None
+        or "fun" in (settings["history"] or ())
+    )
 
     if settings["state"] is None:
         steps_taken, state = 0, new_state(method, settings, x.shape[0], x.dtype)
@@ -242,8 +248,8 @@ def solve(
     )
 
     try:
-        if is_minibatch(settings):
-            fields = run_minibatches(run, given)
+        if batches is not None:
+            fields = run_minibatches(run, given, batches)
             # The value and gradient reported are those of the whole data at x.
             grad = np.empty_like(fields["x"])
             value = objective.evaluate(fields["x"], grad, True, fields.pop("full_args"))
