@@ -14,6 +14,7 @@ from ._errors import argument, invalid
 from ._method import Method
 from ._minimize import minimize
 from ._registry import get_method
+from ._table import as_table
 from .problems import Problem, get
 
 __all__ = ["compare"]
@@ -132,7 +133,7 @@ def compare(
                     "step_size": _median_step_size(res.state, step_options),
                 }
             )
-    table = _as_table(records, as_frame)
+    table = as_table(records, COLUMNS, as_frame, "compare")
     return (table, results) if return_results else table
 
 
@@ -204,17 +205,3 @@ def _runs(methods: Any) -> list[tuple[str, Method, dict[str, Any]]]:
             raise invalid(ValueError, f"The options of run {label!r}", accepted, repr(own))
         runs.append((label, get_method(own.pop("method", label)), own))
     return runs
-
-
-def _as_table(records: list[dict[str, Any]], as_frame: bool | None) -> Any:
-    if as_frame is False:
-        return records
-    try:
-        import pandas
-    except ImportError:
-        if as_frame:
-            raise ImportError(
-                "compare(as_frame=True) needs pandas; install it or pass as_frame=False."
-            ) from None
-        return records
-    return pandas.DataFrame.from_records(records, columns=COLUMNS)

@@ -4,7 +4,7 @@ the result as a `scipy.optimize.OptimizeResult`."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from scipy.optimize import OptimizeResult
@@ -31,7 +31,7 @@ from ._state import as_state_dict, load_state, new_state
 from ._status import Status
 from ._warn import warn
 
-__all__ = ["make_method_callable", "minimize", "show_options"]
+__all__ = ["as_options", "check_arguments", "make_method_callable", "minimize", "show_options"]
 
 
 def minimize(
@@ -187,21 +187,9 @@ def solve(
     options: Any,
 ) -> OptimizeResult:
     """Validate every argument, run the driver, package the result."""
-    if not callable(fun):
-        raise invalid(TypeError, argument("fun"), "callable", repr(fun))
-    x = _start_point(x0)
-    args = args if isinstance(args, tuple) else (args,)
-    jac = _normalize_jac(jac)
-    box = normalize_bounds(bounds, x.shape[0], x.dtype)
-    if box is not None:
-        np.clip(x, *box, out=x)
-    options = _as_options(options)
-    given = set(options) | ({"tol"} if tol is not None else set())
-    options = _with_tol(options, tol)
-    settings = method.validate(options)
-    check_minibatch_options(method, settings, given)
-    notify, callback_needs_value = adapt_callback(callback)
-    batches = make_batches(method, settings, args) if is_minibatch(settings) else None
+    checked = check_arguments(method, fun, x0, args, jac, bounds, callback, tol, options)
+    x, args, jac, box = checked.x, checked.args, checked.jac, checked.box
+    settings, given, batches = checked.settings, checked.given, checked.batches
     bar = None
     if settings["progress"]:
         total = settings["maxiter"] if batches is None else planned_steps(batches, settings, given)
@@ -210,20 +198,15 @@ def solve(
     if settings["disp"]:
         lines = IterationLines(method.name, print if bar is None else bar.write)
     # The displays see every iteration the user's callback sees, the last one included.
-    notify = chain(lines, bar, notify)
+    notify = chain(lines, bar, checked.notify)
     history = new_history(method, settings, x.shape[0])
     need_value = (
-        callback_needs_value
+        checked.callback_needs_value
         or lines is not None
         or bar is not None
         or "fun" in (settings["history"] or ())
     )
-
-    if settings["state"] is None:
-        steps_taken, state = 0, new_state(method, settings, x.shape[0], x.dtype)
-    else:
-        subject = method.subject("state")
-        steps_taken, state = load_state(method, settings["state"], x.shape[0], x.dtype, subject)
+    steps_taken, state = checked.steps_taken, checked.state
     objective = Objective(fun, jac, args, box)
     allvecs = [x.copy()] if settings["return_all"] else None
     step_arguments = {
@@ -283,6 +266,73 @@ def solve(
     if settings["disp"]:
         _print_summary(result)
     return result
+
+
+class CheckedArguments(NamedTuple):
+    """`minimize`'s arguments once checked: a fresh start ``x`` (clipped into
+    the box), ``args`` as a tuple, the normalised ``jac``, the box (or None),
+    the validated ``settings`` and the names the user ``given``, the adapted
+    callback, the minibatch source (or None) and the starting state."""
+
+    x: np.ndarray
+    args: tuple
+    jac: Any
+    box: tuple[np.ndarray, np.ndarray] | None
+    settings: dict[str, Any]
+    given: set[str]
+    notify: Any
+    callback_needs_value: bool
+    batches: Any
+    steps_taken: int
+    state: np.ndarray
+
+
+def check_arguments(
+    method: Method,
+    fun: Any,
+    x0: Any,
+    args: Any,
+    jac: Any,
+    bounds: Any,
+    callback: Any,
+    tol: Any,
+    options: Any,
+) -> CheckedArguments:
+    """Check every argument of a run of ``method`` as `minimize` does, raising
+    its errors (and warning of unknown options), without running anything."""
+    if not callable(fun):
+        raise invalid(TypeError, argument("fun"), "callable", repr(fun))
+    x = _start_point(x0)
+    args = args if isinstance(args, tuple) else (args,)
+    jac = _normalize_jac(jac)
+    box = normalize_bounds(bounds, x.shape[0], x.dtype)
+    if box is not None:
+        np.clip(x, *box, out=x)
+    options = as_options(options)
+    given = set(options) | ({"tol"} if tol is not None else set())
+    options = _with_tol(options, tol)
+    settings = method.validate(options)
+    check_minibatch_options(method, settings, given)
+    notify, callback_needs_value = adapt_callback(callback)
+    batches = make_batches(method, settings, args) if is_minibatch(settings) else None
+    if settings["state"] is None:
+        steps_taken, state = 0, new_state(method, settings, x.shape[0], x.dtype)
+    else:
+        subject = method.subject("state")
+        steps_taken, state = load_state(method, settings["state"], x.shape[0], x.dtype, subject)
+    return CheckedArguments(
+        x,
+        args,
+        jac,
+        box,
+        settings,
+        given,
+        notify,
+        callback_needs_value,
+        batches,
+        steps_taken,
+        state,
+    )
 
 
 def _run_full_objective(run: Run) -> dict[str, Any]:
@@ -354,7 +404,7 @@ def _normalize_jac(jac: Any) -> Callable[..., Any] | bool | str:
     raise invalid(error, argument("jac"), accepted, repr(jac))
 
 
-def _as_options(options: Any) -> dict[str, Any]:
+def as_options(options: Any) -> dict[str, Any]:
     if options is None:
         return {}
     if not isinstance(options, Mapping):
