@@ -31,7 +31,13 @@ def test_solvers_have_examples(name):
     assert ">>> " in getattr(rmsopt, name).__doc__
 
 
-WITH_EXAMPLES = [rmsopt.compare, rmsopt.effective_step_size, *rmsopt.problems.CATALOGUE.values()]
+WITH_EXAMPLES = [
+    rmsopt.compare,
+    rmsopt.effective_step_size,
+    rmsopt.multistart,
+    rmsopt.tune,
+    *rmsopt.problems.CATALOGUE.values(),
+]
 
 
 @pytest.mark.parametrize("obj", WITH_EXAMPLES, ids=lambda obj: obj.__name__)

@@ -12,10 +12,12 @@ from ._adam import ADAM, ADAMW
 from ._compare import compare
 from ._diagnostics import effective_step_size
 from ._minimize import make_method_callable, minimize, show_options
+from ._multistart import multistart
 from ._optimizers import Optimizer, optimizer_class
 from ._rmsprop import RMSPROP
 from ._sgd import SGD as _SGD
 from ._status import Status
+from ._tune import tune
 
 # SciPy custom-method functions: minimize(fun, x0, method=rmsopt.adam, ...).
 rmsprop = make_method_callable(RMSPROP)
@@ -49,11 +51,13 @@ __all__ = [
     "compare",
     "effective_step_size",
     "minimize",
+    "multistart",
     "plot",
     "problems",
     "rmsprop",
     "schedules",
     "sgd",
     "show_options",
+    "tune",
 ]
 __version__ = "0.1.0.dev0"

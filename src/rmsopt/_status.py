@@ -24,6 +24,8 @@ class Status(enum.IntEnum):
                                           ``min_delta`` for ``patience`` epochs
     8     ``BATCHES_EXHAUSTED``  no       minibatch mode: a pass over ``batches`` yielded nothing
                                           before ``epochs`` passes were made
+    9     ``ERROR``              no       `multistart` and `tune` only: the run raised an
+                                          exception, recorded in the result's ``error``
     99    ``CALLBACK_STOP``      no       ``callback`` raised ``StopIteration`` (SciPy's code)
     ====  =====================  =======  =======================================================
 
@@ -46,6 +48,7 @@ class Status(enum.IntEnum):
     EPOCHS = 6
     EARLY_STOP = 7
     BATCHES_EXHAUSTED = 8
+    ERROR = 9
     CALLBACK_STOP = 99
 
     @property
@@ -73,5 +76,7 @@ _MESSAGES = {
     "not improve by more than min_delta for `patience` epochs (early stopping).",
     Status.BATCHES_EXHAUSTED: "The `batches` iterable yielded no batch in a pass before "
     "`epochs` passes were made.",
+    Status.ERROR: "The run raised an exception: `error` holds it and `traceback` where "
+    "it was raised.",
     Status.CALLBACK_STOP: "`callback` raised `StopIteration`.",
 }
