@@ -227,3 +227,83 @@ def test_results_from_compare_are_labelled_by_their_keys():
     ax = rmsopt.plot.step_sizes(results)
     labels = [text.get_text() for text in ax.get_legend().get_texts()]
     assert labels == ["Booth rmsprop", "Booth adam"]
+
+
+def scored_search():
+    """A tune-like table with a repeated point, a failed point and a best cell."""
+    rows = []
+    for trial, (rate, rho, score) in enumerate(
+        [
+            (1e-3, 0.9, 4.0),
+            (1e-3, 0.99, 3.0),
+            (1e-2, 0.9, 0.5),
+            (1e-2, 0.99, np.nan),
+            (1e-1, 0.9, 2.0),
+            (1e-1, 0.99, 0.25),
+            (1e-1, 0.99, 0.75),  # the same point again: the better score is drawn
+        ]
+    ):
+        rows.append({"trial": trial, "learning_rate": rate, "rho": rho, "score": score})
+    return rows
+
+
+def test_scores_as_a_heat_map_with_the_best_cell_framed(tmp_path):
+    ax = rmsopt.plot.scores(scored_search(), "learning_rate", "rho")
+    (image,) = ax.get_images()
+    grid = image.get_array()
+    np.testing.assert_array_equal(grid.mask, [[False, False, False], [False, True, False]])
+    np.testing.assert_array_equal(grid.data[0], [4.0, 0.5, 2.0])
+    assert grid.data[1, 0] == 3.0 and grid.data[1, 2] == 0.25
+    texts = [text.get_text() for text in ax.texts]
+    assert texts == ["4", "0.5", "2", "3", "failed", "0.25"]
+    (frame,) = ax.patches
+    assert frame.get_xy() == (1.5, 0.5) and frame.get_edgecolor()[:3] == (1.0, 0.0, 0.0)
+    assert [tick.get_text() for tick in ax.get_xticklabels()] == ["0.001", "0.01", "0.1"]
+    assert [tick.get_text() for tick in ax.get_yticklabels()] == ["0.9", "0.99"]
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("learning_rate", "rho")
+    colorbar_axes = ax.figure.axes[1]
+    assert colorbar_axes.get_ylabel() == "score (lower is better), log scale"
+    path = tmp_path / "scores.png"
+    ax.figure.savefig(path)
+    assert path.read_bytes().startswith(PNG_SIGNATURE)
+
+
+def test_scores_over_one_option_with_maximize():
+    ax = rmsopt.plot.scores(scored_search(), "learning_rate", maximize=True)
+    line, best = ax.get_lines()
+    np.testing.assert_array_equal(line.get_xdata(), [1e-3, 1e-2, 1e-1])
+    np.testing.assert_array_equal(line.get_ydata(), [4.0, 0.5, 2.0])
+    np.testing.assert_array_equal(best.get_xdata(), [1e-3])
+    assert ax.get_xscale() == "log" and ax.get_yscale() == "log"
+    assert ax.get_ylabel() == "score (higher is better)"
+
+
+def test_scores_of_a_real_search_and_its_data_frame():
+    quadratic = problems.quadratic(n=3)
+    search = rmsopt.tune(
+        quadratic.fun, quadratic.x0, {"learning_rate": [1e-3, 1e-2], "method": ["rmsprop", "adam"]},
+        jac=quadratic.jac, options={"maxiter": 50},
+    )  # fmt: skip
+    ax = rmsopt.plot.scores(search, "method", "learning_rate")
+    assert [tick.get_text() for tick in ax.get_xticklabels()] == ["rmsprop", "adam"]
+    grid = ax.get_images()[0].get_array()
+    table = search.table
+    for j, method in enumerate(["rmsprop", "adam"]):
+        for i, rate in enumerate([1e-3, 1e-2]):
+            row = table[(table["method"] == method) & (table["learning_rate"] == rate)]
+            assert grid[i, j] == row["score"].item()
+
+
+@pytest.mark.parametrize(
+    ("search", "x", "error", "message"),
+    [
+        ([], "learning_rate", ValueError, "The 'search' argument must be what rmsopt.tune"),
+        ([{"trial": 0}], "trial", ValueError, "a table without 'score'"),
+        (scored_search(), "beta1", ValueError, "The 'x' argument must be a column of the table"),
+    ],
+)
+def test_scores_refuses_what_it_cannot_draw(search, x, error, message):
+    with pytest.raises(error, match=re.escape(message)):
+        rmsopt.plot.scores(search, x)
+    with pytest.raises(ValueError, match="The 'y' argument must be a column"):
+        rmsopt.plot.scores(scored_search(), "rho", "beta1")

@@ -31,7 +31,7 @@ from ._errors import argument, invalid
 from ._history_columns import COLUMN_NAMES
 from .problems import Problem
 
-__all__ = ["convergence", "step_sizes", "trajectories"]
+__all__ = ["convergence", "scores", "step_sizes", "trajectories"]
 
 
 def convergence(
@@ -195,6 +195,149 @@ def trajectories(
     ax.set_ylabel("$x_2$")
     _legend(ax, labels + ([] if minimizers is None else ["known minima"]))
     return ax
+
+
+def scores(
+    search: Any,
+    x: str,
+    y: str | None = None,
+    *,
+    maximize: bool = False,
+    ax: Any = None,
+) -> Any:
+    """The scores of a search (`rmsopt.tune`) against one or two of the
+    options it varied: a line over ``x``, or a heat map over ``x`` and ``y``
+    with each cell's score written in it and the best cell framed.
+
+    Parameters
+    ----------
+    search : OptimizeResult, DataFrame or list of dicts
+        What `rmsopt.tune` returned, or its ``table``.
+    x, y : str
+        Columns of the table (option names, ``"method"``...). Numbers are
+        placed in increasing order, other values in order of appearance; a
+        numeric ``x`` spanning more than a decade is drawn on a log scale.
+    maximize : bool, optional
+        Whether a higher score is better. Where several trials share a point
+        (other options varied too), the point shows the best of them.
+    ax : matplotlib Axes, optional
+        Where to draw; a new figure's Axes by default.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Notes
+    -----
+    Scores are drawn on a log scale when all are positive. A point where every
+    trial failed (a NaN score: it raised or diverged) is left blank and marked
+    "failed".
+    """
+    _pyplot()
+    records = _records(search)
+    columns = [x] if y is None else [x, y]
+    for column in columns:
+        if column not in records[0]:
+            accepted = "a column of the table: " + ", ".join(repr(name) for name in records[0])
+            raise invalid(ValueError, argument("x" if column == x else "y"), accepted, repr(column))
+    ax = _axes(ax)
+    x_values = _ordered(record[x] for record in records)
+    y_values = [None] if y is None else _ordered(record[y] for record in records)
+    grid = np.full((len(y_values), len(x_values)), np.nan)
+    for record in records:
+        i = 0 if y is None else y_values.index(record[y])
+        j = x_values.index(record[x])
+        score, current = float(record["score"]), grid[i, j]
+        if np.isnan(current) or (score > current if maximize else score < current):
+            grid[i, j] = score
+    finite = grid[np.isfinite(grid)]
+    log_scores = finite.size > 0 and bool(np.all(finite > 0))
+    best = None
+    if finite.size:
+        best = np.unravel_index(np.nanargmax(grid) if maximize else np.nanargmin(grid), grid.shape)
+    label = "score" + (" (higher is better)" if maximize else " (lower is better)")
+    if y is None:
+        _score_line(ax, x_values, grid[0], best, log_scores)
+        ax.set_ylabel(label)
+    else:
+        _score_map(ax, x_values, y_values, grid, best, log_scores, label)
+        ax.set_ylabel(y)
+    ax.set_xlabel(x)
+    return ax
+
+
+def _records(search: Any) -> list[dict[str, Any]]:
+    table = search.get("table") if isinstance(search, OptimizeResult) else search
+    if hasattr(table, "to_dict"):
+        table = table.to_dict("records")
+    accepted = "what rmsopt.tune returned, or its table, with at least one trial"
+    if not isinstance(table, list) or not table or not isinstance(table[0], Mapping):
+        raise invalid(ValueError, argument("search"), accepted, repr(search)[:80])
+    if "score" not in table[0]:
+        raise invalid(ValueError, argument("search"), accepted, "a table without 'score'")
+    return table
+
+
+def _ordered(values: Any) -> list:
+    distinct = list(dict.fromkeys(values))
+    if all(isinstance(value, (int, float)) and not isinstance(value, bool) for value in distinct):
+        return sorted(distinct)
+    return distinct
+
+
+def _log_x(values: list) -> bool:
+    numbers = [value for value in values if isinstance(value, (int, float))]
+    return len(numbers) == len(values) and min(numbers) > 0 and max(numbers) / min(numbers) > 10
+
+
+def _score_line(ax: Any, x_values: list, line: np.ndarray, best: Any, log: bool) -> None:
+    numeric = _log_x(x_values) or all(isinstance(v, (int, float)) for v in x_values)
+    positions = x_values if numeric else list(range(len(x_values)))
+    ax.plot(positions, line, marker="o")
+    if best is not None:
+        ax.plot([positions[best[1]]], [line[best[1]]], marker="*", markersize=14, linestyle="")
+    for position, value in zip(positions, line, strict=True):
+        if np.isnan(value):
+            ax.annotate("failed", (position, 0.02), xycoords=("data", "axes fraction"),
+                        ha="center", color="0.4")  # fmt: skip
+    if _log_x(x_values):
+        ax.set_xscale("log")
+    if not numeric:
+        ax.set_xticks(positions, [str(value) for value in x_values])
+    if log:
+        ax.set_yscale("log")
+
+
+def _score_map(
+    ax: Any, x_values: list, y_values: list, grid: np.ndarray, best: Any, log: bool, label: str
+) -> None:
+    from matplotlib.colors import LogNorm, Normalize
+    from matplotlib.patches import Rectangle
+
+    finite = grid[np.isfinite(grid)]
+    low, high = (finite.min(), finite.max()) if finite.size else (0.0, 1.0)
+    norm = LogNorm(low, max(high, low * 1.0001)) if log else Normalize(low, high)
+    image = ax.imshow(
+        np.ma.masked_invalid(grid), origin="lower", aspect="auto", cmap="viridis_r", norm=norm
+    )
+    ax.figure.colorbar(image, ax=ax, label=label + (", log scale" if log else ""))
+    for (i, j), value in np.ndenumerate(grid):
+        if np.isnan(value):
+            ax.text(j, i, "failed", ha="center", va="center", color="0.4", fontsize="small")
+            continue
+        # Dark text on the light end of the colour map, light text on the dark end.
+        light = norm(value) < 0.5
+        ax.text(j, i, f"{value:.2g}", ha="center", va="center", fontsize="small",
+                color="black" if light else "white")  # fmt: skip
+    if best is not None:
+        i, j = best
+        ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, edgecolor="red", linewidth=2))
+    ax.set_xticks(range(len(x_values)), [_tick(value) for value in x_values])
+    ax.set_yticks(range(len(y_values)), [_tick(value) for value in y_values])
+
+
+def _tick(value: Any) -> str:
+    return f"{value:.3g}" if isinstance(value, float) else str(value)
 
 
 def _pyplot() -> Any:
