@@ -1,5 +1,5 @@
 """asv benchmarks of rmsopt: the native steps of every method, RMSprop's NumPy peer, the
-ask/tell objects' step, the minimize loop, and minibatch epochs.
+ask/tell objects' step, the minimize loop, minibatch epochs, and searches on 1 and 2 workers.
 
 Run from the repository root (see ``README.md`` beside this file)::
 
@@ -311,3 +311,55 @@ class MinimizeMemory:
             method="rmsprop",
             options={"maxiter": 10, "gtol": 0.0},
         )
+
+
+# Searches: one rmsopt.tune grid of 64 trials, on 1 worker and on a pool of 2 processes.
+TRIALS_SPACE = {
+    "learning_rate": list(np.logspace(-4, -1, 8)),
+    "rho": [0.5, 0.7, 0.8, 0.9, 0.95, 0.99, 0.995, 0.999],
+}
+LARGE_N = 200_000
+
+
+def quadratic(x):
+    """A separable quadratic; module level so that worker processes can unpickle it.
+
+    ``np.sum(x * x)`` rather than ``np.dot(x, x)``: a BLAS dot product may sum in an order
+    that depends on its thread count, which Dask's workers set to one."""
+    return 0.5 * float(np.sum(x * x))
+
+
+def quadratic_gradient(x):
+    return x
+
+
+def python_search(workers):
+    """A 64-trial grid on 2-D Rosenbrock with SciPy's Python rosen_der (holds the GIL)."""
+    return rmsopt.tune(
+        rosen, np.array([-1.2, 1.0]), TRIALS_SPACE, jac=rosen_der,
+        options={"maxiter": 2000, "gtol": 0.0}, workers=workers, as_frame=False,
+    )  # fmt: skip
+
+
+def numpy_search(workers):
+    """A 64-trial grid on a quadratic in LARGE_N variables (NumPy and the kernel release
+    the GIL)."""
+    return rmsopt.tune(
+        quadratic, np.ones(LARGE_N), TRIALS_SPACE, jac=quadratic_gradient,
+        options={"maxiter": 30, "gtol": 0.0}, workers=workers, as_frame=False,
+    )  # fmt: skip
+
+
+class SearchWorkers:
+    """A 64-trial search on one worker and on two processes (each call starts its pool, as a
+    user's call does). ``benchmarks/parallel.py`` adds thread pools and Dask."""
+
+    params = ((1, 2),)
+    param_names = ("workers",)
+    timeout = 120
+
+    def time_python_objective(self, workers):
+        python_search(workers)
+
+    def time_numpy_objective(self, workers):
+        numpy_search(workers)
