@@ -36,6 +36,20 @@ def test_compare_prints_one_row_per_problem_and_method(capsys):
     assert all(" | 50 | " in row for row in rows[2:])
 
 
+def test_two_workers_print_the_same_table(capsys):
+    arguments = ["compare", "--problems", "booth,beale", "--methods", "rmsprop,adam"]
+
+    def rows_without_time(workers):
+        assert main([*arguments, "--maxiter", "200", "--workers", workers]) == 0
+        lines = capsys.readouterr().out.splitlines()
+        # The time is the second-to-last cell.
+        return [line.rsplit("|", 3)[0] + line.rsplit("|", 3)[2] for line in lines[2:]]
+
+    serial = rows_without_time("1")
+    assert len(serial) == 4
+    assert rows_without_time("2") == serial
+
+
 def test_the_learning_rate_reaches_every_run(capsys):
     main(
         [
@@ -77,7 +91,7 @@ def test_help_describes_the_commands():
     for text in ("problems", "compare", "demonstration"):
         assert text in completed.stdout
     completed = run("compare", "--help")
-    for option in ("--problems", "--methods", "--maxiter", "--learning-rate"):
+    for option in ("--problems", "--methods", "--maxiter", "--learning-rate", "--workers"):
         assert option in completed.stdout
 
 
@@ -97,6 +111,7 @@ def test_help_describes_the_commands():
             "argument --problems: expected comma-separated names, got ','",
         ),
         (["compare", "--maxiter", "0"], "argument --maxiter: must be a positive integer, got '0'"),
+        (["compare", "--workers", "0"], "argument --workers: must be a positive integer, got '0'"),
         (
             ["compare", "--learning-rate", "-1"],
             "argument --learning-rate: must be a positive number, got '-1'",

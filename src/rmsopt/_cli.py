@@ -86,6 +86,12 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="one learning rate for every method (default: each method's own)",
     )
+    comparing.add_argument(
+        "--workers",
+        type=_positive_int,
+        default=1,
+        help="processes to run the runs on (default: %(default)s; the table is the same)",
+    )
     return parser
 
 
@@ -136,6 +142,7 @@ def _compare(arguments: argparse.Namespace) -> None:
         maxiter=arguments.maxiter,
         as_frame=False,
         return_results=True,
+        workers=arguments.workers,
     )
     print(format_table(table))
     if arguments.plot is not None:

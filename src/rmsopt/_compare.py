@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -12,9 +11,13 @@ from ._constraints import Flag, Integer
 from ._diagnostics import effective_step_size
 from ._errors import argument, invalid
 from ._method import Method
-from ._minimize import minimize
 from ._registry import get_method
+from ._search import SearchSeeds, completed_outcomes, known_options, run_search, trial_options
+from ._status import Status
 from ._table import as_table
+from ._trial import Trial, Trials, run_trial
+from ._warn import warn
+from ._workers import check_workers
 from .problems import Problem, get
 
 __all__ = ["compare"]
@@ -32,6 +35,7 @@ COLUMNS = (
     "status",
     "success",
     "step_size",
+    "error",
 )
 
 
@@ -43,6 +47,8 @@ def compare(
     options: Mapping[str, Any] | None = None,
     as_frame: bool | None = None,
     return_results: bool = False,
+    workers: Any = 1,
+    progress: bool = False,
 ) -> Any:
     """Run every method on every problem under the same budget.
 
@@ -67,6 +73,12 @@ def compare(
     return_results : bool, optional
         Also return the runs' `OptimizeResult` objects (for figures with
         `rmsopt.plot`, say), as a second value.
+    workers : int, map-like callable or `concurrent.futures.Executor`, optional
+        Where the runs go, as for `rmsopt.multistart`: ``1`` (default) here,
+        an int on a process pool, an executor (a thread pool, a Dask
+        cluster's) as given. The table is the same whichever runs it.
+    progress : bool, optional
+        Show a tqdm bar over the runs.
 
     Returns
     -------
@@ -75,13 +87,15 @@ def compare(
         ``problem`` and ``method`` (names), ``fun`` (final value), ``minimum``
         (known, else NaN), ``distance`` (to the nearest known minimiser, else
         NaN), ``nit``, ``nfev``, ``njev``, ``time`` (seconds of wall time),
-        ``status``, ``success`` and ``step_size``: the median over the
-        variables of the effective step size of the last step (see
-        `rmsopt.effective_step_size`). With ``return_results``, also a dict
-        mapping ``(problem name, method label)`` to each `OptimizeResult`.
-        NumPy's overflow and invalid-value
+        ``status``, ``success``, ``step_size`` (the median over the
+        variables of the effective step size of the last step, see
+        `rmsopt.effective_step_size`) and ``error``: what a run raised (it
+        then has status 9 and NaN figures, and the other runs go on), else
+        None. With ``return_results``, also a dict mapping ``(problem name,
+        method label)`` to each `OptimizeResult`. NumPy's floating-point
         warnings are silenced during the runs: a run that diverges says so
-        with status 5.
+        with status 5. Interrupting (Ctrl-C) returns the runs that completed,
+        with a `RuntimeWarning` saying how many.
 
     Examples
     --------
@@ -96,45 +110,64 @@ def compare(
     shared = _shared_options(options, maxiter)
     as_frame = Flag(none_ok=True).check(as_frame, argument("as_frame"))
     return_results = Flag().check(return_results, argument("return_results"))
-    results = {}
+    workers = check_workers(workers)
     runs = [(label, method, {**shared, **own}) for label, method, own in _runs(methods)]
-    records = []
+    # Unknown options are warned of once per run label, not once per problem.
+    runs = [(label, method, known_options(method, own)) for label, method, own in runs]
+    batch_seed = SearchSeeds(None).batches
+    items, keys = [], []
     for problem in problem_list:
-        for label, method, run_options in runs:
-            start = time.perf_counter()
-            # A run that diverges stops with status 5; NumPy's overflow warnings on the way
-            # would only repeat that.
-            with np.errstate(over="ignore", invalid="ignore"):
-                res = minimize(
-                    problem.fun,
-                    problem.x0,
-                    args=problem.args,
-                    method=method.name,
-                    jac=problem.jac,
-                    options=run_options,
-                )
-            elapsed = time.perf_counter() - start
-            results[problem.name, label] = res
-            step_names = {option.name for option in method.step_options}
-            step_options = {k: v for k, v in run_options.items() if k in step_names}
-            records.append(
-                {
-                    "problem": problem.name,
-                    "method": label,
-                    "fun": float(res.fun),
-                    "minimum": np.nan if problem.minimum is None else float(problem.minimum),
-                    "distance": problem.distance(res.x),
-                    "nit": int(res.nit),
-                    "nfev": int(res.nfev),
-                    "njev": int(res.njev),
-                    "time": elapsed,
-                    "status": int(res.status),
-                    "success": bool(res.success),
-                    "step_size": _median_step_size(res.state, step_options),
-                }
-            )
+        trials = Trials(problem.fun, problem.jac, problem.args, None, None, None)
+        check = (problem.fun, problem.x0, problem.args, problem.jac, None, None, None)
+        for label, method, own in runs:
+            start, run_options = trial_options(method, own, check, batch_seed)
+            items.append((trials, Trial(start, method.name, run_options)))
+            keys.append((problem, label, method, run_options))
+    picklable = {"problems": problem_list, "methods": methods, "options": options}
+    completed = run_search(run_trial, items, workers, progress, "compare", picklable)
+
+    records, results = [], {}
+    for index, outcome in completed_outcomes(completed):
+        problem, label, method, run_options = keys[index]
+        res = outcome.results[0]
+        results[problem.name, label] = res
+        records.append(_record(problem, label, method, run_options, res, outcome.seconds))
+    if completed.interrupted:
+        warn(
+            f"compare was interrupted: the table holds the {len(records)} of {len(items)} runs "
+            "that completed.",
+            RuntimeWarning,
+        )
     table = as_table(records, COLUMNS, as_frame, "compare")
     return (table, results) if return_results else table
+
+
+def _record(
+    problem: Problem,
+    label: str,
+    method: Method,
+    run_options: dict[str, Any],
+    res: Any,
+    seconds: float,
+) -> dict[str, Any]:
+    raised = res.status == Status.ERROR
+    step_names = {option.name for option in method.step_options}
+    step_options = {k: v for k, v in run_options.items() if k in step_names}
+    return {
+        "problem": problem.name,
+        "method": label,
+        "fun": float(res.fun),
+        "minimum": np.nan if problem.minimum is None else float(problem.minimum),
+        "distance": np.nan if raised else problem.distance(res.x),
+        "nit": int(res.nit),
+        "nfev": int(res.get("nfev", 0)),
+        "njev": int(res.get("njev", 0)),
+        "time": seconds,
+        "status": int(res.status),
+        "success": bool(res.success),
+        "step_size": np.nan if raised else _median_step_size(res.state, step_options),
+        "error": res.get("error"),
+    }
 
 
 def _problems(problems: Any) -> list[Problem]:

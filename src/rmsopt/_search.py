@@ -3,7 +3,7 @@ runs with, and running the trials on the workers."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -13,7 +13,7 @@ from ._errors import argument, invalid
 from ._method import Method
 from ._minimize import as_options as _as_options
 from ._minimize import check_arguments
-from ._trial import Trial, TrialOutcome, Trials
+from ._trial import TrialOutcome
 from ._workers import Completed, check_picklable, check_workers, run_tasks, trial_bar
 
 __all__ = ["SearchSeeds", "completed_outcomes", "known_options", "run_search", "trial_options"]
@@ -72,15 +72,16 @@ def trial_options(
 
 
 def run_search(
-    trials: Trials,
-    items: Sequence[Trial],
+    trials: Callable[[Any], TrialOutcome],
+    items: Sequence[Any],
     workers: Any,
     progress: Any,
     description: str,
     picklable: Mapping[str, Any],
 ) -> Completed:
-    """Run ``trials`` on every item with ``workers``, after checking that
-    ``picklable`` (argument name to value) pickles when ``workers`` needs it."""
+    """Run ``trials`` (a `Trials`, or `run_trial`) on every item with
+    ``workers``, after checking that ``picklable`` (argument name to value)
+    pickles when ``workers`` needs it."""
     workers = check_workers(workers)
     progress = Flag().check(progress, argument("progress"))
     check_picklable(picklable, workers)

@@ -21,7 +21,7 @@ from ._minimize import minimize
 from ._objective import Objective
 from ._status import Status
 
-__all__ = ["Trial", "TrialOutcome", "Trials", "error_result", "failed"]
+__all__ = ["Trial", "TrialOutcome", "Trials", "error_result", "failed", "run_trial"]
 
 
 @dataclass(frozen=True)
@@ -111,6 +111,13 @@ class Trials:
         # value() only asks whether fun returns its gradient too.
         objective = Objective(self.fun, True if self.jac is True else "2-point", (), None)
         return objective.value(x, self._rows(rows))
+
+
+def run_trial(pair: tuple[Trials, Trial]) -> TrialOutcome:
+    """Run ``trial`` with ``trials``: the task for searches whose trials do not
+    all share one objective (`rmsopt.compare`'s problems)."""
+    trials, trial = pair
+    return trials(trial)
 
 
 def error_result(error: Exception, x: Any) -> OptimizeResult:
