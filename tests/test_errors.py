@@ -225,7 +225,7 @@ BAD_ARGUMENTS = [
         {"bounds": Bounds([0, 0, 0], [1, 1, 1])},
         ValueError,
         re.escape(
-            "The 'bounds' argument (lb) must be a scalar or of length 2 (the length of x0). "
+            "The 'bounds' argument (lb) must be a scalar, or of length 1 or 2 (the length of x0). "
             "Got shape (3,) instead."
         ),
     ),

@@ -285,6 +285,18 @@ def test_bounds_as_pairs_equal_bounds_object():
     np.testing.assert_array_equal(a.x, b.x)
 
 
+def test_scalar_bounds_broadcast_as_scipy_does():
+    # scipy.optimize.Bounds(-0.5, 0.2) stores each side as an array of length 1.
+    scalar = rmsopt.minimize(
+        quadratic, np.zeros(3), jac=quadratic_der, bounds=Bounds(-0.5, 0.2), options=FAST
+    )
+    full = rmsopt.minimize(
+        quadratic, np.zeros(3), jac=quadratic_der, bounds=[(-0.5, 0.2)] * 3, options=FAST
+    )
+    np.testing.assert_array_equal(scalar.x, full.x)
+    assert np.all(scalar.x <= 0.2) and np.all(scalar.x >= -0.5)
+
+
 def test_finite_difference_steps_stay_inside_bounds():
     def fun(x):
         assert np.all(x >= 0.0), "finite differences stepped outside the box"

@@ -57,11 +57,12 @@ def _side(values: Any, n: int, name: str) -> np.ndarray:
         side = np.asarray(values, dtype=np.float64)
     except (TypeError, ValueError):
         raise invalid(TypeError, subject, "real numbers", repr(values)) from None
-    if side.ndim > 1 or (side.ndim == 1 and side.shape[0] != n):
+    # SciPy's Bounds stores a scalar bound as an array of length 1, and broadcasts it.
+    if side.ndim > 1 or (side.ndim == 1 and side.shape[0] not in (1, n)):
         raise invalid(
             ValueError,
             subject,
-            f"a scalar or of length {n} (the length of x0)",
+            f"a scalar, or of length 1 or {n} (the length of x0)",
             f"shape {side.shape}",
         )
     if np.isnan(side).any():
