@@ -32,7 +32,7 @@ def test_every_start_is_a_minimize_run_and_results_are_sorted():
     best = res.results[0]
     np.testing.assert_array_equal(res.x, best.x)
     assert (res.fun, res.status, res.message) == (best.fun, best.status, best.message)
-    assert "start" not in res
+    assert res.start == best.start
     np.testing.assert_array_equal(res.starts, starts)
     assert res.interrupted is False
     # The global minimum of the six-hump camel is reached from the start next to it.
@@ -244,3 +244,52 @@ def test_unknown_options_warn_once():
     with pytest.warns(Warning, match="Unknown solver options for method 'rmsprop': rh0") as seen:
         rmsopt.multistart(CAMEL.fun, np.ones((3, 2)), jac=CAMEL.jac, options={"rh0": 0.9})
     assert len(seen) == 1
+
+
+@pytest.mark.parametrize(
+    ("fun", "gradient", "starts", "options"),
+    [
+        # From -1e100, x**3 overflows RMSprop's square average at once: its last good value,
+        # -1e300, would sort first.
+        (lambda x: float(np.sum(x**3)), lambda x: 3 * x**2, [[0.5], [-1e100]], {}),
+        # Maximizing x**2 from a huge start overflows to +inf.
+        (
+            lambda x: float(np.sum(x**2)),
+            lambda x: 2 * x,
+            [[1e200], [1.0]],
+            {"maximize": True, "learning_rate": 10.0},
+        ),
+    ],
+)
+def test_runs_that_went_non_finite_are_never_best(fun, gradient, starts, options):
+    res = rmsopt.multistart(
+        fun, np.array(starts), jac=gradient, method="sgd" if options else "rmsprop",
+        options={"maxiter": 100, **options},
+    )  # fmt: skip
+    assert res.results[-1].status == rmsopt.Status.NONFINITE
+    assert res.status != rmsopt.Status.NONFINITE and np.isfinite(res.fun)
+    assert res.start == res.results[0].start
+
+
+def test_a_seed_sequence_gives_the_same_starts_every_time():
+    seed = np.random.SeedSequence(2024)
+    kwargs = {"jac": CAMEL.jac, "bounds": CAMEL.bounds, "n_starts": 4, "options": {"maxiter": 0}}
+    first = rmsopt.multistart(CAMEL.fun, "lhs", seed=seed, **kwargs)
+    second = rmsopt.multistart(CAMEL.fun, "lhs", seed=seed, **kwargs)
+    np.testing.assert_array_equal(first.starts, second.starts)
+    assert seed.n_children_spawned == 0
+
+
+def test_an_engine_of_another_dimension_than_the_bounds_is_refused():
+    with pytest.raises(ValueError) as caught:
+        rmsopt.multistart(CAMEL.fun, qmc.Sobol(d=3), bounds=CAMEL.bounds, n_starts=4)
+    assert str(caught.value) == (
+        "The 'starts' argument must be a qmc engine of the dimension of 'bounds' (2). "
+        "Got an engine with d=3 instead."
+    )
+    # Scalar bounds take the engine's dimension.
+    res = rmsopt.multistart(
+        CAMEL.fun, qmc.Halton(d=2, seed=0), jac=CAMEL.jac, bounds=Bounds(-1.0, 1.0), n_starts=3,
+        options={"maxiter": 0},
+    )  # fmt: skip
+    assert res.starts.shape == (3, 2)

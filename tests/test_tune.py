@@ -2,6 +2,7 @@
 by k-fold cross-validation, every trial in a table."""
 
 import itertools
+import re
 
 import numpy as np
 import pytest
@@ -271,11 +272,6 @@ BAD = [
     ({"space": {"learning_rate": 0.1}}, TypeError, "for 'learning_rate', a non-empty list"),
     ({"space": {"learning_rate": []}}, TypeError, "a non-empty list of values. Got []"),
     ({"space": {"method": "adam"}}, TypeError, "for 'method', a non-empty list"),
-    (
-        {"space": {"learning_rate": stats.uniform()}},
-        TypeError,
-        "for 'learning_rate', a non-empty list of values. Got",
-    ),
     ({"space": {"rh0": [0.9]}}, ValueError, "Got 'rh0' (did you mean 'rho'?) instead."),
     ({"space": {"beta1": [0.9]}}, ValueError, "names of options of method 'rmsprop'"),
     ({"space": {"maximize": [True]}}, ValueError, "options other than 'maximize'"),
@@ -315,3 +311,59 @@ def test_bad_arguments_are_refused_before_any_trial_runs(given, error, message):
         rmsopt.tune(fun, np.ones(3), space, **given)
     assert message in str(caught.value)
     assert ran == []
+
+
+def test_cross_validation_refuses_user_batches_that_would_bypass_the_folds():
+    X, y = REGRESSION.args
+    batches = [(X[:30], y[:30]), (X[30:], y[30:])]
+    with pytest.raises(ValueError) as caught:
+        search(problem=REGRESSION, cv=2, options={"batches": batches, "epochs": 2})
+    assert str(caught.value) == (
+        "The 'options' argument must be None with 'cv' (the folds cut 'args'; use "
+        "'batch_size' for minibatches). Got a 'batches' option instead."
+    )
+
+
+def test_cross_validation_checks_the_batch_size_against_the_training_folds():
+    # 60 samples in 4 folds: 45 training samples per trial, fewer than the 50 asked for.
+    with pytest.raises(ValueError, match=re.escape("must be an integer in the range [1, 45]")):
+        search(problem=REGRESSION, cv=4, options={"batch_size": 50})
+
+
+def test_a_seed_sequence_is_not_used_up():
+    seed = np.random.SeedSequence(5)
+    kwargs = {"search": "random", "n_trials": 3, "seed": seed}
+    first, second = search(**kwargs), search(**kwargs)
+    assert [row["learning_rate"] for row in first.table] == [
+        row["learning_rate"] for row in second.table
+    ]
+    assert seed.n_children_spawned == 0
+
+
+def test_a_non_finite_held_out_value_is_explained():
+    def fun(w, X, y):
+        value = REGRESSION.fun(w, X, y)
+        return np.inf if X.shape[0] < 30 else value  # only held-out folds are this small
+
+    with pytest.warns(RuntimeWarning, match="None of the 1 trials gave a finite score"):
+        res = rmsopt.tune(
+            fun, REGRESSION.x0, {"learning_rate": [0.01]}, args=REGRESSION.args,
+            jac=REGRESSION.jac, cv=3, seed=0, options=BUDGET, as_frame=False,
+        )  # fmt: skip
+    (row,) = res.table
+    assert np.isnan(row["score"])
+    assert row["error"] == "fun on the held-out samples of fold 0 was inf"
+
+
+def test_a_distribution_in_a_grid_says_what_it_needs():
+    with pytest.raises(TypeError, match=re.escape("(a distribution needs search='random')")):
+        search({"learning_rate": stats.loguniform(1e-4, 1e-1)})
+
+
+def test_callback_and_tol_reach_every_trial():
+    seen = []
+    res = search(callback=lambda x: seen.append(x.copy()), tol=1e-300, options={"maxiter": 3})
+    assert len(seen) == 6 * 3
+    assert all(row["nit"] == 3 for row in res.table)
+    res = search(tol=1e3)  # gtol met at once
+    assert all(row["status"] == rmsopt.Status.GTOL for row in res.table)

@@ -4,6 +4,7 @@ worker cannot have a task or the user interrupts."""
 
 import concurrent.futures
 import multiprocessing
+import multiprocessing.pool
 
 import numpy as np
 import pytest
@@ -264,3 +265,61 @@ def test_interrupting_an_executor_keeps_the_completed_runs():
         if result.start < 2:
             expected = next(r for r in serial.results if r.start == result.start)
             np.testing.assert_array_equal(result.x, expected.x)
+
+
+def test_an_executor_class_instead_of_an_instance_gets_a_hint():
+    with pytest.raises(
+        TypeError, match=r"\(a class: pass an instance, e.g. ThreadPoolExecutor\(2\)\)"
+    ):
+        grid_search(concurrent.futures.ThreadPoolExecutor)
+
+
+def test_a_multiprocessing_pool_map_is_checked_for_pickling_too():
+    with (
+        multiprocessing.Pool(1) as pool,
+        pytest.raises(TypeError, match="The 'fun' argument must be picklable"),
+    ):
+        rmsopt.tune(lambda x: float(x @ x), np.ones(2), {"learning_rate": [0.1]},
+                    jac=lambda x: 2 * x, workers=pool.map)  # fmt: skip
+    # A thread pool's map shares the objective: nothing is pickled.
+    with multiprocessing.pool.ThreadPool(1) as pool:
+        res = rmsopt.tune(lambda x: float(x @ x), np.ones(2), {"learning_rate": [0.1]},
+                          jac=lambda x: 2 * x, workers=pool.map, as_frame=False)  # fmt: skip
+    assert res.table[0]["error"] is None
+
+
+def unaligned_copy(array):
+    """``array`` copied to an address one byte past an aligned one, as Dask may unpack it."""
+    buffer = np.zeros(array.nbytes + 64, dtype=np.uint8)
+    offset = (-buffer.ctypes.data) % 64 + 1
+    unaligned = np.frombuffer(buffer[offset : offset + array.nbytes], dtype=array.dtype)
+    unaligned = unaligned.reshape(array.shape)
+    unaligned[...] = array
+    assert not unaligned.flags.aligned
+    return unaligned
+
+
+def test_runs_on_unaligned_data_equal_runs_on_aligned_data():
+    import scipy.sparse
+
+    from rmsopt._trial import aligned
+
+    problem = problems.sparse_feature_regression()
+    X, y = problem.args
+    moved = (unaligned_copy(X), unaligned_copy(y))
+    copies = aligned(moved)
+    assert all(array.flags.aligned for array in copies)
+    np.testing.assert_array_equal(copies[0], X)
+    kept = aligned(problem.args)
+    assert kept[0] is X and kept[1] is y
+    sparse = scipy.sparse.csr_matrix(X)
+    sparse.data = unaligned_copy(sparse.data)
+    assert aligned((sparse,))[0].data.flags.aligned
+
+    def run(args):
+        return rmsopt.tune(
+            problem.fun, problem.x0, {"learning_rate": [0.01]}, args=args, jac=problem.jac,
+            options={"maxiter": 300}, as_frame=False,
+        ).results[0].x  # fmt: skip
+
+    np.testing.assert_array_equal(run(moved), run(problem.args))

@@ -21,8 +21,7 @@ from ._search import (
     run_search,
     trial_options,
 )
-from ._status import Status
-from ._trial import Trial, Trials
+from ._trial import Trial, Trials, failed
 from ._workers import check_workers
 
 __all__ = ["multistart"]
@@ -62,16 +61,18 @@ def multistart(
     n_starts : int, optional
         How many starts to sample; only with a sampler.
     seed : None, int, `numpy.random.SeedSequence` or `numpy.random.Generator`, optional
-        Seeds the sampler and, in minibatch mode without a ``seed`` option,
-        every run's shuffling (the same stream for every start).
+        Seeds the named samplers (an engine of your own draws from its own
+        state) and, in minibatch mode without a ``seed`` option, every run's
+        shuffling (the same stream for every start).
     workers : int, map-like callable or `concurrent.futures.Executor`, optional
         Where the runs go: ``1`` (default) runs them here one after another; an
         int ``k > 1`` on a pool of ``k`` processes (``-1``: one per CPU); a
         map-like callable (``multiprocessing.Pool.map``, say) or an executor
         (a thread pool, or ``client.get_executor()`` of a Dask cluster) is used
-        as given. Other processes need ``fun``, ``jac``, ``args``,
-        ``callback`` and the options to be picklable. The results are the
-        same whichever ``workers`` runs them. See docs/parallel.md.
+        as given. Other processes need ``fun``, ``jac``, ``args``, ``bounds``,
+        ``callback`` and the options to be picklable, and ``callback`` then
+        runs in those processes. The results are the same whichever
+        ``workers`` runs them. See docs/parallel.md.
     progress : bool, optional
         Show a tqdm bar over the runs.
 
@@ -79,14 +80,15 @@ def multistart(
     -------
     res : OptimizeResult
         The best run's fields (``x``, ``fun``, ``jac``, ``nit``, ``nfev``,
-        ``njev``, ``status``, ``success``, ``message``, ``state``), and
-        ``results``, every run's result sorted best first: by ``fun``
-        (largest first with the ``maximize`` option), runs that raised
-        (status 9, with ``error`` and ``traceback``) or gave NaN last, ties in
-        start order. Each has ``start``, the index of its starting point in
-        ``starts`` (an array of shape ``(n_starts, n)``). When the search is
-        interrupted (Ctrl-C), ``results`` holds the runs that completed and
-        ``interrupted`` is True.
+        ``njev``, ``status``, ``success``, ``message``, ``state``, ``start``),
+        and ``results``, every run's result sorted best first: by ``fun``
+        (largest first with the ``maximize`` option), then the runs that went
+        non-finite (status 5, at their last good iterate) or raised (status
+        9, with ``error`` and ``traceback``), ties in start order. Each has
+        ``start``, the index of its starting point in ``starts`` (an array of
+        shape ``(n_starts, n)``). When the search is interrupted (Ctrl-C),
+        ``results`` holds the runs that completed and ``interrupted`` is True;
+        if none had, ``x`` is None and ``success`` False.
 
     Notes
     -----
@@ -111,7 +113,14 @@ def multistart(
     _, run_options = trial_options(method, known_options(method, options), check, seeds.batches)
     trials = Trials(fun, jac, args if isinstance(args, tuple) else (args,), bounds, callback, tol)
     items = [Trial(start, method.name, run_options) for start in start_points]
-    picklable = {"fun": fun, "jac": jac, "args": args, "callback": callback, "options": options}
+    picklable = {
+        "fun": fun,
+        "jac": jac,
+        "args": args,
+        "bounds": bounds,
+        "callback": callback,
+        "options": options,
+    }
     completed = run_search(trials, items, workers, progress, "multistart", picklable)
 
     results = []
@@ -123,7 +132,6 @@ def multistart(
     results.sort(key=lambda result: _rank(result, maximize))
     if results:
         best = OptimizeResult(results[0])
-        best.pop("start")
     else:
         best = OptimizeResult(
             x=None, fun=np.nan, success=False, message="Interrupted before any run completed."
@@ -135,9 +143,10 @@ def multistart(
 
 
 def _rank(result: OptimizeResult, maximize: bool) -> tuple:
-    raised = result.status == Status.ERROR
+    """Runs that finished before those that raised or went non-finite (whose
+    ``fun`` may be an infinity that would sort first), then by ``fun``."""
     value = float(result.fun)
-    return (raised, np.isnan(value), -value if maximize else value, result.start)
+    return (failed(result), np.isnan(value), -value if maximize else value, result.start)
 
 
 def _starts(starts: Any, n_starts: Any, bounds: Any, rng: np.random.Generator) -> np.ndarray:
@@ -196,17 +205,19 @@ def _seeded(engine_class: type, dimension: int, rng: np.random.Generator) -> qmc
 
 
 def _sampling_box(bounds: Any, sampler: Any) -> tuple[np.ndarray, np.ndarray]:
-    """The finite box to sample in, its dimension from ``bounds`` (or from the
-    engine's ``d``)."""
+    """The finite box to sample in, its dimension from ``bounds``."""
     accepted = "finite on every side when starts are sampled in the box"
     if bounds is None:
         raise invalid(ValueError, argument("bounds"), accepted, "None")
-    if isinstance(sampler, qmc.QMCEngine):
-        dimension = sampler.d
-    elif hasattr(bounds, "lb"):
+    if hasattr(bounds, "lb"):
         dimension = np.broadcast(np.asarray(bounds.lb), np.asarray(bounds.ub)).size
+        if dimension == 1 and isinstance(sampler, qmc.QMCEngine):
+            dimension = sampler.d  # scalar bounds broadcast to the engine's dimension
     else:
         dimension = len(bounds) if hasattr(bounds, "__len__") else 1
+    if isinstance(sampler, qmc.QMCEngine) and sampler.d != dimension:
+        accepted = f"a qmc engine of the dimension of 'bounds' ({dimension})"
+        raise invalid(ValueError, argument("starts"), accepted, f"an engine with d={sampler.d}")
     box = normalize_bounds(bounds, dimension, np.dtype(np.float64))
     if box is None or not (np.all(np.isfinite(box[0])) and np.all(np.isfinite(box[1]))):
         raise invalid(ValueError, argument("bounds"), accepted, repr(bounds))

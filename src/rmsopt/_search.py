@@ -14,7 +14,7 @@ from ._method import Method
 from ._minimize import as_options as _as_options
 from ._minimize import check_arguments
 from ._trial import TrialOutcome
-from ._workers import Completed, check_picklable, check_workers, run_tasks, trial_bar
+from ._workers import Completed, check_picklable, run_tasks, trial_bar
 
 __all__ = ["SearchSeeds", "completed_outcomes", "known_options", "run_search", "trial_options"]
 
@@ -27,6 +27,11 @@ class SearchSeeds:
 
     def __init__(self, seed: Any) -> None:
         seed = Seed().check(seed, argument("seed"))
+        if isinstance(seed, np.random.SeedSequence):
+            # Spawning from the caller's sequence would change it, and the next search with it.
+            seed = np.random.SeedSequence(
+                seed.entropy, spawn_key=seed.spawn_key, pool_size=seed.pool_size
+            )
         sampling, folds, batches = np.random.default_rng(seed).spawn(3)
         self.sampling = sampling
         self.folds = folds
@@ -80,9 +85,8 @@ def run_search(
     picklable: Mapping[str, Any],
 ) -> Completed:
     """Run ``trials`` (a `Trials`, or `run_trial`) on every item with
-    ``workers``, after checking that ``picklable`` (argument name to value)
-    pickles when ``workers`` needs it."""
-    workers = check_workers(workers)
+    ``workers`` (checked by `check_workers`), after checking that
+    ``picklable`` (argument name to value) pickles when ``workers`` needs it."""
     progress = Flag().check(progress, argument("progress"))
     check_picklable(picklable, workers)
     bar = trial_bar(len(items), description) if progress else None

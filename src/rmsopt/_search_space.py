@@ -45,7 +45,11 @@ def _values(name: Any, values: Any, search: str) -> Any:
     if search == "random" and hasattr(values, "rvs"):
         return values
     accepted = f"for {name!r}, a non-empty list of values" + (
-        " or a scipy.stats distribution" if search == "random" else ""
+        " or a scipy.stats distribution"
+        if search == "random"
+        else " (a distribution needs search='random')"
+        if hasattr(values, "rvs")
+        else ""
     )
     if isinstance(values, np.ndarray) and values.ndim == 1:
         values = values.tolist()

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import scipy.sparse
 from scipy.optimize import OptimizeResult
 
 from ._minimize import minimize
@@ -71,6 +72,11 @@ class Trials:
     def __call__(self, trial: Trial) -> TrialOutcome:
         start = time.perf_counter()
         outcome = TrialOutcome([])
+        validation = trial.options.get("validation")
+        if isinstance(validation, tuple):
+            trial = Trial(
+                trial.x0, trial.method, {**trial.options, "validation": aligned(validation)}
+            )
         # A run that overflows stops with status 5; NumPy's warnings on the way would only
         # repeat that, and would be errors or not depending on the worker's warning filters.
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
@@ -89,7 +95,8 @@ class Trials:
         return outcome
 
     def _rows(self, rows: np.ndarray | None) -> tuple:
-        return self.args if rows is None else tuple(array[rows] for array in self.args)
+        args = aligned(self.args)
+        return args if rows is None else tuple(array[rows] for array in args)
 
     def _run(self, trial: Trial, args: tuple) -> OptimizeResult:
         try:
@@ -111,6 +118,25 @@ class Trials:
         # value() only asks whether fun returns its gradient too.
         objective = Objective(self.fun, True if self.jac is True else "2-point", (), None)
         return objective.value(x, self._rows(rows))
+
+
+def aligned(data: tuple) -> tuple:
+    """``data`` with each array (dense or sparse) whose memory NumPy marks
+    unaligned replaced by an aligned copy. Engines such as Dask may unpack an
+    array at any byte offset, and NumPy computes on unaligned data with other
+    loops than BLAS, whose sums can differ in the last bits: without this, a
+    trial's iterates would depend on the engine that ran it."""
+    return tuple(_aligned(item) for item in data)
+
+
+def _aligned(item: Any) -> Any:
+    if isinstance(item, np.ndarray):
+        return item if item.flags.aligned else np.array(item, copy=True)
+    if scipy.sparse.issparse(item):
+        parts = [getattr(item, name, None) for name in ("data", "indices", "indptr", "row", "col")]
+        if any(isinstance(part, np.ndarray) and not part.flags.aligned for part in parts):
+            return item.copy()
+    return item
 
 
 def run_trial(pair: tuple[Trials, Trial]) -> TrialOutcome:

@@ -40,6 +40,8 @@ def tune(
     method: str = "rmsprop",
     jac: Callable[..., Any] | str | bool | None = None,
     bounds: Any = None,
+    callback: Callable[..., Any] | None = None,
+    tol: float | None = None,
     options: Mapping[str, Any] | None = None,
     *,
     search: str = "grid",
@@ -59,15 +61,17 @@ def tune(
 
     Parameters
     ----------
-    fun, x0, args, method, jac, bounds, options
+    fun, x0, args, method, jac, bounds, callback, tol, options
         As for `rmsopt.minimize`; ``options`` holds what every trial shares.
+        With workers in other processes, ``callback`` runs in them.
     space : mapping or list of mappings
         Option name to the values to try, e.g. ``{"learning_rate": [1e-3,
         1e-2], "rho": [0.9, 0.99]}``; ``"method"`` may be among the names. For
         a random search a value may also be a `scipy.stats` distribution
         (``scipy.stats.loguniform(1e-4, 1e-1)``, say). A list of mappings
-        searches each in turn (a grid) or picks one at random per trial, which
-        is how to search methods with different options.
+        searches each in turn, which is how to search methods with different
+        options; a random search picks one of them per trial (or, when every
+        value is a list, draws from all their combinations together).
     search : {"grid", "random"}, optional
         Every combination of the values (default), or ``n_trials`` random
         draws: a uniform pick from each list, a draw from each distribution.
@@ -77,7 +81,9 @@ def tune(
         Score by k-fold cross-validation with ``k = cv`` folds: ``args`` are
         per-sample data (as in minibatch mode), shuffled with ``seed`` and cut
         into ``cv`` folds; each trial trains on all but one fold and scores
-        ``fun`` on that fold's samples, for each fold in turn.
+        ``fun`` on that fold's samples, for each fold in turn. Minibatches
+        come from ``batch_size`` (the ``batches`` option would bypass the
+        folds and is refused).
     seed : None, int, `numpy.random.SeedSequence` or `numpy.random.Generator`, optional
         Seeds the random draws, the folds, and in minibatch mode without a
         ``seed`` option every trial's shuffling (the same stream for every
@@ -101,7 +107,8 @@ def tune(
         folds with ``cv``), ``fun`` (the final training objective, the mean
         over folds with ``cv``), ``nit`` (summed over folds), ``status``,
         ``success`` (every fold's), ``error`` (what a trial raised, else None)
-        and ``time`` (seconds). ``best_trial``, ``best_score``,
+        and ``time`` (seconds); a non-finite held-out value leaves the score
+        NaN and says so in ``error``. ``best_trial``, ``best_score``,
         ``best_method`` and ``best_options`` (the options the best trial ran
         with, to pass to `minimize`) name the lowest score, or the highest with
         the ``maximize`` option; ties go to the earlier trial. ``results``
@@ -109,7 +116,8 @@ def tune(
         ``cv``); ``interrupted`` is True when the search was interrupted
         (Ctrl-C), and the table then holds the trials that completed.
         ``folds`` lists ``(training rows, held-out rows)`` of ``args`` per
-        fold with ``cv``, else None.
+        fold with ``cv``, else None; ``maximize`` whether higher scores were
+        better.
 
     Notes
     -----
@@ -135,11 +143,16 @@ def tune(
     seeds = SearchSeeds(seed)
     points = _points(spaces, search, n_trials, seeds.sampling)
     args = args if isinstance(args, tuple) else (args,)
-    folds = _folds(cv, args, seeds.folds)
-    if folds is not None:
-        args = sample_arrays(args, argument("args"), " when 'cv' is set")
-
-    check = (fun, x0, args, jac, bounds, None, None)
+    folds = None
+    check = (fun, x0, args, jac, bounds, callback, tol)
+    if cv is not None:
+        args, folds = _folds(cv, args, seeds.folds)
+        if (options or {}).get("batches") is not None:
+            accepted = "None with 'cv' (the folds cut 'args'; use 'batch_size' for minibatches)"
+            raise invalid(ValueError, argument("options"), accepted, "a 'batches' option")
+        # Trials train on the folds' training rows: check the options against the smallest.
+        fewest = min((training for training, _ in folds), key=len)
+        check = (fun, x0, tuple(array[fewest] for array in args), jac, bounds, callback, tol)
     shared: dict[str, dict[str, Any]] = {}  # each method's share of ``options``, checked once
     items = []
     for point in points:
@@ -152,8 +165,16 @@ def tune(
             trial_method, {**shared[trial_method.name], **values}, check, seeds.batches
         )
         items.append(Trial(start, trial_method.name, trial))
-    trials = Trials(fun, jac, args, bounds, None, None, folds)
-    picklable = {"fun": fun, "jac": jac, "args": args, "options": options, "space": space}
+    trials = Trials(fun, jac, args, bounds, callback, tol, folds)
+    picklable = {
+        "fun": fun,
+        "jac": jac,
+        "args": args,
+        "bounds": bounds,
+        "callback": callback,
+        "options": options,
+        "space": space,
+    }
     completed = run_search(trials, items, workers, progress, "tune", picklable)
 
     maximize = bool((options or {}).get("maximize", False))
@@ -179,6 +200,7 @@ def tune(
         best_options=None if best is None else dict(items[records[best]["trial"]].options),
         interrupted=completed.interrupted,
         folds=folds,
+        maximize=maximize,
     )
 
 
@@ -212,10 +234,9 @@ def _check_names(method: Any, values: Mapping[str, Any]) -> None:
 
 def _folds(
     cv: Any, args: tuple, rng: np.random.Generator
-) -> tuple[tuple[np.ndarray, np.ndarray], ...] | None:
-    """(training rows, held-out rows) of each of ``cv`` folds of shuffled rows."""
-    if cv is None:
-        return None
+) -> tuple[tuple, tuple[tuple[np.ndarray, np.ndarray], ...]]:
+    """``args`` as sample arrays, and (training rows, held-out rows) of each
+    of ``cv`` folds of shuffled rows."""
     cv = Integer(2).check(cv, argument("cv"))
     data = sample_arrays(args, argument("args"), " when 'cv' is set")
     n_samples = data[0].shape[0]
@@ -223,7 +244,7 @@ def _folds(
         accepted = f"at most the number of samples in 'args' ({n_samples})"
         raise invalid(ValueError, argument("cv"), accepted, repr(cv))
     held_out = np.array_split(rng.permutation(n_samples), cv)
-    return tuple(
+    return data, tuple(
         (np.sort(np.concatenate(held_out[:k] + held_out[k + 1 :])), np.sort(rows))
         for k, rows in enumerate(held_out)
     )
@@ -235,7 +256,12 @@ def _record(
     results = outcome.results
     bad = [result for result in results if failed(result)]
     last = bad[0] if bad else results[-1]
+    error = last.get("error")
     if bad:
+        score = spread = np.nan
+    elif cv and not np.all(np.isfinite(outcome.held_out)):
+        fold = int(np.flatnonzero(~np.isfinite(outcome.held_out))[0])
+        error = f"fun on the held-out samples of fold {fold} was {outcome.held_out[fold]!r}"
         score = spread = np.nan
     elif cv:
         score, spread = float(np.mean(outcome.held_out)), float(np.std(outcome.held_out))
@@ -249,7 +275,7 @@ def _record(
         nit=int(sum(result.nit for result in results)),
         status=int(last.status),
         success=not bad and all(result.success for result in results),
-        error=last.get("error"),
+        error=error,
         time=outcome.seconds,
     )
     return record

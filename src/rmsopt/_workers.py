@@ -11,6 +11,7 @@ the collection and keeps every task that had completed.
 from __future__ import annotations
 
 import concurrent.futures
+import multiprocessing.pool
 import numbers
 import os
 import pickle
@@ -20,7 +21,7 @@ from typing import Any
 
 from ._errors import argument, invalid
 
-__all__ = ["Completed", "check_picklable", "run_tasks", "trial_bar", "check_workers"]
+__all__ = ["Completed", "check_picklable", "check_workers", "run_tasks", "trial_bar"]
 
 ACCEPTED_WORKERS = (
     "1 (serial), a positive int (a process pool of that size), -1 (one process per CPU), "
@@ -44,10 +45,15 @@ def check_workers(workers: Any) -> Any:
         if isinstance(workers, bool) or not (workers >= 1 or workers == -1):
             raise invalid(ValueError, subject, ACCEPTED_WORKERS, repr(workers))
         return int(workers)
-    if isinstance(workers, concurrent.futures.Executor) or callable(workers):
+    executor_class = isinstance(workers, type) and issubclass(workers, concurrent.futures.Executor)
+    if isinstance(workers, concurrent.futures.Executor) or (
+        callable(workers) and not executor_class
+    ):
         return workers
     got = repr(workers)
-    if hasattr(workers, "get_executor"):
+    if executor_class:
+        got += " (a class: pass an instance, e.g. ThreadPoolExecutor(2))"
+    elif hasattr(workers, "get_executor"):
         got += " (for a dask.distributed Client, pass client.get_executor())"
     elif hasattr(workers, "imap"):
         got += " (for a multiprocessing Pool, pass pool.map or pool.imap)"
@@ -55,10 +61,15 @@ def check_workers(workers: Any) -> Any:
 
 
 def pickles_trials(workers: Any) -> bool:
-    """Whether ``workers`` sends tasks to other processes with `pickle`, so
-    that what a task holds can be checked before anything runs."""
+    """Whether ``workers`` sends tasks to other processes with `pickle` (our
+    pool, a `ProcessPoolExecutor`, a `multiprocessing.Pool`'s map), so that
+    what a task holds can be checked before anything runs."""
+    if isinstance(workers, int):
+        return workers != 1
+    pool = getattr(workers, "__self__", None)
     return isinstance(workers, concurrent.futures.ProcessPoolExecutor) or (
-        isinstance(workers, int) and workers != 1
+        isinstance(pool, multiprocessing.pool.Pool)
+        and not isinstance(pool, multiprocessing.pool.ThreadPool)
     )
 
 
@@ -104,8 +115,12 @@ def run_tasks(
     try:
         if isinstance(workers, int):
             count = _cpu_count() if workers == -1 else workers
-            with concurrent.futures.ProcessPoolExecutor(max_workers=count) as pool:
-                return _run_on_executor(task, items, outputs, bar, pool, owned=True)
+            # Each process receives the task (with the data every trial shares) once, at its
+            # start, and then only the items.
+            with concurrent.futures.ProcessPoolExecutor(
+                max_workers=count, initializer=_install_task, initargs=(task,)
+            ) as pool:
+                return _run_on_executor(_installed_task, items, outputs, bar, pool, owned=True)
         if isinstance(workers, concurrent.futures.Executor):
             return _run_on_executor(task, items, outputs, bar, workers, owned=False)
         return _run_on_map(task, items, outputs, bar, workers)
@@ -117,6 +132,18 @@ def run_tasks(
                 "processes must be able to serialise fun, jac, args and every option."
             )
         raise
+
+
+_task: Any = None
+
+
+def _install_task(task: Any) -> None:
+    global _task
+    _task = task
+
+
+def _installed_task(item: Any) -> Any:
+    return _task(item)
 
 
 def _cpu_count() -> int:

@@ -202,7 +202,7 @@ def scores(
     x: str,
     y: str | None = None,
     *,
-    maximize: bool = False,
+    maximize: bool | None = None,
     ax: Any = None,
 ) -> Any:
     """The scores of a search (`rmsopt.tune`) against one or two of the
@@ -218,8 +218,11 @@ def scores(
         placed in increasing order, other values in order of appearance; a
         numeric ``x`` spanning more than a decade is drawn on a log scale.
     maximize : bool, optional
-        Whether a higher score is better. Where several trials share a point
-        (other options varied too), the point shows the best of them.
+        Whether a higher score is better; by default what the search says
+        (its ``maximize``), else False. Where several trials share a point
+        (other options varied too), the point shows the best of them. Trials
+        without a value for ``x`` or ``y`` (those of another method, in a
+        search over several) are left out.
     ax : matplotlib Axes, optional
         Where to draw; a new figure's Axes by default.
 
@@ -234,12 +237,18 @@ def scores(
     "failed".
     """
     _pyplot()
+    if maximize is None:
+        maximize = bool(search.get("maximize", False)) if isinstance(search, Mapping) else False
     records = _records(search)
     columns = [x] if y is None else [x, y]
     for column in columns:
         if column not in records[0]:
             accepted = "a column of the table: " + ", ".join(repr(name) for name in records[0])
             raise invalid(ValueError, argument("x" if column == x else "y"), accepted, repr(column))
+    records = [record for record in records if not any(_missing(record[c]) for c in columns)]
+    if not records:
+        accepted = "columns with a value in at least one trial"
+        raise invalid(ValueError, argument("search"), accepted, f"none for {columns}")
     ax = _axes(ax)
     x_values = _ordered(record[x] for record in records)
     y_values = [None] if y is None else _ordered(record[y] for record in records)
@@ -276,6 +285,11 @@ def _records(search: Any) -> list[dict[str, Any]]:
     if "score" not in table[0]:
         raise invalid(ValueError, argument("search"), accepted, "a table without 'score'")
     return table
+
+
+def _missing(value: Any) -> bool:
+    """None, or the NaN pandas puts where a trial had no value."""
+    return value is None or (isinstance(value, float) and np.isnan(value))
 
 
 def _ordered(values: Any) -> list:
