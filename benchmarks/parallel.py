@@ -86,7 +86,9 @@ def dask_cluster():
         ) as cluster,
         distributed.Client(cluster) as client,
     ):
-        yield client.get_executor()
+        # pure=False: without it, Dask may hand back a previous repeat's results, still in the
+        # cluster's memory, instead of running the trials again.
+        yield client.get_executor(pure=False)
 
 
 def engines() -> dict:
