@@ -291,3 +291,14 @@ def test_interrupting_returns_the_completed_runs_with_a_warning():
             ["booth", interrupted], ["rmsprop", "adam"], maxiter=5, as_frame=False
         )
     assert [row["problem"] for row in table] == ["Booth", "Booth"]
+
+
+def test_minibatch_runs_follow_the_seed():
+    data = problems.linear_regression(n_samples=64, n_features=3)
+    options = {"batch_size": 16, "epochs": 2}
+
+    def run(seed):
+        return rmsopt.compare(data, ["rmsprop"], options=options, seed=seed, as_frame=False)[0]
+
+    assert run(3)["fun"] == run(3)["fun"]
+    assert run(3)["fun"] != run(4)["fun"]

@@ -1,5 +1,7 @@
 """`python -m rmsopt` runs the demonstration the README promises."""
 
+import ast
+import os
 import pathlib
 import subprocess
 import sys
@@ -47,3 +49,21 @@ def test_the_readme_shows_this_table(capsys):
     shown = [without_times(line) for line in readme.splitlines()]
     for line in table.splitlines()[2:]:
         assert without_times(line) in shown, line
+
+
+def test_the_readme_search_example_runs_as_a_script(tmp_path):
+    readme = (pathlib.Path(__file__).parent.parent / "README.md").read_text()
+    section = readme.split("## Many runs", 1)[1]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    script = tmp_path / "search.py"
+    script.write_text(code)
+    completed = subprocess.run(
+        [sys.executable, str(script)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "MPLBACKEND": "Agg"},
+    )
+    assert completed.returncode == 0, completed.stderr
+    best = ast.literal_eval(completed.stdout.strip())
+    assert best["maxiter"] == 3000 and {"learning_rate", "rho"} <= set(best)

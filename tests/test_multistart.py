@@ -293,3 +293,9 @@ def test_an_engine_of_another_dimension_than_the_bounds_is_refused():
         options={"maxiter": 0},
     )  # fmt: skip
     assert res.starts.shape == (3, 2)
+
+
+def test_a_search_where_every_run_failed_warns():
+    with pytest.warns(RuntimeWarning, match="All 2 runs raised or went non-finite"):
+        res = rmsopt.multistart(refuses_negative_first, -np.ones((2, 2)), jac=True)
+    assert res.status == rmsopt.Status.ERROR and res.success is False

@@ -6,7 +6,8 @@ RMSprop has two knobs that matter most: the learning rate, and the decay ``rho``
 average of squared gradients (how long the optimizer remembers past gradients).
 `rmsopt.tune` tries every combination of a grid, each a full `rmsopt.minimize` run, and returns
 a table of every trial; `rmsopt.plot.scores` draws that table as a map a reader takes in at a
-glance. Pass ``workers=2`` (or a Dask cluster's executor) and the same table comes back faster.
+glance. Pass ``workers=2`` (or a Dask cluster's executor) to run the trials in parallel: the
+table is the same, apart from its timings.
 """
 
 import matplotlib.pyplot as plt
@@ -16,10 +17,11 @@ import rmsopt
 from rmsopt import problems
 
 # %%
-# Rosenbrock's valley, scored by the objective after 3000 iterations. Too small a learning rate
-# has not reached the valley floor; too large a one rattles around the minimum at a distance
-# that grows with the rate. A short memory (small ``rho``) makes each step close to
-# ``learning_rate * sign(gradient)``; a long one smooths the steps along the floor.
+# Rosenbrock's valley, scored by the objective after 3000 iterations. With too small a learning
+# rate the run reaches the valley floor but has not travelled along it to the minimum at (1, 1);
+# with too large a one it rattles around the minimum at a distance that grows with the rate. A
+# short memory (small ``rho``) makes each step close to ``learning_rate * sign(gradient)``; a
+# long one smooths the steps along the floor.
 rosenbrock = problems.rosenbrock(n=2)
 search = rmsopt.tune(
     rosenbrock.fun,

@@ -47,6 +47,7 @@ def compare(
     options: Mapping[str, Any] | None = None,
     as_frame: bool | None = None,
     return_results: bool = False,
+    seed: Any = None,
     workers: Any = 1,
     progress: bool = False,
 ) -> Any:
@@ -73,6 +74,9 @@ def compare(
     return_results : bool, optional
         Also return the runs' `OptimizeResult` objects (for figures with
         `rmsopt.plot`, say), as a second value.
+    seed : None, int, `numpy.random.SeedSequence` or `numpy.random.Generator`, optional
+        Seeds the shuffling of minibatch runs without a ``seed`` option (the
+        same stream for every run).
     workers : int, map-like callable or `concurrent.futures.Executor`, optional
         Where the runs go, as for `rmsopt.multistart`: ``1`` (default) here,
         an int on a process pool, an executor (a thread pool, a Dask
@@ -114,7 +118,7 @@ def compare(
     runs = [(label, method, {**shared, **own}) for label, method, own in _runs(methods)]
     # Unknown options are warned of once per run label, not once per problem.
     runs = [(label, method, known_options(method, own)) for label, method, own in runs]
-    batch_seed = SearchSeeds(None).batches
+    batch_seed = SearchSeeds(seed).batches
     items, keys = [], []
     for problem in problem_list:
         trials = Trials(problem.fun, problem.jac, problem.args, None, None, None)

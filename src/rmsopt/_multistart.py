@@ -22,6 +22,7 @@ from ._search import (
     trial_options,
 )
 from ._trial import Trial, Trials, failed
+from ._warn import warn
 from ._workers import check_workers
 
 __all__ = ["multistart"]
@@ -67,7 +68,7 @@ def multistart(
     workers : int, map-like callable or `concurrent.futures.Executor`, optional
         Where the runs go: ``1`` (default) runs them here one after another; an
         int ``k > 1`` on a pool of ``k`` processes (``-1``: one per CPU); a
-        map-like callable (``multiprocessing.Pool.map``, say) or an executor
+        map-like callable (a `multiprocessing` pool's ``imap``, say) or an executor
         (a thread pool, or ``client.get_executor()`` of a Dask cluster) is used
         as given. Other processes need ``fun``, ``jac``, ``args``, ``bounds``,
         ``callback`` and the options to be picklable, and ``callback`` then
@@ -85,10 +86,12 @@ def multistart(
         (largest first with the ``maximize`` option), then the runs that went
         non-finite (status 5, at their last good iterate) or raised (status
         9, with ``error`` and ``traceback``), ties in start order. Each has
-        ``start``, the index of its starting point in ``starts`` (an array of
-        shape ``(n_starts, n)``). When the search is interrupted (Ctrl-C),
-        ``results`` holds the runs that completed and ``interrupted`` is True;
-        if none had, ``x`` is None and ``success`` False.
+        ``start``, the index of its starting point in ``res.starts``, the
+        starting points as an array of shape ``(n_starts, n)``. When the
+        search is interrupted (Ctrl-C), ``results`` holds the runs that
+        completed and ``interrupted`` is True; if none had, ``x`` is None,
+        ``success`` False and there is no ``status``. When every run failed
+        (status 5 or 9), a `RuntimeWarning` says so.
 
     Notes
     -----
@@ -130,6 +133,12 @@ def multistart(
         results.append(result)
     maximize = bool(run_options.get("maximize", False))
     results.sort(key=lambda result: _rank(result, maximize))
+    if results and all(failed(result) for result in results):
+        warn(
+            f"All {len(results)} runs raised or went non-finite (see each result's 'status' "
+            "and 'error'); the first is returned as the best.",
+            RuntimeWarning,
+        )
     if results:
         best = OptimizeResult(results[0])
     else:

@@ -24,8 +24,8 @@ class Status(enum.IntEnum):
                                           ``min_delta`` for ``patience`` epochs
     8     ``BATCHES_EXHAUSTED``  no       minibatch mode: a pass over ``batches`` yielded nothing
                                           before ``epochs`` passes were made
-    9     ``ERROR``              no       `multistart` and `tune` only: the run raised an
-                                          exception, recorded in the result's ``error``
+    9     ``ERROR``              no       `multistart`, `tune`, `compare` only: the run
+                                          raised; its ``error`` and ``traceback`` are kept
     99    ``CALLBACK_STOP``      no       ``callback`` raised ``StopIteration`` (SciPy's code)
     ====  =====================  =======  =======================================================
 

@@ -25,7 +25,7 @@ __all__ = ["Completed", "check_picklable", "check_workers", "run_tasks", "trial_
 
 ACCEPTED_WORKERS = (
     "1 (serial), a positive int (a process pool of that size), -1 (one process per CPU), "
-    "a map-like callable such as multiprocessing.Pool.map, or a concurrent.futures.Executor"
+    "a map-like callable such as a multiprocessing pool's map, or a concurrent.futures.Executor"
 )
 
 

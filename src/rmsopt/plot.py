@@ -215,14 +215,12 @@ def scores(
         What `rmsopt.tune` returned, or its ``table``.
     x, y : str
         Columns of the table (option names, ``"method"``...). Numbers are
-        placed in increasing order, other values in order of appearance; a
-        numeric ``x`` spanning more than a decade is drawn on a log scale.
+        placed in increasing order, other values in order of appearance. On
+        the line over ``x`` alone, a numeric ``x`` spanning more than a
+        decade is drawn on a log scale; the heat map has one cell per value.
     maximize : bool, optional
         Whether a higher score is better; by default what the search says
-        (its ``maximize``), else False. Where several trials share a point
-        (other options varied too), the point shows the best of them. Trials
-        without a value for ``x`` or ``y`` (those of another method, in a
-        search over several) are left out.
+        (its ``maximize``), else False.
     ax : matplotlib Axes, optional
         Where to draw; a new figure's Axes by default.
 
@@ -232,7 +230,10 @@ def scores(
 
     Notes
     -----
-    Scores are drawn on a log scale when all are positive. A point where every
+    Where several trials share a point (other options varied too), the point
+    shows the best of them. Trials without a value for ``x`` or ``y`` (those
+    of another method, in a search over several) are left out. Scores are
+    drawn on a log scale when all are positive. A point where every
     trial failed (a NaN score: it raised or diverged) is left blank and marked
     "failed".
     """
