@@ -1,4 +1,4 @@
-"""What `multistart` and `tune` share: their seeds, the options every trial
+"""What `multistart`, `tune` and `compare` share: their seeds, the options every trial
 runs with, and running the trials on the workers."""
 
 from __future__ import annotations
