@@ -131,7 +131,12 @@ BAD_ARGUMENTS = [
     ("x0 object", {"x0": [object()]}, TypeError, argument_message("x0", X0, ".*dtype object\\)")),
     ("x0 ragged", {"x0": [[1.0], [1.0, 2.0]]}, TypeError, argument_message("x0", X0, ".*")),
     ("x0 bool", {"x0": [True, False]}, TypeError, argument_message("x0", X0, ".*dtype bool\\)")),
-    ("fun not callable", {"fun": 3}, TypeError, argument_message("fun", "callable", "3")),
+    (
+        "fun not callable",
+        {"fun": 3},
+        TypeError,
+        argument_message("fun", "callable or a scipy.LowLevelCallable", "3"),
+    ),
     (
         "callback not callable",
         {"callback": "print"},

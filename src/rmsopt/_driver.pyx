@@ -6,10 +6,11 @@ C-contiguous, of one dtype, and of matching lengths.
 import numpy as np
 
 from cython cimport floating
-from libc.math cimport INFINITY, fabs, fmax
+from libc.math cimport INFINITY
 
 from ._history cimport History, record, value_or_nan
 from ._kernel cimport Kernel, committable_step
+from ._termination cimport CONTINUE, termination
 from ._vector cimport evaluation_finite, max_abs_difference, projected_gradient_max_norm
 
 from ._status import Status
@@ -61,7 +62,8 @@ def run(Kernel kernel,
         bint scheduled = callable(learning_rate)
         bint finite_step
         double rate = 0.0 if scheduled else learning_rate, committed_rate = rate
-        double gradient_norm, step_norm = INFINITY, previous_value
+        double gradient_norm, step_norm = INFINITY
+        int code
         floating[:, ::1] xs, grads
         floating[:, :, ::1] states
         floating[::1] clip_buffer
@@ -79,6 +81,7 @@ def run(Kernel kernel,
     x_views = (xs_array[0], xs_array[1])
     grad_views = (grads_array[0], grads_array[1])
 
+    previous_value_object = None
     value = objective.evaluate(x_views[0], grad_views[0], need_value)
     if not evaluation_finite(value, grads[0]):
         status = Status.NONFINITE
@@ -91,25 +94,11 @@ def run(Kernel kernel,
                 gradient_norm = projected_gradient_max_norm(
                     xs[current], grads[current], lower, upper, has_bounds, maximize
                 )
-            if gradient_norm <= gtol:
-                status = Status.GTOL
-                break
-            # A step at rate 0 (a warmup's first) does not move x: ftol and xtol cannot judge it.
-            if nit > 0 and ftol > 0 and rate > 0:
-                previous_value = previous_value_object
-                if fabs(previous_value - value) <= ftol * fmax(
-                    fmax(fabs(previous_value), fabs(value)), 1.0
-                ):
-                    status = Status.FTOL
-                    break
-            if nit > 0 and xtol > 0 and rate > 0 and step_norm <= xtol:
-                status = Status.XTOL
-                break
-            if nit >= maxiter:
-                status = Status.MAXITER
-                break
-            if maxfev > 0 and objective.nfev >= maxfev:
-                status = Status.MAXFEV
+            code = termination(gradient_norm, gtol, nit, value_or_nan(value),
+                               value_or_nan(previous_value_object), ftol, step_norm, xtol, rate,
+                               maxiter, objective.nfev, maxfev)
+            if code != CONTINUE:
+                status = Status(code)
                 break
 
             step = steps_taken + nit + 1

@@ -9,7 +9,7 @@ from typing import Any, NamedTuple
 import numpy as np
 from scipy.optimize import OptimizeResult
 
-from . import _driver
+from . import _driver, _native_driver
 from ._bounds import normalize_bounds
 from ._callback import adapt_callback
 from ._constraints import Flag, Real
@@ -23,6 +23,8 @@ from ._minibatch import (
     planned_steps,
     run_minibatches,
 )
+from ._native import check_native, is_native
+from ._native_driver import NativeObjective
 from ._objective import FINITE_DIFFERENCES, Objective
 from ._progress import IterationLines, ProgressBar, chain
 from ._registry import METHODS, get_method
@@ -207,7 +209,7 @@ def solve(
         or "fun" in (settings["history"] or ())
     )
     steps_taken, state = checked.steps_taken, checked.state
-    objective = Objective(fun, jac, args, box)
+    objective = NativeObjective(fun) if checked.native else Objective(fun, jac, args, box)
     allvecs = [x.copy()] if settings["return_all"] else None
     step_arguments = {
         "learning_rate": settings["learning_rate"],
@@ -237,6 +239,8 @@ def solve(
             grad = np.empty_like(fields["x"])
             value = objective.evaluate(fields["x"], grad, True, fields.pop("full_args"))
             fields.update(fun=value, jac=grad)
+        elif checked.native:
+            fields = _run_native_objective(run)
         else:
             fields = _run_full_objective(run)
     finally:
@@ -270,12 +274,14 @@ def solve(
 
 class CheckedArguments(NamedTuple):
     """`minimize`'s arguments once checked: a fresh start ``x`` (clipped into
-    the box), ``args`` as a tuple, the normalised ``jac``, the box (or None),
+    the box), ``args`` as a tuple, whether ``fun`` is C-level (``native``), the
+    normalised ``jac``, the box (or None),
     the validated ``settings`` and the names the user ``given``, the adapted
     callback, the minibatch source (or None) and the starting state."""
 
     x: np.ndarray
     args: tuple
+    native: bool
     jac: Any
     box: tuple[np.ndarray, np.ndarray] | None
     settings: dict[str, Any]
@@ -300,8 +306,9 @@ def check_arguments(
 ) -> CheckedArguments:
     """Check every argument of a run of ``method`` as `minimize` does, raising
     its errors (and warning of unknown options), without running anything."""
-    if not callable(fun):
-        raise invalid(TypeError, argument("fun"), "callable", repr(fun))
+    native = is_native(fun)
+    if not (native or callable(fun)):
+        raise invalid(TypeError, argument("fun"), "callable or a scipy.LowLevelCallable", repr(fun))
     x = _start_point(x0)
     args = args if isinstance(args, tuple) else (args,)
     jac = _normalize_jac(jac)
@@ -312,6 +319,8 @@ def check_arguments(
     given = set(options) | ({"tol"} if tol is not None else set())
     options = _with_tol(options, tol)
     settings = method.validate(options)
+    if native:
+        check_native(fun, x, args, jac, settings)
     check_minibatch_options(method, settings, given)
     notify, callback_needs_value = adapt_callback(callback)
     batches = make_batches(method, settings, args) if is_minibatch(settings) else None
@@ -323,6 +332,7 @@ def check_arguments(
     return CheckedArguments(
         x,
         args,
+        native,
         jac,
         box,
         settings,
@@ -333,6 +343,29 @@ def check_arguments(
         steps_taken,
         state,
     )
+
+
+def _run_native_objective(run: Run) -> dict[str, Any]:
+    """Run the native driver on a C-level objective; return the result's fields."""
+    settings = run.settings
+    status, nit, value, x, grad, state = _native_driver.run(
+        run.method.make_kernel(settings),
+        run.x,
+        run.state,
+        run.objective,
+        steps_taken=run.steps_taken,
+        callback=run.callback,
+        maximize=settings["maximize"],
+        maxiter=settings["maxiter"],
+        maxfev=settings["maxfev"] or 0,
+        gtol=settings["gtol"],
+        ftol=settings["ftol"],
+        xtol=settings["xtol"],
+        allvecs=run.allvecs,
+        history=run.history,
+        **run.step_arguments,
+    )
+    return _fields(run, status, nit, value, x, grad, state)
 
 
 def _run_full_objective(run: Run) -> dict[str, Any]:
@@ -358,6 +391,13 @@ def _run_full_objective(run: Run) -> dict[str, Any]:
     )
     if value is None:
         value = run.objective.value(x)
+    return _fields(run, status, nit, value, x, grad, state)
+
+
+def _fields(
+    run: Run, status: Status, nit: int, value: float, x: Any, grad: Any, state: Any
+) -> dict[str, Any]:
+    """What a driver returned, as the result's fields."""
     return {
         "status": status,
         "nit": nit,

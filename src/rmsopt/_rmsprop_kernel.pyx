@@ -62,7 +62,8 @@ cdef inline void rmsprop_step(const floating[::1] x,            # IN
         floating momentum = <floating>p.momentum
         floating weight_decay = <floating>p.weight_decay
         floating neg_lr = <floating>(-learning_rate)
-        floating correction = <floating>(1.0 - pow(p.rho, <double>step))
+        # pow costs more than a whole step at small n: only bias correction needs it.
+        floating correction = <floating>(1.0 - pow(p.rho, <double>step)) if p.bias_correction else 1
         # Flags in locals: the state arrays could alias *p as far as the compiler knows, which
         # would stop it from hoisting the tests out of the loop and vectorising.
         bint maximize = p.maximize, centered = p.centered

@@ -106,6 +106,7 @@ def sphere(n: int = 10) -> Problem:
         minimizers=np.zeros((1, n)),
         minimum=0.0,
         bounds=_box(-5.12, 5.12, n),
+        native_name="sphere",
     )
 
 
@@ -214,6 +215,7 @@ def rosenbrock(n: int = 2) -> Problem:
         minimizers=np.ones((1, n)),
         minimum=0.0,
         bounds=_box(-5.0, 10.0, n),
+        native_name="rosenbrock",
     )
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
+from scipy import LowLevelCallable
 from scipy.optimize import Bounds
 
 __all__ = ["Problem"]
@@ -60,6 +61,9 @@ class Problem:
         Data for data-fitting problems: arrays whose first axis indexes the
         samples, so that ``fun(x, *batch)`` with the arrays sliced along axis 0
         is the same loss on a minibatch (the mean over its samples).
+    native_name : str, optional
+        The name of the problem's C-level version among rmsopt's compiled
+        objectives, for problems that have one (see ``native``).
 
     Attributes
     ----------
@@ -67,6 +71,11 @@ class Problem:
         Number of variables.
     n_samples : int or None
         Number of samples in ``args``; None for problems without data.
+    native : scipy.LowLevelCallable or None
+        The objective as a C function that returns the value and writes the
+        gradient (``rmsopt.minimize(p.native, p.x0)`` runs without the GIL),
+        with the gradient computed as ``jac`` computes it; None for problems
+        without one.
     """
 
     name: str
@@ -79,6 +88,7 @@ class Problem:
     minimum: float | None = None
     bounds: Bounds | None = None
     args: tuple = field(default=())
+    native_name: str | None = None
 
     def __post_init__(self) -> None:
         x0 = _frozen(self.x0)
@@ -91,6 +101,14 @@ class Problem:
     def __reduce__(self) -> tuple:
         # Through __init__, so that an unpickled problem's arrays are read-only again.
         return (Problem, tuple(getattr(self, f.name) for f in fields(self)))
+
+    @property
+    def native(self) -> LowLevelCallable | None:
+        if self.native_name is None:
+            return None
+        from . import _native
+
+        return LowLevelCallable.from_cython(_native, self.native_name)
 
     @property
     def n(self) -> int:
