@@ -3,7 +3,9 @@ the same iterates as the Python objective it mirrors, with the whole loop free o
 
 import ctypes
 import math
+import pathlib
 import subprocess
+import sys
 import threading
 
 import numpy as np
@@ -354,3 +356,12 @@ def test_another_signature_is_refused(library):
         "double *x, double *grad, void *user_data)' (x may be non-const). Got the signature "
         "'double (int, double *)' instead."
     )
+
+
+def test_the_documented_example_runs():
+    example = pathlib.Path(__file__).parent.parent / "docs" / "examples" / "native_objective.py"
+    completed = subprocess.run(
+        [sys.executable, str(example)], capture_output=True, text=True, timeout=300
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert "(the same bits all three ways)" in completed.stdout
