@@ -4,7 +4,7 @@ Usage::
 
     python benchmarks/compare.py [--quick] [--torch-threads N]
 
-Two sections:
+Three sections:
 
 * RMSprop step: ns per element of one in-place step of rmsopt's native kernel,
   the same step as NumPy ufuncs with ``out=``, and ``torch.optim.RMSprop``
@@ -15,6 +15,11 @@ Two sections:
 * Minimize loop: microseconds per iteration of ``rmsopt.minimize`` on 2-D
   Rosenbrock with ``rosen_der``, of a bare loop calling ``rosen_der``, and of
   SciPy's L-BFGS-B for context.
+* Native objective: nanoseconds per iteration of ``rmsopt.minimize`` on
+  ``rmsopt.problems.rosenbrock().native`` (a C-level objective), of the same
+  iterations as a plain C loop (``native_loop.c``, built with ``cc`` when
+  there is one; its final x is checked to equal rmsopt's bit for bit), and of
+  the run with Python callables.
 
 Every figure is the minimum over repeats of ``timeit`` runs, each calibrated to
 last at least a target time. ``--quick`` skips n = 10**7 and repeats less.
@@ -24,7 +29,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import pathlib
 import platform
+import subprocess
+import tempfile
 import timeit
 from collections.abc import Callable
 
@@ -257,6 +265,77 @@ def print_loop_section(args: argparse.Namespace) -> None:
     )
 
 
+NATIVE_ITERATIONS = 1_000_000
+
+
+def c_reference_loop(iterations: int) -> tuple[np.ndarray, float] | None:
+    """Build ``native_loop.c`` with ``cc -O3 -fno-math-errno`` and run it: the final x and its
+    ns per iteration, or None when there is no C compiler."""
+    source = pathlib.Path(__file__).with_name("native_loop.c")
+    with tempfile.TemporaryDirectory() as folder:
+        program = pathlib.Path(folder) / "native_loop"
+        command = ["cc", "-O3", "-fno-math-errno", "-ffp-contract=off", "-o", str(program)]
+        try:
+            subprocess.run([*command, str(source), "-lm"], check=True, capture_output=True)
+        except (OSError, subprocess.CalledProcessError):
+            return None
+        arguments = [str(iterations), repr(suite.LEARNING_RATE), repr(suite.RHO)]
+        output = subprocess.run(
+            [str(program), *arguments, repr(suite.EPSILON)],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.split()
+    return np.array([float.fromhex(output[0]), float.fromhex(output[1])]), float(output[2])
+
+
+def print_native_section(args: argparse.Namespace) -> None:
+    """ns per iteration of a run on a C-level objective, against a plain C loop."""
+    problem = rmsopt.problems.rosenbrock(n=2)
+    options = {
+        "learning_rate": suite.LEARNING_RATE,
+        "rho": suite.RHO,
+        "epsilon": suite.EPSILON,
+        "maxiter": NATIVE_ITERATIONS,
+        "gtol": 0.0,
+    }
+
+    def native_run():
+        return rmsopt.minimize(problem.native, problem.x0, options=options)
+
+    native_ns = seconds_per_call(native_run, args.repeat, args.min_time) * 1e9 / NATIVE_ITERATIONS
+    python_ns = (
+        seconds_per_call(
+            lambda: suite.run_rosenbrock(np.array(suite.ROSEN_X0)), args.repeat, args.min_time
+        )
+        * 1e9
+        / suite.ROSEN_ITERATIONS
+    )
+    rows = [["rmsopt.minimize, fun=rosenbrock().native", format_ns(native_ns), "1.00"]]
+    reference = c_reference_loop(NATIVE_ITERATIONS)
+    if reference is None:
+        rows.append(["plain C loop (no C compiler found: not run)", "", ""])
+    else:
+        c_x, c_ns = reference
+        if not np.array_equal(c_x, native_run().x):
+            raise AssertionError("the C loop's iterate differs from rmsopt's")
+        rows.append(
+            ["plain C loop, cc -O3 -fno-math-errno", format_ns(c_ns), f"{c_ns / native_ns:.2f}"]
+        )
+    rows.append(
+        [
+            "rmsopt.minimize, fun=rosen, jac=rosen_der (Python)",
+            format_ns(python_ns),
+            f"{python_ns / native_ns:.1f}",
+        ]
+    )
+    print(
+        f"\nNative objective: {NATIVE_ITERATIONS:,} RMSprop iterations on 2-D Rosenbrock, "
+        "ns per iteration (ratio = row / rmsopt native; the C loop's final x equals rmsopt's)"
+    )
+    print_table(["loop", "ns / iteration", "ratio"], rows)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument(
@@ -279,6 +358,7 @@ def main(argv: list[str] | None = None) -> None:
     print_machine(torch, args)
     print_step_section(sizes, torch, args)
     print_loop_section(args)
+    print_native_section(args)
 
 
 if __name__ == "__main__":
