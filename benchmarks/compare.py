@@ -35,6 +35,7 @@ import subprocess
 import tempfile
 import timeit
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import scipy
@@ -92,7 +93,7 @@ def cpu_name() -> str:
     return name or platform.machine()
 
 
-def print_machine(torch, args: argparse.Namespace) -> None:
+def print_machine(torch, optax, args: argparse.Namespace) -> None:
     """The header: machine, versions, and how the timings were taken."""
     if torch is None:
         torch_version = "not importable"
@@ -102,7 +103,8 @@ def print_machine(torch, args: argparse.Namespace) -> None:
     print(f"platform   {platform.platform()}, Python {platform.python_version()}")
     print(
         f"versions   rmsopt {rmsopt.__version__}, numpy {np.__version__}, "
-        f"scipy {scipy.__version__}, torch {torch_version}"
+        f"scipy {scipy.__version__}, torch {torch_version}, "
+        f"optax {'not importable' if optax is None else optax.__version__}"
     )
     print(
         f"timing     minimum of {args.repeat} timeit runs of >= {args.min_time * 1e3:g} ms each"
@@ -127,8 +129,8 @@ def print_table(header: list[str], rows: list[list[str]]) -> None:
 
 
 def step_functions(
-    n: int, dtype: str, variant: str, torch
-) -> dict[str, tuple[Callable[[], object], np.ndarray]]:
+    n: int, dtype: str, variant: str, torch, optax
+) -> dict[str, tuple[Callable[[], object], Any]]:
     """For each implementation, a zero-argument step on fresh identical arrays, and its ``x``.
 
     Each step first swaps the two gradients (see ``benchmarks.make_arrays``);
@@ -160,7 +162,54 @@ def step_functions(
         for name, foreach in (("torch", False), ("torch foreach", True)):
             x_torch, grads_numpy, _ = suite.make_arrays(n, dtype)
             functions[name] = (torch_step(torch, x_torch, grads_numpy, foreach, options), x_torch)
+    if optax is not None:
+        x_optax, grads_numpy, _ = suite.make_arrays(n, dtype)
+        functions["optax"] = optax_step(optax, x_optax, grads_numpy, options)
     return functions
+
+
+def import_optax():
+    """optax with JAX in float64 mode, or None when either cannot be imported."""
+    try:
+        import jax
+        import optax
+    except ImportError:
+        return None
+    jax.config.update("jax_enable_x64", True)
+    return optax
+
+
+def optax_step(optax, x: np.ndarray, grads: list[np.ndarray], options: dict):
+    """``optax.rmsprop``'s update and ``apply_updates`` under ``jax.jit`` (buffers donated, so
+    that XLA may update in place), gradients in turn; waits for the result at every step, as a
+    loop that uses it must. The second value returns the current iterate as a NumPy array."""
+    import jax
+    import jax.numpy as jnp
+
+    transform = optax.rmsprop(
+        suite.LEARNING_RATE,
+        decay=suite.RHO,
+        eps=suite.EPSILON,
+        eps_in_sqrt=False,
+        centered=options["centered"],
+        momentum=options["momentum"] or None,
+    )
+
+    def update(params, grad, state):
+        updates, state = transform.update(grad, state, params)
+        return optax.apply_updates(params, updates), state
+
+    update = jax.jit(update, donate_argnums=(0, 2))
+    params = jnp.asarray(x)
+    current = [params, transform.init(params)]
+    grads_jax = [jnp.asarray(grad) for grad in grads]
+
+    def step():
+        grads_jax.reverse()
+        current[0], current[1] = update(current[0], grads_jax[0], current[1])
+        current[0].block_until_ready()
+
+    return step, lambda: np.asarray(current[0])
 
 
 def torch_step(torch, x: np.ndarray, grads: list[np.ndarray], foreach: bool, options: dict):
@@ -187,13 +236,14 @@ def torch_step(torch, x: np.ndarray, grads: list[np.ndarray], foreach: bool, opt
 def check_first_steps(
     functions: dict[str, tuple[Callable[[], object], np.ndarray]], label: str
 ) -> None:
-    """Take every implementation's first step and check that its ``x`` matches rmsopt's."""
+    """Take every implementation's first step and check that its ``x`` (or what its callable
+    returns) matches rmsopt's."""
     for step, _ in functions.values():
         step()
     expected = functions["rmsopt"][1]
     tolerance = AGREEMENT_ULPS * np.finfo(expected.dtype).eps * np.max(np.abs(expected))
     for name, (_, x) in functions.items():
-        error = np.max(np.abs(x - expected))
+        error = np.max(np.abs((x() if callable(x) else x) - expected))
         if error > tolerance:
             raise AssertionError(f"{label}: {name}'s step differs from rmsopt's by {error:.3g}")
 
@@ -203,16 +253,18 @@ def format_ns(value: float) -> str:
     return f"{value:.2f}" if value < 100 else f"{value:.0f}"
 
 
-def print_step_section(sizes: list[int], torch, args: argparse.Namespace) -> None:
+def print_step_section(sizes: list[int], torch, optax, args: argparse.Namespace) -> None:
     """ns per element of one step, each peer's ratio to rmsopt."""
     header = ["variant / dtype", "n", "rmsopt", "numpy", "ratio"]
     if torch is not None:
         header += ["torch", "ratio", "torch foreach", "ratio"]
+    if optax is not None:
+        header += ["optax (jit)", "ratio"]
     rows = []
     for variant in suite.VARIANTS:
         for dtype in suite.DTYPES:
             for n in sizes:
-                functions = step_functions(n, dtype, variant, torch)
+                functions = step_functions(n, dtype, variant, torch, optax)
                 check_first_steps(functions, f"{variant}, {dtype}, n={n}")
                 ns = {
                     name: seconds_per_call(step, args.repeat, args.min_time) * 1e9 / n
@@ -355,8 +407,9 @@ def main(argv: list[str] | None = None) -> None:
     sizes = [10**k for k in range(1, 7 if args.quick else 8)]
 
     torch = import_torch(args.torch_threads)
-    print_machine(torch, args)
-    print_step_section(sizes, torch, args)
+    optax = import_optax()
+    print_machine(torch, optax, args)
+    print_step_section(sizes, torch, optax, args)
     print_loop_section(args)
     print_native_section(args)
 
