@@ -150,6 +150,9 @@ def as_scalar(value: Any, subject: str = "The value returned by 'fun'") -> float
 
 
 def _as_gradient(grad: Any, n: int, source: str) -> np.ndarray:
+    # The common case first, without the conversions: it runs once per iteration.
+    if type(grad) is np.ndarray and grad.shape == (n,) and grad.dtype.kind in "iuf":
+        return grad
     subject = f"The gradient returned by {source}"
     array = np.asarray(grad)
     if array.dtype.kind not in "iuf":
