@@ -29,21 +29,22 @@ ctypedef struct AdadeltaParams:
     bint maximize
 
 
-cdef inline void adadelta_step(const floating[::1] x,            # IN
-                               const floating[::1] grad,         # IN
-                               const floating[:, ::1] state,     # IN
-                               floating[::1] x_out,              # OUT (may be x)
-                               floating[:, ::1] state_out,       # OUT (may be state)
+cdef inline void adadelta_step(Py_ssize_t n,
+                               const floating* x,               # IN
+                               const floating* grad,            # IN
+                               const floating* state,           # IN: (rows, n)
+                               floating* x_out,                 # OUT (may be x)
+                               floating* state_out,             # OUT (may be state)
                                const AdadeltaParams* p,
                                Py_ssize_t step,
                                double learning_rate,
                                ) noexcept nogil:
     cdef:
-        Py_ssize_t i, n = x.shape[0]
-        const floating* square_avg = &state[SQUARE_AVG, 0]
-        const floating* acc_delta = &state[ACC_DELTA, 0]
-        floating* square_avg_out = &state_out[SQUARE_AVG, 0]
-        floating* acc_delta_out = &state_out[ACC_DELTA, 0]
+        Py_ssize_t i
+        const floating* square_avg = state + SQUARE_AVG * n
+        const floating* acc_delta = state + ACC_DELTA * n
+        floating* square_avg_out = state_out + SQUARE_AVG * n
+        floating* acc_delta_out = state_out + ACC_DELTA * n
         floating rho = <floating>p.rho
         floating one_minus_rho = <floating>(1.0 - p.rho)
         floating epsilon = <floating>p.epsilon
@@ -62,17 +63,18 @@ cdef inline void adadelta_step(const floating[::1] x,            # IN
         x_out[i] = xi + neg_lr * delta
 
 
-cdef inline void adadelta_step_size(const floating[:, ::1] state,   # IN
+cdef inline void adadelta_step_size(Py_ssize_t n,
+                                    const floating* state,           # IN: (rows, n)
                                     const AdadeltaParams* p,
                                     Py_ssize_t step,
                                     double learning_rate,
-                                    double[::1] out,                # OUT
+                                    double* out,                     # OUT
                                     ) noexcept nogil:
     # lr * sqrt(u + eps) / sqrt(v + eps), the ratio of the two moving RMS.
     cdef Py_ssize_t i
-    for i in range(state.shape[1]):
-        out[i] = (learning_rate * sqrt(<double>state[ACC_DELTA, i] + p.epsilon)
-                  / sqrt(<double>state[SQUARE_AVG, i] + p.epsilon))
+    for i in range(n):
+        out[i] = (learning_rate * sqrt(<double>state[ACC_DELTA * n + i] + p.epsilon)
+                  / sqrt(<double>state[SQUARE_AVG * n + i] + p.epsilon))
 
 
 cdef class AdadeltaKernel(Kernel):
@@ -88,21 +90,20 @@ cdef class AdadeltaKernel(Kernel):
         self.params.weight_decay = weight_decay
         self.params.maximize = maximize
 
-    cdef void step_double(self, const double[::1] x, const double[::1] grad,
-                          const double[:, ::1] state, double[::1] x_out,
-                          double[:, ::1] state_out, Py_ssize_t step,
-                          double learning_rate) noexcept nogil:
-        adadelta_step(x, grad, state, x_out, state_out, &self.params, step, learning_rate)
+    cdef void step_double(self, Py_ssize_t n, const double* x, const double* grad,
+                          const double* state, double* x_out, double* state_out,
+                          Py_ssize_t step, double learning_rate) noexcept nogil:
+        adadelta_step(n, x, grad, state, x_out, state_out, &self.params, step, learning_rate)
 
-    cdef void step_float(self, const float[::1] x, const float[::1] grad,
-                         const float[:, ::1] state, float[::1] x_out, float[:, ::1] state_out,
+    cdef void step_float(self, Py_ssize_t n, const float* x, const float* grad,
+                         const float* state, float* x_out, float* state_out,
                          Py_ssize_t step, double learning_rate) noexcept nogil:
-        adadelta_step(x, grad, state, x_out, state_out, &self.params, step, learning_rate)
+        adadelta_step(n, x, grad, state, x_out, state_out, &self.params, step, learning_rate)
 
-    cdef void step_size_double(self, const double[:, ::1] state, Py_ssize_t step,
-                               double learning_rate, double[::1] out) noexcept nogil:
-        adadelta_step_size(state, &self.params, step, learning_rate, out)
+    cdef void step_size_double(self, Py_ssize_t n, const double* state, Py_ssize_t step,
+                               double learning_rate, double* out) noexcept nogil:
+        adadelta_step_size(n, state, &self.params, step, learning_rate, out)
 
-    cdef void step_size_float(self, const float[:, ::1] state, Py_ssize_t step,
-                              double learning_rate, double[::1] out) noexcept nogil:
-        adadelta_step_size(state, &self.params, step, learning_rate, out)
+    cdef void step_size_float(self, Py_ssize_t n, const float* state, Py_ssize_t step,
+                              double learning_rate, double* out) noexcept nogil:
+        adadelta_step_size(n, state, &self.params, step, learning_rate, out)

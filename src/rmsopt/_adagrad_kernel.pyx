@@ -27,19 +27,20 @@ ctypedef struct AdagradParams:
     bint maximize
 
 
-cdef inline void adagrad_step(const floating[::1] x,            # IN
-                              const floating[::1] grad,         # IN
-                              const floating[:, ::1] state,     # IN
-                              floating[::1] x_out,              # OUT (may be x)
-                              floating[:, ::1] state_out,       # OUT (may be state)
+cdef inline void adagrad_step(Py_ssize_t n,
+                              const floating* x,               # IN
+                              const floating* grad,            # IN
+                              const floating* state,           # IN: (rows, n)
+                              floating* x_out,                 # OUT (may be x)
+                              floating* state_out,             # OUT (may be state)
                               const AdagradParams* p,
                               Py_ssize_t step,
                               double learning_rate,
                               ) noexcept nogil:
     cdef:
-        Py_ssize_t i, n = x.shape[0]
-        const floating* square_sum = &state[SQUARE_SUM, 0]
-        floating* square_sum_out = &state_out[SQUARE_SUM, 0]
+        Py_ssize_t i
+        const floating* square_sum = state + SQUARE_SUM * n
+        floating* square_sum_out = state_out + SQUARE_SUM * n
         floating epsilon = <floating>p.epsilon
         floating weight_decay = <floating>p.weight_decay
         floating neg_lr = <floating>(-(learning_rate / (1.0 + (step - 1) * p.lr_decay)))
@@ -54,18 +55,19 @@ cdef inline void adagrad_step(const floating[::1] x,            # IN
         x_out[i] = xi + neg_lr * g / (root(s) + epsilon)
 
 
-cdef inline void adagrad_step_size(const floating[:, ::1] state,   # IN
+cdef inline void adagrad_step_size(Py_ssize_t n,
+                                   const floating* state,           # IN: (rows, n)
                                    const AdagradParams* p,
                                    Py_ssize_t step,
                                    double learning_rate,
-                                   double[::1] out,                # OUT
+                                   double* out,                     # OUT
                                    ) noexcept nogil:
     # lr_t / (sqrt(s) + eps): s only grows, so this only shrinks.
     cdef:
         Py_ssize_t i
         double decayed = learning_rate / (1.0 + (step - 1) * p.lr_decay)
-    for i in range(state.shape[1]):
-        out[i] = decayed / (sqrt(<double>state[SQUARE_SUM, i]) + p.epsilon)
+    for i in range(n):
+        out[i] = decayed / (sqrt(<double>state[SQUARE_SUM * n + i]) + p.epsilon)
 
 
 cdef class AdagradKernel(Kernel):
@@ -81,21 +83,20 @@ cdef class AdagradKernel(Kernel):
         self.params.weight_decay = weight_decay
         self.params.maximize = maximize
 
-    cdef void step_double(self, const double[::1] x, const double[::1] grad,
-                          const double[:, ::1] state, double[::1] x_out,
-                          double[:, ::1] state_out, Py_ssize_t step,
-                          double learning_rate) noexcept nogil:
-        adagrad_step(x, grad, state, x_out, state_out, &self.params, step, learning_rate)
+    cdef void step_double(self, Py_ssize_t n, const double* x, const double* grad,
+                          const double* state, double* x_out, double* state_out,
+                          Py_ssize_t step, double learning_rate) noexcept nogil:
+        adagrad_step(n, x, grad, state, x_out, state_out, &self.params, step, learning_rate)
 
-    cdef void step_float(self, const float[::1] x, const float[::1] grad,
-                         const float[:, ::1] state, float[::1] x_out, float[:, ::1] state_out,
+    cdef void step_float(self, Py_ssize_t n, const float* x, const float* grad,
+                         const float* state, float* x_out, float* state_out,
                          Py_ssize_t step, double learning_rate) noexcept nogil:
-        adagrad_step(x, grad, state, x_out, state_out, &self.params, step, learning_rate)
+        adagrad_step(n, x, grad, state, x_out, state_out, &self.params, step, learning_rate)
 
-    cdef void step_size_double(self, const double[:, ::1] state, Py_ssize_t step,
-                               double learning_rate, double[::1] out) noexcept nogil:
-        adagrad_step_size(state, &self.params, step, learning_rate, out)
+    cdef void step_size_double(self, Py_ssize_t n, const double* state, Py_ssize_t step,
+                               double learning_rate, double* out) noexcept nogil:
+        adagrad_step_size(n, state, &self.params, step, learning_rate, out)
 
-    cdef void step_size_float(self, const float[:, ::1] state, Py_ssize_t step,
-                              double learning_rate, double[::1] out) noexcept nogil:
-        adagrad_step_size(state, &self.params, step, learning_rate, out)
+    cdef void step_size_float(self, Py_ssize_t n, const float* state, Py_ssize_t step,
+                              double learning_rate, double* out) noexcept nogil:
+        adagrad_step_size(n, state, &self.params, step, learning_rate, out)

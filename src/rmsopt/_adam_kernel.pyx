@@ -34,23 +34,24 @@ ctypedef struct AdamParams:
     bint maximize
 
 
-cdef inline void adam_step(const floating[::1] x,            # IN
-                           const floating[::1] grad,         # IN
-                           const floating[:, ::1] state,     # IN
-                           floating[::1] x_out,              # OUT (may be x)
-                           floating[:, ::1] state_out,       # OUT (may be state)
+cdef inline void adam_step(Py_ssize_t n,
+                           const floating* x,               # IN
+                           const floating* grad,            # IN
+                           const floating* state,           # IN: (rows, n)
+                           floating* x_out,                 # OUT (may be x)
+                           floating* state_out,             # OUT (may be state)
                            const AdamParams* p,
                            Py_ssize_t step,
                            double learning_rate,
                            ) noexcept nogil:
     cdef:
-        Py_ssize_t i, n = x.shape[0]
-        const floating* exp_avg = &state[EXP_AVG, 0]
-        const floating* exp_avg_sq = &state[EXP_AVG_SQ, 0]
-        const floating* max_exp_avg_sq = &state[MAX_EXP_AVG_SQ, 0]
-        floating* exp_avg_out = &state_out[EXP_AVG, 0]
-        floating* exp_avg_sq_out = &state_out[EXP_AVG_SQ, 0]
-        floating* max_exp_avg_sq_out = &state_out[MAX_EXP_AVG_SQ, 0]
+        Py_ssize_t i
+        const floating* exp_avg = state + EXP_AVG * n
+        const floating* exp_avg_sq = state + EXP_AVG_SQ * n
+        const floating* max_exp_avg_sq = state + MAX_EXP_AVG_SQ * n
+        floating* exp_avg_out = state_out + EXP_AVG * n
+        floating* exp_avg_sq_out = state_out + EXP_AVG_SQ * n
+        floating* max_exp_avg_sq_out = state_out + MAX_EXP_AVG_SQ * n
         # The bias corrections are computed in double, as torch computes them in Python floats.
         double correction1 = 1.0 - pow(p.beta1, <double>step)
         double correction2 = 1.0 - pow(p.beta2, <double>step)
@@ -82,11 +83,12 @@ cdef inline void adam_step(const floating[::1] x,            # IN
         x_out[i] = xi + neg_step_size * m / (root(v) / correction2_root + epsilon)
 
 
-cdef inline void adam_step_size(const floating[:, ::1] state,   # IN
+cdef inline void adam_step_size(Py_ssize_t n,
+                                const floating* state,           # IN: (rows, n)
                                 const AdamParams* p,
                                 Py_ssize_t step,
                                 double learning_rate,
-                                double[::1] out,                # OUT
+                                double* out,                     # OUT
                                 ) noexcept nogil:
     # lr / (1 - beta1**t) / (sqrt(v) / sqrt(1 - beta2**t) + eps), the factor applied to m.
     cdef:
@@ -94,9 +96,9 @@ cdef inline void adam_step_size(const floating[:, ::1] state,   # IN
         Py_ssize_t row = MAX_EXP_AVG_SQ if p.amsgrad else EXP_AVG_SQ
         double correction1 = 1.0 - pow(p.beta1, <double>step)
         double correction2_root = sqrt(1.0 - pow(p.beta2, <double>step))
-    for i in range(state.shape[1]):
+    for i in range(n):
         out[i] = (learning_rate / correction1
-                  / (sqrt(<double>state[row, i]) / correction2_root + p.epsilon))
+                  / (sqrt(<double>state[row * n + i]) / correction2_root + p.epsilon))
 
 
 cdef class AdamKernel(Kernel):
@@ -116,21 +118,20 @@ cdef class AdamKernel(Kernel):
         self.params.decoupled_weight_decay = decoupled_weight_decay
         self.params.maximize = maximize
 
-    cdef void step_double(self, const double[::1] x, const double[::1] grad,
-                          const double[:, ::1] state, double[::1] x_out,
-                          double[:, ::1] state_out, Py_ssize_t step,
-                          double learning_rate) noexcept nogil:
-        adam_step(x, grad, state, x_out, state_out, &self.params, step, learning_rate)
+    cdef void step_double(self, Py_ssize_t n, const double* x, const double* grad,
+                          const double* state, double* x_out, double* state_out,
+                          Py_ssize_t step, double learning_rate) noexcept nogil:
+        adam_step(n, x, grad, state, x_out, state_out, &self.params, step, learning_rate)
 
-    cdef void step_float(self, const float[::1] x, const float[::1] grad,
-                         const float[:, ::1] state, float[::1] x_out, float[:, ::1] state_out,
+    cdef void step_float(self, Py_ssize_t n, const float* x, const float* grad,
+                         const float* state, float* x_out, float* state_out,
                          Py_ssize_t step, double learning_rate) noexcept nogil:
-        adam_step(x, grad, state, x_out, state_out, &self.params, step, learning_rate)
+        adam_step(n, x, grad, state, x_out, state_out, &self.params, step, learning_rate)
 
-    cdef void step_size_double(self, const double[:, ::1] state, Py_ssize_t step,
-                               double learning_rate, double[::1] out) noexcept nogil:
-        adam_step_size(state, &self.params, step, learning_rate, out)
+    cdef void step_size_double(self, Py_ssize_t n, const double* state, Py_ssize_t step,
+                               double learning_rate, double* out) noexcept nogil:
+        adam_step_size(n, state, &self.params, step, learning_rate, out)
 
-    cdef void step_size_float(self, const float[:, ::1] state, Py_ssize_t step,
-                              double learning_rate, double[::1] out) noexcept nogil:
-        adam_step_size(state, &self.params, step, learning_rate, out)
+    cdef void step_size_float(self, Py_ssize_t n, const float* state, Py_ssize_t step,
+                              double learning_rate, double* out) noexcept nogil:
+        adam_step_size(n, state, &self.params, step, learning_rate, out)

@@ -56,43 +56,58 @@ def run(Kernel kernel,
     state that produced it.
     """
     cdef:
-        Py_ssize_t n = x0.shape[0], nit = 0, step
+        Py_ssize_t n = x0.shape[0], rows = state0.shape[0], nit = 0, step, i
         int current = 0, following
-        bint has_bounds = lower is not None
         bint scheduled = callable(learning_rate)
         bint finite_step
         double rate = 0.0 if scheduled else learning_rate, committed_rate = rate
         double gradient_norm, step_norm = INFINITY
         int code
+        const double* lower_data = NULL
+        const double* upper_data = NULL
+        floating* clip_data = NULL
         floating[:, ::1] xs, grads
         floating[:, :, ::1] states
         floating[::1] clip_buffer
+        # The buffers' addresses, taken once: the loop passes raw pointers and never slices a
+        # view (slicing costs atomic reference counts, passing a view copies its struct).
+        floating* x_rows[2]
+        floating* grad_rows[2]
+        floating* state_blocks[2]
 
     dtype = np.asarray(x0).dtype
     xs_array = np.empty((2, n), dtype=dtype)
     grads_array = np.empty((2, n), dtype=dtype)
-    states_array = np.empty((2,) + np.asarray(state0).shape, dtype=dtype)
+    states_array = np.empty((2, rows, n), dtype=dtype)
     xs, grads, states = xs_array, grads_array, states_array
     xs[0] = x0
     states[0] = state0
     # Rows a configuration never writes must hold their values in both buffers.
     states[1] = state0
     clip_buffer = np.empty(n if clipnorm > 0 or clipvalue > 0 else 0, dtype=dtype)
+    for i in range(2):
+        x_rows[i] = &xs[i, 0]
+        grad_rows[i] = &grads[i, 0]
+        state_blocks[i] = &states[i, 0, 0]
+    if clip_buffer.shape[0] > 0:
+        clip_data = &clip_buffer[0]
+    if lower is not None:
+        lower_data, upper_data = &lower[0], &upper[0]
     x_views = (xs_array[0], xs_array[1])
     grad_views = (grads_array[0], grads_array[1])
 
     previous_value_object = None
     value = objective.evaluate(x_views[0], grad_views[0], need_value)
-    if not evaluation_finite(value, grads[0]):
+    if not evaluation_finite(value, n, grad_rows[0]):
         status = Status.NONFINITE
     else:
         if history is not None:
-            record(history, kernel, 0, value_or_nan(value), grads[0], xs[0], xs[0],
-                   states[0], 0, rate, False)
+            record(history, kernel, 0, value_or_nan(value), n, grad_rows[0], x_rows[0],
+                   x_rows[0], state_blocks[0], 0, rate, False)
         while True:
             with nogil:
                 gradient_norm = projected_gradient_max_norm(
-                    xs[current], grads[current], lower, upper, has_bounds, maximize
+                    n, x_rows[current], grad_rows[current], lower_data, upper_data, maximize
                 )
             code = termination(gradient_norm, gtol, nit, value_or_nan(value),
                                value_or_nan(previous_value_object), ftol, step_norm, xtol, rate,
@@ -106,28 +121,30 @@ def run(Kernel kernel,
                 rate = validated_rate(learning_rate(step - 1), step - 1)
             following = 1 - current
             with nogil:
-                finite_step = committable_step(kernel, xs[current], grads[current],
-                                               states[current], xs[following], states[following],
-                                               clip_buffer, clipnorm, clipvalue, step, rate,
-                                               lower, upper)
+                finite_step = committable_step(kernel, n, rows, x_rows[current],
+                                               grad_rows[current], state_blocks[current],
+                                               x_rows[following], state_blocks[following],
+                                               clip_data, clipnorm, clipvalue, step, rate,
+                                               lower_data, upper_data)
             if not finite_step:
                 status = Status.NONFINITE
                 break
 
             new_value = objective.evaluate(x_views[following], grad_views[following], need_value)
-            if not evaluation_finite(new_value, grads[following]):
+            if not evaluation_finite(new_value, n, grad_rows[following]):
                 status = Status.NONFINITE
                 break
             with nogil:
-                step_norm = max_abs_difference(xs[following], xs[current])
+                step_norm = max_abs_difference(n, x_rows[following], x_rows[current])
             current = following
             committed_rate = rate
             previous_value_object, value = value, new_value
             nit += 1
 
             if history is not None:
-                record(history, kernel, nit, value_or_nan(value), grads[current],
-                       xs[1 - current], xs[current], states[current], step, rate, False)
+                record(history, kernel, nit, value_or_nan(value), n, grad_rows[current],
+                       x_rows[1 - current], x_rows[current], state_blocks[current], step, rate,
+                       False)
             if allvecs is not None:
                 allvecs.append(x_views[current].copy())
             if callback is not None:
@@ -138,8 +155,9 @@ def run(Kernel kernel,
                     break
 
     if history is not None and nit > 0:
-        record(history, kernel, nit, value_or_nan(value), grads[current], xs[1 - current],
-               xs[current], states[current], steps_taken + nit, committed_rate, True)
+        record(history, kernel, nit, value_or_nan(value), n, grad_rows[current],
+               x_rows[1 - current], x_rows[current], state_blocks[current], steps_taken + nit,
+               committed_rate, True)
     return (
         status,
         nit,

@@ -23,10 +23,12 @@ cdef class History:
     cdef readonly Py_ssize_t interval, count, capacity
     cdef Py_ssize_t v_row                  # the state row of v, or -1 (SGD has none)
     cdef bint record_step_size
-    cdef object table_array, nits_array
-    cdef double[:, ::1] table
-    cdef Py_ssize_t[::1] nits
-    cdef double[::1] scratch               # n doubles
+    # The arrays own the memory; record() writes through the pointers, which stay valid while
+    # the arrays live (they are never resized).
+    cdef object table_array, nits_array, scratch_array
+    cdef double* table_data                # (capacity, COLUMNS), C-contiguous
+    cdef Py_ssize_t* nits_data             # capacity
+    cdef double* scratch_data              # n doubles
     cdef void thin(self) noexcept nogil
 
 
@@ -39,10 +41,11 @@ cdef inline void record(History history,
                         Kernel kernel,
                         Py_ssize_t nit,
                         double value,                         # NaN when not evaluated
-                        const floating[::1] grad,             # IN
-                        const floating[::1] x_before,         # IN
-                        const floating[::1] x_after,          # IN
-                        const floating[:, ::1] state,         # IN: after the step
+                        Py_ssize_t n,                         # the iterate's length
+                        const floating* grad,                 # IN
+                        const floating* x_before,             # IN
+                        const floating* x_after,              # IN
+                        const floating* state,                # IN: after the step, (k, n)
                         Py_ssize_t step,                      # 0: no step taken yet
                         double learning_rate,
                         bint final,                           # the run's last iterate
@@ -50,9 +53,10 @@ cdef inline void record(History history,
     # A row is due every `interval` iterations; the final iterate always gets one, so that the
     # table ends where the run did.
     cdef Py_ssize_t i, row
-    cdef double[::1] scratch = history.scratch
+    cdef double* scratch = history.scratch_data
+    cdef double* table_row
     if final:
-        if history.count > 0 and history.nits[history.count - 1] == nit:
+        if history.count > 0 and history.nits_data[history.count - 1] == nit:
             return
     elif nit % history.interval != 0:
         return
@@ -61,21 +65,22 @@ cdef inline void record(History history,
         if not final and nit % history.interval != 0:
             return
     row = history.count
-    history.nits[row] = nit
-    history.table[row, FUN] = value
-    history.table[row, GRAD_NORM] = two_norm(grad)
+    table_row = history.table_data + row * COLUMNS
+    history.nits_data[row] = nit
+    table_row[FUN] = value
+    table_row[GRAD_NORM] = two_norm(n, grad)
     for i in range(STEP_NORM, COLUMNS):
-        history.table[row, i] = NAN
+        table_row[i] = NAN
     if step > 0:
-        for i in range(scratch.shape[0]):
+        for i in range(n):
             scratch[i] = <double>x_after[i] - <double>x_before[i]
-        history.table[row, STEP_NORM] = two_norm(scratch)
-        history.table[row, LEARNING_RATE] = learning_rate
+        table_row[STEP_NORM] = two_norm(n, scratch)
+        table_row[LEARNING_RATE] = learning_rate
         if history.record_step_size:
-            kernel_step_size(kernel, state, step, learning_rate, scratch)
-            min_median_max(scratch, &history.table[row, STEP_SIZE])
+            kernel_step_size(kernel, n, state, step, learning_rate, scratch)
+            min_median_max(n, scratch, table_row + STEP_SIZE)
     if history.v_row >= 0:
-        for i in range(scratch.shape[0]):
-            scratch[i] = state[history.v_row, i]
-        min_median_max(scratch, &history.table[row, V])
+        for i in range(n):
+            scratch[i] = state[history.v_row * n + i]
+        min_median_max(n, scratch, table_row + V)
     history.count = row + 1

@@ -12,38 +12,51 @@ cdef class Kernel:
     state array in the order the method's declaration lists them.
     """
 
-    cdef void step_double(self, const double[::1] x, const double[::1] grad,
-                          const double[:, ::1] state, double[::1] x_out,
-                          double[:, ::1] state_out, Py_ssize_t step,
-                          double learning_rate) noexcept nogil:
+    cdef void step_double(self, Py_ssize_t n, const double* x, const double* grad,
+                          const double* state, double* x_out, double* state_out,
+                          Py_ssize_t step, double learning_rate) noexcept nogil:
         pass
 
-    cdef void step_float(self, const float[::1] x, const float[::1] grad,
-                         const float[:, ::1] state, float[::1] x_out, float[:, ::1] state_out,
+    cdef void step_float(self, Py_ssize_t n, const float* x, const float* grad,
+                         const float* state, float* x_out, float* state_out,
                          Py_ssize_t step, double learning_rate) noexcept nogil:
         pass
 
-    cdef void step_size_double(self, const double[:, ::1] state, Py_ssize_t step,
-                               double learning_rate, double[::1] out) noexcept nogil:
-        out[:] = learning_rate
+    cdef void step_size_double(self, Py_ssize_t n, const double* state, Py_ssize_t step,
+                               double learning_rate, double* out) noexcept nogil:
+        cdef Py_ssize_t i
+        for i in range(n):
+            out[i] = learning_rate
 
-    cdef void step_size_float(self, const float[:, ::1] state, Py_ssize_t step,
-                              double learning_rate, double[::1] out) noexcept nogil:
-        out[:] = learning_rate
+    cdef void step_size_float(self, Py_ssize_t n, const float* state, Py_ssize_t step,
+                              double learning_rate, double* out) noexcept nogil:
+        cdef Py_ssize_t i
+        for i in range(n):
+            out[i] = learning_rate
 
     def step_size(self, state, Py_ssize_t step, double learning_rate):
         """The effective step sizes after step ``step`` with ``state`` (a
         C-contiguous float32/float64 block), as a new float64 array."""
+        if state.ndim != 2 or state.shape[0] < self.state_rows:
+            raise ValueError(
+                f"Kernel.step_size needs a state block of shape (k, n) with k >= "
+                f"{self.state_rows}. Got {state.shape} instead."
+            )
         out = np.empty(state.shape[1], dtype=np.float64)
+        cdef Py_ssize_t n = state.shape[1]
         cdef double[::1] out_view = out
         cdef const double[:, ::1] state_double
         cdef const float[:, ::1] state_float
+        # The views are acquired even when n == 0, to keep the dtype and layout checks; an empty
+        # view has no element 0 to take the address of.
         if state.dtype == np.float64:
             state_double = state
-            self.step_size_double(state_double, step, learning_rate, out_view)
+            if n > 0:
+                self.step_size_double(n, &state_double[0, 0], step, learning_rate, &out_view[0])
         else:
             state_float = state
-            self.step_size_float(state_float, step, learning_rate, out_view)
+            if n > 0:
+                self.step_size_float(n, &state_float[0, 0], step, learning_rate, &out_view[0])
         return out
 
     def step(self, x, grad, state, Py_ssize_t step, double learning_rate,
@@ -68,6 +81,7 @@ cdef class Kernel:
                 f"Kernel.step needs grad and x_out of shape ({n},), like x. "
                 f"Got {grad.shape} and {outputs[0].shape} instead."
             )
+        # Nothing to do, and an empty view has no element 0 to take the address of.
         if n == 0:
             return
         if x_out is None and state_out is None:
@@ -77,15 +91,21 @@ cdef class Kernel:
                   state if state_out is None else state_out, step, learning_rate)
 
 
+# Kernel.step has checked the shapes, and that n > 0: every view has an element 0.
+
 def _step_in_place(Kernel kernel, floating[::1] x, const floating[::1] grad,
                    floating[:, ::1] state, Py_ssize_t step, double learning_rate):
     # Three buffer acquisitions instead of five: this is the call small-n benchmarks time.
+    cdef floating* x_data = &x[0]
+    cdef floating* state_data = &state[0, 0]
     with nogil:
-        kernel_step(kernel, x, grad, state, x, state, step, learning_rate)
+        kernel_step(kernel, x.shape[0], x_data, &grad[0], state_data, x_data, state_data, step,
+                    learning_rate)
 
 
 def _step(Kernel kernel, const floating[::1] x, const floating[::1] grad,
           const floating[:, ::1] state, floating[::1] x_out, floating[:, ::1] state_out,
           Py_ssize_t step, double learning_rate):
     with nogil:
-        kernel_step(kernel, x, grad, state, x_out, state_out, step, learning_rate)
+        kernel_step(kernel, x.shape[0], &x[0], &grad[0], &state[0, 0], &x_out[0],
+                    &state_out[0, 0], step, learning_rate)

@@ -67,28 +67,45 @@ def run(Kernel kernel,
     was not finite. ``best_epoch`` is None when ``x`` is not a validated one.
     """
     cdef:
-        Py_ssize_t n = x0.shape[0], nit = 0, in_epoch, completed = 0, waited = 0, step
+        Py_ssize_t n = x0.shape[0], rows = state0.shape[0], nit = 0, in_epoch, completed = 0
+        Py_ssize_t waited = 0, step, i
         Py_ssize_t length = batches.length
         int current = 0, following
         bint scheduled = callable(learning_rate)
         bint finite_step, stopped = False, fresh_step = False
         double rate = 0.0 if scheduled else learning_rate
         double best_score = INFINITY, validation_value, score
+        const double* lower_data = NULL
+        const double* upper_data = NULL
+        floating* clip_data = NULL
         floating[:, ::1] xs
         floating[::1] grad
         floating[:, :, ::1] states
         floating[::1] clip_buffer
+        # The buffers' addresses, taken once: the loop passes raw pointers and never slices a
+        # view (slicing costs atomic reference counts, passing a view copies its struct).
+        floating* x_rows[2]
+        floating* grad_data
+        floating* state_blocks[2]
 
     dtype = np.asarray(x0).dtype
     xs_array = np.empty((2, n), dtype=dtype)
     grad_array = np.empty(n, dtype=dtype)
-    states_array = np.empty((2,) + np.asarray(state0).shape, dtype=dtype)
+    states_array = np.empty((2, rows, n), dtype=dtype)
     xs, grad, states = xs_array, grad_array, states_array
     xs[0] = x0
     states[0] = state0
     # Rows a configuration never writes must hold their values in both buffers.
     states[1] = state0
     clip_buffer = np.empty(n if clipnorm > 0 or clipvalue > 0 else 0, dtype=dtype)
+    for i in range(2):
+        x_rows[i] = &xs[i, 0]
+        state_blocks[i] = &states[i, 0, 0]
+    grad_data = &grad[0]
+    if clip_buffer.shape[0] > 0:
+        clip_data = &clip_buffer[0]
+    if lower is not None:
+        lower_data, upper_data = &lower[0], &upper[0]
     x_views = (xs_array[0], xs_array[1])
     validation_values = []
     best = None
@@ -109,7 +126,7 @@ def run(Kernel kernel,
                 break
             fresh_step = False  # the gradient buffer is about to hold another batch's
             value = objective.evaluate(x_views[current], grad_array, need_value, batch)
-            if not evaluation_finite(value, grad):
+            if not evaluation_finite(value, n, grad_data):
                 status, stopped = Status.NONFINITE, True
                 break
             step = steps_taken + nit + 1
@@ -117,9 +134,10 @@ def run(Kernel kernel,
                 rate = validated_rate(learning_rate(step - 1), step - 1)
             following = 1 - current
             with nogil:
-                finite_step = committable_step(kernel, xs[current], grad, states[current],
-                                               xs[following], states[following], clip_buffer,
-                                               clipnorm, clipvalue, step, rate, lower, upper)
+                finite_step = committable_step(kernel, n, rows, x_rows[current], grad_data,
+                                               state_blocks[current], x_rows[following],
+                                               state_blocks[following], clip_data, clipnorm,
+                                               clipvalue, step, rate, lower_data, upper_data)
             if not finite_step:
                 status, stopped = Status.NONFINITE, True
                 break
@@ -129,8 +147,9 @@ def run(Kernel kernel,
             fresh_step = True
             if history is not None:
                 # The minibatch's value and gradient, at the iterate the step started from.
-                record(history, kernel, nit, value_or_nan(value), grad,
-                       xs[1 - current], xs[current], states[current], step, rate, False)
+                record(history, kernel, nit, value_or_nan(value), n, grad_data,
+                       x_rows[1 - current], x_rows[current], state_blocks[current], step, rate,
+                       False)
             if allvecs is not None:
                 allvecs.append(x_views[current].copy())
             if callback is not None:
@@ -166,8 +185,8 @@ def run(Kernel kernel,
                 break
 
     if history is not None and fresh_step:
-        record(history, kernel, nit, value_or_nan(value), grad, xs[1 - current], xs[current],
-               states[current], steps_taken + nit, rate, True)
+        record(history, kernel, nit, value_or_nan(value), n, grad_data, x_rows[1 - current],
+               x_rows[current], state_blocks[current], steps_taken + nit, rate, True)
     if best is None:
         return (status, nit, completed, xs_array[current].copy(),
                 states_array[current].copy(), nit, validation_values, None)

@@ -48,48 +48,58 @@ cdef class NativeObjective:
     def njev(self):
         return self.nfev
 
-    cdef inline double evaluate(self, double[::1] x, double[::1] grad) noexcept nogil:
+    cdef inline double evaluate(self,
+                                Py_ssize_t n,
+                                const double* x,      # IN
+                                double* grad,         # OUT
+                                ) noexcept nogil:
         self.nfev += 1
-        return self.function(<int>x.shape[0], &x[0], &grad[0], self.user_data)
+        return self.function(<int>n, x, grad, self.user_data)
 
     def value_and_gradient(self, x):
         """``(value, gradient)`` at ``x`` (a float64 array), counted as a call."""
         cdef double[::1] point = np.array(x, dtype=np.float64, copy=True)
         grad = np.empty_like(np.asarray(point))
         cdef double[::1] grad_view = grad
+        cdef Py_ssize_t n = point.shape[0]
         cdef double value
+        # An empty view has no element 0 to take the address of.
+        cdef const double* point_data = &point[0] if n > 0 else NULL
+        cdef double* grad_data = &grad_view[0] if n > 0 else NULL
         with nogil:
-            value = self.evaluate(point, grad_view)
+            value = self.evaluate(n, point_data, grad_data)
         return value, grad
 
 
 cdef inline int advance(Kernel kernel,
                         NativeObjective objective,
-                        const double[::1] x,            # IN: the current iterate
-                        const double[::1] grad,         # IN: its gradient
-                        const double[:, ::1] state,     # IN: the state that produced it
-                        double[::1] x_next,             # OUT: the next iterate
-                        double[::1] grad_next,          # OUT: its gradient
-                        double[:, ::1] state_next,      # OUT
-                        double[::1] clip_buffer,
+                        Py_ssize_t n,
+                        Py_ssize_t rows,                # of the state blocks
+                        const double* x,                # IN: the current iterate
+                        const double* grad,             # IN: its gradient
+                        const double* state,            # IN: the state that produced it
+                        double* x_next,                 # OUT: the next iterate
+                        double* grad_next,              # OUT: its gradient
+                        double* state_next,             # OUT
+                        double* clip_buffer,            # scratch, n when clipping
                         double clipnorm,
                         double clipvalue,
                         Py_ssize_t step,
                         double rate,
-                        const double[::1] lower,
-                        const double[::1] upper,
-                        double *value_next,             # OUT
-                        double *step_norm,              # OUT
+                        const double* lower,            # IN: the box, or NULL
+                        const double* upper,            # IN
+                        double* value_next,             # OUT
+                        double* step_norm,              # OUT
                         ) noexcept nogil:
     # One step and the evaluation after it: CONTINUE, or NONFINITE when the step or the
     # evaluation is not finite (the buffers of the current iterate are left as they were).
-    if not committable_step(kernel, x, grad, state, x_next, state_next, clip_buffer, clipnorm,
-                            clipvalue, step, rate, lower, upper):
+    if not committable_step(kernel, n, rows, x, grad, state, x_next, state_next, clip_buffer,
+                            clipnorm, clipvalue, step, rate, lower, upper):
         return NONFINITE
-    value_next[0] = objective.evaluate(x_next, grad_next)
-    if not (isfinite(value_next[0]) and all_finite(grad_next)):
+    value_next[0] = objective.evaluate(n, x_next, grad_next)
+    if not (isfinite(value_next[0]) and all_finite(n, grad_next)):
         return NONFINITE
-    step_norm[0] = max_abs_difference(x_next, x)
+    step_norm[0] = max_abs_difference(n, x_next, x)
     return CONTINUE
 
 
@@ -116,11 +126,11 @@ def run(Kernel kernel,
     """Iterate ``kernel`` from ``x0`` and ``state0`` on ``objective`` until a
     termination criterion holds; the arguments and the returned
     ``(status, nit, value, x, grad, state)`` are those of ``_driver.run``
-    (the value is always known here)."""
+    (the value is always known here). ``x0`` is not empty (the front door
+    refuses that)."""
     cdef:
-        Py_ssize_t n = x0.shape[0], nit = 0, step
-        int current = 0, code = CONTINUE
-        bint has_bounds = lower is not None
+        Py_ssize_t n = x0.shape[0], rows = state0.shape[0], nit = 0, step, i
+        int current = 0, following, code = CONTINUE
         bint has_history = history is not None
         bint scheduled = callable(learning_rate)
         bint keep_all = allvecs is not None
@@ -129,40 +139,50 @@ def run(Kernel kernel,
         double rate = 0.0 if scheduled else learning_rate, committed_rate = rate
         double value, new_value, previous_value = INFINITY
         double gradient_norm, step_norm = INFINITY
+        const double* lower_data = NULL
+        const double* upper_data = NULL
+        double* clip_data = NULL
+        double[:, ::1] xs, grads
+        double[:, :, ::1] states
         double[::1] clip_buffer
         # Two buffers each for the iterate, its gradient and the state; `current` says which
-        # holds the committed ones. Fixed views, so that the loop never slices (slicing a view
-        # costs atomic reference counts, which at small n would cost more than the step).
-        double[::1] x_a, x_b, grad_a, grad_b
-        double[:, ::1] state_a, state_b
+        # holds the committed ones. Their addresses are taken once here: the loop passes raw
+        # pointers and never slices a view (slicing costs atomic reference counts, and passing
+        # a view copies its struct, both more than the step itself at small n).
+        double* x_rows[2]
+        double* grad_rows[2]
+        double* state_blocks[2]
 
     xs_array = np.empty((2, n))
     grads_array = np.empty((2, n))
-    states_array = np.empty((2,) + np.asarray(state0).shape)
-    x_a, x_b = xs_array[0], xs_array[1]
-    grad_a, grad_b = grads_array[0], grads_array[1]
-    state_a, state_b = states_array[0], states_array[1]
-    x_a[:] = x0
-    state_a[...] = state0
+    states_array = np.empty((2, rows, n))
+    xs, grads, states = xs_array, grads_array, states_array
+    xs[0] = x0
+    states[0] = state0
     # Rows a configuration never writes must hold their values in both buffers.
-    state_b[...] = state0
+    states[1] = state0
     clip_buffer = np.empty(n if clipnorm > 0 or clipvalue > 0 else 0)
+    for i in range(2):
+        x_rows[i] = &xs[i, 0]
+        grad_rows[i] = &grads[i, 0]
+        state_blocks[i] = &states[i, 0, 0]
+    if clip_buffer.shape[0] > 0:
+        clip_data = &clip_buffer[0]
+    if lower is not None:
+        lower_data, upper_data = &lower[0], &upper[0]
     x_views = (xs_array[0], xs_array[1])
     grad_views = (grads_array[0], grads_array[1])
 
     with nogil:
-        value = objective.evaluate(x_a, grad_a)
-        if not (isfinite(value) and all_finite(grad_a)):
+        value = objective.evaluate(n, x_rows[0], grad_rows[0])
+        if not (isfinite(value) and all_finite(n, grad_rows[0])):
             code = NONFINITE
         elif has_history:
-            record(history, kernel, 0, value, grad_a, x_a, x_a, state_a, 0, rate, False)
+            record(history, kernel, 0, value, n, grad_rows[0], x_rows[0], x_rows[0],
+                   state_blocks[0], 0, rate, False)
         while code == CONTINUE:
-            if current == 0:
-                gradient_norm = projected_gradient_max_norm(x_a, grad_a, lower, upper,
-                                                            has_bounds, maximize)
-            else:
-                gradient_norm = projected_gradient_max_norm(x_b, grad_b, lower, upper,
-                                                            has_bounds, maximize)
+            gradient_norm = projected_gradient_max_norm(n, x_rows[current], grad_rows[current],
+                                                        lower_data, upper_data, maximize)
             code = termination(gradient_norm, gtol, nit, value, previous_value, ftol, step_norm,
                                xtol, rate, maxiter, objective.nfev, maxfev)
             if code != CONTINUE:
@@ -172,28 +192,21 @@ def run(Kernel kernel,
             if scheduled:
                 with gil:
                     rate = validated_rate(learning_rate(step - 1), step - 1)
-            if current == 0:
-                code = advance(kernel, objective, x_a, grad_a, state_a, x_b, grad_b, state_b,
-                               clip_buffer, clipnorm, clipvalue, step, rate, lower, upper,
-                               &new_value, &step_norm)
-            else:
-                code = advance(kernel, objective, x_b, grad_b, state_b, x_a, grad_a, state_a,
-                               clip_buffer, clipnorm, clipvalue, step, rate, lower, upper,
-                               &new_value, &step_norm)
+            following = 1 - current
+            code = advance(kernel, objective, n, rows, x_rows[current], grad_rows[current],
+                           state_blocks[current], x_rows[following], grad_rows[following],
+                           state_blocks[following], clip_data, clipnorm, clipvalue, step, rate,
+                           lower_data, upper_data, &new_value, &step_norm)
             if code != CONTINUE:
                 break
-            current = 1 - current
+            current = following
             committed_rate = rate
             previous_value, value = value, new_value
             nit += 1
 
             if has_history:
-                if current == 0:
-                    record(history, kernel, nit, value, grad_a, x_b, x_a, state_a, step, rate,
-                           False)
-                else:
-                    record(history, kernel, nit, value, grad_b, x_a, x_b, state_b, step, rate,
-                           False)
+                record(history, kernel, nit, value, n, grad_rows[current], x_rows[1 - current],
+                       x_rows[current], state_blocks[current], step, rate, False)
             if keep_all or calls_back:
                 with gil:
                     if keep_all:
@@ -207,12 +220,9 @@ def run(Kernel kernel,
                     code = CALLBACK_STOP
                     break
         if has_history and nit > 0:
-            if current == 0:
-                record(history, kernel, nit, value, grad_a, x_b, x_a, state_a,
-                       steps_taken + nit, committed_rate, True)
-            else:
-                record(history, kernel, nit, value, grad_b, x_a, x_b, state_b,
-                       steps_taken + nit, committed_rate, True)
+            record(history, kernel, nit, value, n, grad_rows[current], x_rows[1 - current],
+                   x_rows[current], state_blocks[current], steps_taken + nit, committed_rate,
+                   True)
     return (
         Status(code),
         nit,

@@ -38,23 +38,24 @@ ctypedef struct RMSpropParams:
     bint bias_correction
 
 
-cdef inline void rmsprop_step(const floating[::1] x,            # IN
-                              const floating[::1] grad,         # IN
-                              const floating[:, ::1] state,     # IN
-                              floating[::1] x_out,              # OUT (may be x)
-                              floating[:, ::1] state_out,       # OUT (may be state)
+cdef inline void rmsprop_step(Py_ssize_t n,
+                              const floating* x,               # IN
+                              const floating* grad,            # IN
+                              const floating* state,           # IN: (rows, n)
+                              floating* x_out,                 # OUT (may be x)
+                              floating* state_out,             # OUT (may be state)
                               const RMSpropParams* p,
                               Py_ssize_t step,
                               double learning_rate,
                               ) noexcept nogil:
     cdef:
-        Py_ssize_t i, n = x.shape[0]
-        const floating* square_avg = &state[SQUARE_AVG, 0]
-        const floating* grad_avg = &state[GRAD_AVG, 0]
-        const floating* momentum_buffer = &state[MOMENTUM_BUFFER, 0]
-        floating* square_avg_out = &state_out[SQUARE_AVG, 0]
-        floating* grad_avg_out = &state_out[GRAD_AVG, 0]
-        floating* momentum_buffer_out = &state_out[MOMENTUM_BUFFER, 0]
+        Py_ssize_t i
+        const floating* square_avg = state + SQUARE_AVG * n
+        const floating* grad_avg = state + GRAD_AVG * n
+        const floating* momentum_buffer = state + MOMENTUM_BUFFER * n
+        floating* square_avg_out = state_out + SQUARE_AVG * n
+        floating* grad_avg_out = state_out + GRAD_AVG * n
+        floating* momentum_buffer_out = state_out + MOMENTUM_BUFFER * n
         floating rho = <floating>p.rho
         # Scalars are rounded to the working precision as torch rounds them.
         floating one_minus_rho = <floating>(1.0 - p.rho)
@@ -106,21 +107,22 @@ cdef inline void rmsprop_step(const floating[::1] x,            # IN
             x_out[i] = xi + neg_lr * g / denom
 
 
-cdef inline void rmsprop_step_size(const floating[:, ::1] state,   # IN
+cdef inline void rmsprop_step_size(Py_ssize_t n,
+                                   const floating* state,           # IN: (rows, n)
                                    const RMSpropParams* p,
                                    Py_ssize_t step,
                                    double learning_rate,
-                                   double[::1] out,                # OUT
+                                   double* out,                     # OUT
                                    ) noexcept nogil:
     # lr / (sqrt(v) + eps) with v bias-corrected, centered and eps placed as the options say.
     cdef:
         Py_ssize_t i
         double correction = 1.0 - pow(p.rho, <double>step) if p.bias_correction else 1.0
         double v, m, spread
-    for i in range(state.shape[1]):
-        v = state[SQUARE_AVG, i] / correction
+    for i in range(n):
+        v = state[SQUARE_AVG * n + i] / correction
         if p.centered:
-            m = state[GRAD_AVG, i] / correction
+            m = state[GRAD_AVG * n + i] / correction
             spread = v - m * m
             if spread < 0:
                 spread = 0
@@ -154,21 +156,20 @@ cdef class RMSpropKernel(Kernel):
         self.params.epsilon_in_sqrt = epsilon_in_sqrt
         self.params.bias_correction = bias_correction
 
-    cdef void step_double(self, const double[::1] x, const double[::1] grad,
-                          const double[:, ::1] state, double[::1] x_out,
-                          double[:, ::1] state_out, Py_ssize_t step,
-                          double learning_rate) noexcept nogil:
-        rmsprop_step(x, grad, state, x_out, state_out, &self.params, step, learning_rate)
+    cdef void step_double(self, Py_ssize_t n, const double* x, const double* grad,
+                          const double* state, double* x_out, double* state_out,
+                          Py_ssize_t step, double learning_rate) noexcept nogil:
+        rmsprop_step(n, x, grad, state, x_out, state_out, &self.params, step, learning_rate)
 
-    cdef void step_float(self, const float[::1] x, const float[::1] grad,
-                         const float[:, ::1] state, float[::1] x_out, float[:, ::1] state_out,
+    cdef void step_float(self, Py_ssize_t n, const float* x, const float* grad,
+                         const float* state, float* x_out, float* state_out,
                          Py_ssize_t step, double learning_rate) noexcept nogil:
-        rmsprop_step(x, grad, state, x_out, state_out, &self.params, step, learning_rate)
+        rmsprop_step(n, x, grad, state, x_out, state_out, &self.params, step, learning_rate)
 
-    cdef void step_size_double(self, const double[:, ::1] state, Py_ssize_t step,
-                               double learning_rate, double[::1] out) noexcept nogil:
-        rmsprop_step_size(state, &self.params, step, learning_rate, out)
+    cdef void step_size_double(self, Py_ssize_t n, const double* state, Py_ssize_t step,
+                               double learning_rate, double* out) noexcept nogil:
+        rmsprop_step_size(n, state, &self.params, step, learning_rate, out)
 
-    cdef void step_size_float(self, const float[:, ::1] state, Py_ssize_t step,
-                              double learning_rate, double[::1] out) noexcept nogil:
-        rmsprop_step_size(state, &self.params, step, learning_rate, out)
+    cdef void step_size_float(self, Py_ssize_t n, const float* state, Py_ssize_t step,
+                              double learning_rate, double* out) noexcept nogil:
+        rmsprop_step_size(n, state, &self.params, step, learning_rate, out)

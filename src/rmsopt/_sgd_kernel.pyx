@@ -28,19 +28,20 @@ ctypedef struct SGDParams:
     bint maximize
 
 
-cdef inline void sgd_step(const floating[::1] x,            # IN
-                          const floating[::1] grad,         # IN
-                          const floating[:, ::1] state,     # IN
-                          floating[::1] x_out,              # OUT (may be x)
-                          floating[:, ::1] state_out,       # OUT (may be state)
+cdef inline void sgd_step(Py_ssize_t n,
+                          const floating* x,               # IN
+                          const floating* grad,            # IN
+                          const floating* state,           # IN: (rows, n)
+                          floating* x_out,                 # OUT (may be x)
+                          floating* state_out,             # OUT (may be state)
                           const SGDParams* p,
                           Py_ssize_t step,
                           double learning_rate,
                           ) noexcept nogil:
     cdef:
-        Py_ssize_t i, n = x.shape[0]
-        const floating* momentum_buffer = &state[MOMENTUM_BUFFER, 0]
-        floating* momentum_buffer_out = &state_out[MOMENTUM_BUFFER, 0]
+        Py_ssize_t i
+        const floating* momentum_buffer = state + MOMENTUM_BUFFER * n
+        floating* momentum_buffer_out = state_out + MOMENTUM_BUFFER * n
         floating momentum = <floating>p.momentum
         floating undamped = <floating>(1.0 - p.dampening)
         floating weight_decay = <floating>p.weight_decay
@@ -74,13 +75,12 @@ cdef class SGDKernel(Kernel):
         self.params.nesterov = nesterov
         self.params.maximize = maximize
 
-    cdef void step_double(self, const double[::1] x, const double[::1] grad,
-                          const double[:, ::1] state, double[::1] x_out,
-                          double[:, ::1] state_out, Py_ssize_t step,
-                          double learning_rate) noexcept nogil:
-        sgd_step(x, grad, state, x_out, state_out, &self.params, step, learning_rate)
+    cdef void step_double(self, Py_ssize_t n, const double* x, const double* grad,
+                          const double* state, double* x_out, double* state_out,
+                          Py_ssize_t step, double learning_rate) noexcept nogil:
+        sgd_step(n, x, grad, state, x_out, state_out, &self.params, step, learning_rate)
 
-    cdef void step_float(self, const float[::1] x, const float[::1] grad,
-                         const float[:, ::1] state, float[::1] x_out, float[:, ::1] state_out,
+    cdef void step_float(self, Py_ssize_t n, const float* x, const float* grad,
+                         const float* state, float* x_out, float* state_out,
                          Py_ssize_t step, double learning_rate) noexcept nogil:
-        sgd_step(x, grad, state, x_out, state_out, &self.params, step, learning_rate)
+        sgd_step(n, x, grad, state, x_out, state_out, &self.params, step, learning_rate)

@@ -1,69 +1,78 @@
-# Whole-vector helpers shared by the driver and the optimizer objects: finiteness, step size,
-# box projection, the projected-gradient norm and gradient clipping. Inline and nogil; the caller
-# guarantees matching lengths.
+# Whole-vector helpers shared by the drivers and the optimizer objects: finiteness, step size,
+# box projection, the projected-gradient norm and gradient clipping. Inline and nogil.
+# Vectors are a length and a pointer to that many contiguous elements (n first), never
+# memoryviews: a memoryview passed by value is a ~200-byte struct copied at every call, which in
+# the small-n hot loops cost more than the arithmetic. The caller guarantees the lengths; the
+# box is `lower`/`upper` of n doubles each, or NULL for no box.
 from cython cimport floating
 from libc.math cimport NAN, fabs, isfinite, sqrt
 
 
-cdef inline bint all_finite(const floating[::1] values) noexcept nogil:
+cdef inline bint all_finite(Py_ssize_t n,
+                            const floating* values,       # IN
+                            ) noexcept nogil:
     cdef Py_ssize_t i
-    for i in range(values.shape[0]):
+    for i in range(n):
         if not isfinite(values[i]):
             return False
     return True
 
 
-cdef inline bint all_finite_rows(const floating[:, ::1] values) noexcept nogil:
-    cdef Py_ssize_t row
-    for row in range(values.shape[0]):
-        if not all_finite(values[row]):
-            return False
-    return True
+cdef inline bint all_finite_rows(Py_ssize_t rows,
+                                 Py_ssize_t n,
+                                 const floating* values,  # IN: C-contiguous (rows, n)
+                                 ) noexcept nogil:
+    # The rows are contiguous: one pass over rows * n elements.
+    return all_finite(rows * n, values)
 
 
 cdef inline bint evaluation_finite(object value,                 # float, or None if not asked
-                                  const floating[::1] grad,     # IN
+                                  Py_ssize_t n,
+                                  const floating* grad,         # IN
                                   ) noexcept:
     # What an objective returned: a value (None when it was not evaluated) and a gradient.
-    return (value is None or isfinite(<double>value)) and all_finite(grad)
+    return (value is None or isfinite(<double>value)) and all_finite(n, grad)
 
 
-cdef inline double max_abs_difference(const floating[::1] a,  # IN
-                                      const floating[::1] b,  # IN
+cdef inline double max_abs_difference(Py_ssize_t n,
+                                      const floating* a,  # IN
+                                      const floating* b,  # IN
                                       ) noexcept nogil:
     cdef Py_ssize_t i
     cdef double largest = 0.0, difference
-    for i in range(a.shape[0]):
+    for i in range(n):
         difference = fabs(<double>a[i] - <double>b[i])
         if difference > largest:
             largest = difference
     return largest
 
 
-cdef inline void project_onto_box(floating[::1] x,            # IN/OUT
-                                  const double[::1] lower,    # IN
-                                  const double[::1] upper,    # IN
+cdef inline void project_onto_box(Py_ssize_t n,
+                                  floating* x,              # IN/OUT
+                                  const double* lower,      # IN
+                                  const double* upper,      # IN
                                   ) noexcept nogil:
     cdef Py_ssize_t i
-    for i in range(x.shape[0]):
+    for i in range(n):
         if x[i] < lower[i]:
             x[i] = <floating>lower[i]
         elif x[i] > upper[i]:
             x[i] = <floating>upper[i]
 
 
-cdef inline double projected_gradient_max_norm(const floating[::1] x,      # IN
-                                               const floating[::1] grad,   # IN
-                                               const double[::1] lower,    # IN
-                                               const double[::1] upper,    # IN
-                                               bint has_bounds,
+cdef inline double projected_gradient_max_norm(Py_ssize_t n,
+                                               const floating* x,      # IN
+                                               const floating* grad,   # IN
+                                               const double* lower,    # IN, NULL: no box
+                                               const double* upper,    # IN
                                                bint maximize,
                                                ) noexcept nogil:
     # max_i |P(x - d) - x| with d the descent direction's gradient (-grad when maximizing) and
     # P the projection onto the box: without bounds this is max_i |grad_i|.
     cdef Py_ssize_t i
+    cdef bint has_bounds = lower != NULL
     cdef double largest = 0.0, trial, descent
-    for i in range(x.shape[0]):
+    for i in range(n):
         descent = -<double>grad[i] if maximize else <double>grad[i]
         if has_bounds:
             trial = <double>x[i] - descent
@@ -77,28 +86,31 @@ cdef inline double projected_gradient_max_norm(const floating[::1] x,      # IN
     return largest
 
 
-cdef inline double two_norm(const floating[::1] values) noexcept nogil:
+cdef inline double two_norm(Py_ssize_t n,
+                            const floating* values,  # IN
+                            ) noexcept nogil:
     cdef Py_ssize_t i
     cdef double total = 0.0, largest = 0.0, scaled
-    for i in range(values.shape[0]):
+    for i in range(n):
         total += <double>values[i] * <double>values[i]
     if isfinite(total):
         return sqrt(total)
     # The squares overflowed (or an element is not finite): rescale by the largest magnitude.
-    for i in range(values.shape[0]):
+    for i in range(n):
         if not fabs(values[i]) <= largest:
             largest = fabs(values[i])
     if not isfinite(largest):
         return largest
     total = 0.0
-    for i in range(values.shape[0]):
+    for i in range(n):
         scaled = values[i] / largest
         total += scaled * scaled
     return largest * sqrt(total)
 
 
-cdef inline bint clip_gradient(const floating[::1] grad,  # IN
-                               floating[::1] clipped,     # OUT
+cdef inline bint clip_gradient(Py_ssize_t n,
+                               const floating* grad,  # IN
+                               floating* clipped,     # OUT
                                double clipnorm,
                                double clipvalue,
                                ) noexcept nogil:
@@ -108,14 +120,14 @@ cdef inline bint clip_gradient(const floating[::1] grad,  # IN
     cdef Py_ssize_t i
     cdef double norm
     if clipnorm > 0:
-        norm = two_norm(grad)
+        norm = two_norm(n, grad)
         if not norm > clipnorm:
             return False
-        for i in range(grad.shape[0]):
+        for i in range(n):
             clipped[i] = <floating>((<double>grad[i] * clipnorm) / norm)
         return True
     if clipvalue > 0:
-        for i in range(grad.shape[0]):
+        for i in range(n):
             if grad[i] > clipvalue:
                 clipped[i] = <floating>clipvalue
             elif grad[i] < -clipvalue:
@@ -158,11 +170,12 @@ cdef inline double _select(double* values, Py_ssize_t n, Py_ssize_t k) noexcept 
     return values[k]
 
 
-cdef inline void min_median_max(double[::1] values,   # IN, reordered
+cdef inline void min_median_max(Py_ssize_t n,
+                                double* values,       # IN, reordered
                                 double* out,          # OUT: min, median, max
                                 ) noexcept nogil:
     # The median as numpy.median takes it: the mean of the two middle values for even n.
-    cdef Py_ssize_t i, n = values.shape[0], half = n // 2
+    cdef Py_ssize_t i, half = n // 2
     cdef double smallest, largest, upper, lower
     if n == 0:
         out[0] = out[1] = out[2] = NAN
@@ -176,7 +189,7 @@ cdef inline void min_median_max(double[::1] values,   # IN, reordered
             smallest = values[i]
         if values[i] > largest:
             largest = values[i]
-    upper = _select(&values[0], n, half)
+    upper = _select(values, n, half)
     if n % 2:
         out[1] = upper
     else:
