@@ -14,6 +14,27 @@ from ._termination cimport CONTINUE, termination
 from ._vector cimport evaluation_finite, max_abs_difference, projected_gradient_max_norm
 
 from ._status import Status
+
+# The smallest n for which the loop lets other threads run during its native work.
+DEF RELEASE_GIL_FROM = 1024
+
+
+cdef inline double norms(Py_ssize_t n,
+                         Py_ssize_t nit,
+                         floating** x_rows,          # IN: the two iterate buffers
+                         floating** grad_rows,       # IN: their gradients
+                         int current,                # which buffers hold the iterate
+                         const double* lower,        # the box, or NULL
+                         const double* upper,
+                         bint maximize,
+                         double* step_norm,          # OUT: the last step's max-norm (nit > 0)
+                         ) noexcept nogil:
+    # What the termination tests need of the vectors: the projected gradient's max-norm at
+    # the iterate (returned) and, after a step, the step's max-norm.
+    if nit > 0:
+        step_norm[0] = max_abs_difference(n, x_rows[current], x_rows[1 - current])
+    return projected_gradient_max_norm(n, x_rows[current], grad_rows[current], lower, upper,
+                                       maximize)
 from .schedules import validated_rate
 
 
@@ -63,6 +84,7 @@ def run(Kernel kernel,
         double rate = 0.0 if scheduled else learning_rate, committed_rate = rate
         double gradient_norm, step_norm = INFINITY
         int code
+        bint release = n >= RELEASE_GIL_FROM
         const double* lower_data = NULL
         const double* upper_data = NULL
         floating* clip_data = NULL
@@ -105,10 +127,15 @@ def run(Kernel kernel,
             record(history, kernel, 0, value_or_nan(value), n, grad_rows[0], x_rows[0],
                    x_rows[0], state_blocks[0], 0, rate, False)
         while True:
-            with nogil:
-                gradient_norm = projected_gradient_max_norm(
-                    n, x_rows[current], grad_rows[current], lower_data, upper_data, maximize
-                )
+            # Releasing the GIL and taking it back costs about 0.1 us: the loop lets other
+            # threads run during its native work only where that work is larger.
+            if release:
+                with nogil:
+                    gradient_norm = norms(n, nit, x_rows, grad_rows, current, lower_data,
+                                          upper_data, maximize, &step_norm)
+            else:
+                gradient_norm = norms(n, nit, x_rows, grad_rows, current, lower_data,
+                                      upper_data, maximize, &step_norm)
             code = termination(gradient_norm, gtol, nit, value_or_nan(value),
                                value_or_nan(previous_value_object), ftol, step_norm, xtol, rate,
                                maxiter, objective.nfev, maxfev)
@@ -120,7 +147,14 @@ def run(Kernel kernel,
             if scheduled:
                 rate = validated_rate(learning_rate(step - 1), step - 1)
             following = 1 - current
-            with nogil:
+            if release:
+                with nogil:
+                    finite_step = committable_step(kernel, n, rows, x_rows[current],
+                                                   grad_rows[current], state_blocks[current],
+                                                   x_rows[following], state_blocks[following],
+                                                   clip_data, clipnorm, clipvalue, step, rate,
+                                                   lower_data, upper_data)
+            else:
                 finite_step = committable_step(kernel, n, rows, x_rows[current],
                                                grad_rows[current], state_blocks[current],
                                                x_rows[following], state_blocks[following],
@@ -134,8 +168,6 @@ def run(Kernel kernel,
             if not evaluation_finite(new_value, n, grad_rows[following]):
                 status = Status.NONFINITE
                 break
-            with nogil:
-                step_norm = max_abs_difference(n, x_rows[following], x_rows[current])
             current = following
             committed_rate = rate
             previous_value_object, value = value, new_value

@@ -61,6 +61,7 @@ class Objective:
             None if bounds is None or np.all(bounds[0] < bounds[1]) else bounds[0] < bounds[1]
         )
         self.gradient_source = "'fun' (with jac=True)" if jac is True else "'jac'"
+        self.separate_gradient = jac is not True and callable(jac)
         self.nfev = 0
         self.njev = 0
 
@@ -79,13 +80,14 @@ class Objective:
         """Write the gradient at ``x`` into ``grad_out``; return the value when it
         was asked for or came for free, else None. ``args`` (a minibatch)
         replaces the objective's own."""
-        args = self.args if args is None else args
-        if self.jac is True:
-            value, grad = self._value_and_gradient(x, args)
-        elif callable(self.jac):
+        if args is None:
+            args = self.args
+        if self.separate_gradient:  # the common case first: this runs every iteration
             value = self.value(x, args) if need_value else None
             self.njev += 1
             grad = self.jac(x.copy(), *args)
+        elif self.jac is True:
+            value, grad = self._value_and_gradient(x, args)
         else:
             # Finite differences need the value at x anyway; SciPy reuses it as f0.
             value = self.value(x, args)
@@ -94,7 +96,10 @@ class Objective:
                 return value
             self.njev += 1
             grad = self._finite_differences(x, value, args)
-        grad_out[...] = _as_gradient(grad, x.shape[0], self.gradient_source)
+        if type(grad) is np.ndarray and grad.shape == x.shape and grad.dtype.kind in "fiu":
+            grad_out[...] = grad
+        else:
+            grad_out[...] = _as_gradient(grad, x.shape[0], self.gradient_source)
         return value
 
     def _finite_differences(self, x: np.ndarray, value: float, args: tuple) -> np.ndarray:
@@ -150,9 +155,6 @@ def as_scalar(value: Any, subject: str = "The value returned by 'fun'") -> float
 
 
 def _as_gradient(grad: Any, n: int, source: str) -> np.ndarray:
-    # The common case first, without the conversions: it runs once per iteration.
-    if type(grad) is np.ndarray and grad.shape == (n,) and grad.dtype.kind in "iuf":
-        return grad
     subject = f"The gradient returned by {source}"
     array = np.asarray(grad)
     if array.dtype.kind not in "iuf":
