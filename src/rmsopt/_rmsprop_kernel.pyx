@@ -38,6 +38,94 @@ ctypedef struct RMSpropParams:
     bint bias_correction
 
 
+cdef inline void common_step(Py_ssize_t n,
+                             const floating* x,               # IN (unused when in_place)
+                             const floating* grad,            # IN
+                             const floating* state,           # IN (unused when in_place)
+                             floating* x_out,                 # OUT, or IN/OUT when in_place
+                             floating* state_out,             # OUT, or IN/OUT when in_place
+                             floating rho,
+                             floating one_minus_rho,
+                             floating epsilon,
+                             floating momentum,
+                             floating neg_lr,
+                             bint in_place,
+                             bint centered,
+                             bint has_momentum,
+                             ) noexcept nogil:
+    # The step without weight decay, maximize, bias correction or epsilon in the square root,
+    # with the general loop's operations in its order. It is only called with constant flags,
+    # so each inlined copy has no tests left in its loop and the compiler vectorises it. In
+    # place, it reads through the output pointers: the compiler's runtime overlap test would
+    # send identical input and output pointers to its scalar fallback.
+    cdef:
+        Py_ssize_t i
+        const floating* x_in = x_out if in_place else x
+        const floating* state_in = state_out if in_place else state
+        const floating* square_avg = state_in + SQUARE_AVG * n
+        const floating* grad_avg = state_in + GRAD_AVG * n
+        const floating* momentum_buffer = state_in + MOMENTUM_BUFFER * n
+        floating* square_avg_out = state_out + SQUARE_AVG * n
+        floating* grad_avg_out = state_out + GRAD_AVG * n
+        floating* momentum_buffer_out = state_out + MOMENTUM_BUFFER * n
+        floating g, v, m, spread, denom, b
+    for i in range(n):
+        g = grad[i]
+        v = square_avg[i] * rho
+        v = v + one_minus_rho * g * g
+        square_avg_out[i] = v
+        if centered:
+            m = lerp(grad_avg[i], g, one_minus_rho)
+            grad_avg_out[i] = m
+            spread = v - m * m
+            if spread < 0:
+                spread = 0
+        else:
+            spread = v
+        denom = root(spread) + epsilon
+        if has_momentum:
+            b = momentum_buffer[i] * momentum + g / denom
+            momentum_buffer_out[i] = b
+            x_out[i] = x_in[i] + neg_lr * b
+        else:
+            x_out[i] = x_in[i] + neg_lr * g / denom
+
+
+cdef inline void common_step_for(Py_ssize_t n, const floating* x, const floating* grad,
+                                 const floating* state, floating* x_out, floating* state_out,
+                                 floating rho, floating one_minus_rho, floating epsilon,
+                                 floating momentum, floating neg_lr, bint in_place,
+                                 bint centered, bint has_momentum) noexcept nogil:
+    # One call of common_step per combination of the flags, each with constants.
+    if in_place:
+        if centered:
+            if has_momentum:
+                common_step(n, x, grad, state, x_out, state_out, rho, one_minus_rho, epsilon,
+                            momentum, neg_lr, True, True, True)
+            else:
+                common_step(n, x, grad, state, x_out, state_out, rho, one_minus_rho, epsilon,
+                            momentum, neg_lr, True, True, False)
+        elif has_momentum:
+            common_step(n, x, grad, state, x_out, state_out, rho, one_minus_rho, epsilon,
+                        momentum, neg_lr, True, False, True)
+        else:
+            common_step(n, x, grad, state, x_out, state_out, rho, one_minus_rho, epsilon,
+                        momentum, neg_lr, True, False, False)
+    elif centered:
+        if has_momentum:
+            common_step(n, x, grad, state, x_out, state_out, rho, one_minus_rho, epsilon,
+                        momentum, neg_lr, False, True, True)
+        else:
+            common_step(n, x, grad, state, x_out, state_out, rho, one_minus_rho, epsilon,
+                        momentum, neg_lr, False, True, False)
+    elif has_momentum:
+        common_step(n, x, grad, state, x_out, state_out, rho, one_minus_rho, epsilon,
+                    momentum, neg_lr, False, False, True)
+    else:
+        common_step(n, x, grad, state, x_out, state_out, rho, one_minus_rho, epsilon,
+                    momentum, neg_lr, False, False, False)
+
+
 cdef inline void rmsprop_step(Py_ssize_t n,
                               const floating* x,               # IN
                               const floating* grad,            # IN
@@ -70,6 +158,12 @@ cdef inline void rmsprop_step(Py_ssize_t n,
         bint maximize = p.maximize, centered = p.centered
         bint bias_correction = p.bias_correction, epsilon_in_sqrt = p.epsilon_in_sqrt
         floating xi, g, v, m, spread, denom, b
+
+    if not (maximize or bias_correction or epsilon_in_sqrt or weight_decay != 0):
+        common_step_for(n, x, grad, state, x_out, state_out, rho, one_minus_rho, epsilon,
+                        momentum, neg_lr, x_out == x and state_out == state, centered,
+                        momentum > 0)
+        return
 
     for i in range(n):
         xi = x[i]
