@@ -7,9 +7,11 @@ Usage::
 Three sections:
 
 * RMSprop step: ns per element of one in-place step of rmsopt's native kernel,
-  the same step as NumPy ufuncs with ``out=``, and ``torch.optim.RMSprop``
+  the same step as NumPy ufuncs with ``out=``, ``torch.optim.RMSprop``
   (``foreach=False`` and ``foreach=True``, ``.grad`` preset to one of two
-  gradients taken in turn) when torch is importable. Ratios are peer time /
+  gradients taken in turn) when torch is importable, optax's jitted rmsprop
+  when jax and optax are, and a plain C loop (``step_loop.c``, built with
+  ``cc -O3 -fno-math-errno`` when there is a compiler). Ratios are peer time /
   rmsopt time, so above 1 means rmsopt is faster. Before timing, every peer's
   first step is checked against rmsopt's.
 * Minimize loop: microseconds per iteration of ``rmsopt.minimize`` on 2-D
@@ -253,13 +255,41 @@ def format_ns(value: float) -> str:
     return f"{value:.2f}" if value < 100 else f"{value:.0f}"
 
 
+def build_c_program(name: str, folder: str) -> pathlib.Path | None:
+    """``benchmarks/<name>.c`` built with ``cc -O3 -fno-math-errno`` in ``folder``, or None
+    when there is no C compiler."""
+    source = pathlib.Path(__file__).with_name(f"{name}.c")
+    program = pathlib.Path(folder) / name
+    command = ["cc", "-O3", "-fno-math-errno", "-ffp-contract=off", "-o", str(program)]
+    try:
+        subprocess.run([*command, str(source), "-lm"], check=True, capture_output=True)
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return program
+
+
+def c_step_ns(program: pathlib.Path, n: int, variant: str, dtype: str, args) -> float:
+    """ns per element of ``step_loop.c``'s in-place step, timed as the peers are."""
+    arguments = [str(n), variant, dtype, repr(args.min_time), str(args.repeat)]
+    output = subprocess.run([str(program), *arguments], check=True, capture_output=True)
+    return float(output.stdout)
+
+
 def print_step_section(sizes: list[int], torch, optax, args: argparse.Namespace) -> None:
     """ns per element of one step, each peer's ratio to rmsopt."""
+    with tempfile.TemporaryDirectory() as folder:
+        c_program = build_c_program("step_loop", folder)
+        _print_step_table(sizes, torch, optax, c_program, args)
+
+
+def _print_step_table(sizes, torch, optax, c_program, args: argparse.Namespace) -> None:
     header = ["variant / dtype", "n", "rmsopt", "numpy", "ratio"]
     if torch is not None:
         header += ["torch", "ratio", "torch foreach", "ratio"]
     if optax is not None:
         header += ["optax (jit)", "ratio"]
+    if c_program is not None:
+        header += ["C loop", "ratio"]
     rows = []
     for variant in suite.VARIANTS:
         for dtype in suite.DTYPES:
@@ -272,6 +302,8 @@ def print_step_section(sizes: list[int], torch, optax, args: argparse.Namespace)
                 }
                 rmsopt_ns = ns.pop("rmsopt")
                 row = [f"{variant} / {dtype}", f"{n:,}", format_ns(rmsopt_ns)]
+                if c_program is not None:
+                    ns["C loop"] = c_step_ns(c_program, n, variant, dtype, args)
                 for peer_ns in ns.values():
                     row += [format_ns(peer_ns), f"{peer_ns / rmsopt_ns:.2f}"]
                 rows.append(row)
@@ -323,13 +355,9 @@ NATIVE_ITERATIONS = 1_000_000
 def c_reference_loop(iterations: int) -> tuple[np.ndarray, float] | None:
     """Build ``native_loop.c`` with ``cc -O3 -fno-math-errno`` and run it: the final x and its
     ns per iteration, or None when there is no C compiler."""
-    source = pathlib.Path(__file__).with_name("native_loop.c")
     with tempfile.TemporaryDirectory() as folder:
-        program = pathlib.Path(folder) / "native_loop"
-        command = ["cc", "-O3", "-fno-math-errno", "-ffp-contract=off", "-o", str(program)]
-        try:
-            subprocess.run([*command, str(source), "-lm"], check=True, capture_output=True)
-        except (OSError, subprocess.CalledProcessError):
+        program = build_c_program("native_loop", folder)
+        if program is None:
             return None
         arguments = [str(iterations), repr(suite.LEARNING_RATE), repr(suite.RHO)]
         output = subprocess.run(
