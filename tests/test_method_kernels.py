@@ -56,10 +56,19 @@ def test_kernel_equals_twin_bitwise(name, options, n, dtype):
         np.testing.assert_array_equal(values, twin.state[row], err_msg=row)
 
 
-@pytest.mark.parametrize("name", list(METHODS))
-def test_out_of_place_step_equals_in_place_and_leaves_inputs(name, dtype):
+def out_of_place_cases():
+    """Every method's last option set, and RMSprop's four vectorised loops (plain, centered,
+    momentum, both), which have out-of-place copies of their own."""
+    cases = [(name, option_grid(name)[-1]) for name in METHODS]
+    for centered in (False, True):
+        for momentum in (0.0, 0.9):
+            cases.append(("rmsprop", {"centered": centered, "momentum": momentum}))
+    return cases
+
+
+@pytest.mark.parametrize(("name", "options"), out_of_place_cases())
+def test_out_of_place_step_equals_in_place_and_leaves_inputs(name, options, dtype):
     rng = np.random.default_rng(1)
-    options = option_grid(name)[-1]
     kernel, state = kernel_and_state(name, options, 17, dtype)
     x = rng.standard_normal(17).astype(dtype)
     for step, grad in enumerate(gradient_stream(rng, 17, dtype, count=3), start=1):

@@ -3,7 +3,9 @@ the same iterates as the Python objective it mirrors, with the whole loop free o
 
 import ctypes
 import math
+import os
 import pathlib
+import signal
 import subprocess
 import sys
 import threading
@@ -132,7 +134,7 @@ OPTION_SETS = [
     {"learning_rate": 1e-3},
     {"learning_rate": 1e-3, "momentum": 0.9, "centered": True, "weight_decay": 1e-3},
     {"learning_rate": schedules.ExponentialDecay(1e-2, decay_steps=50, decay_rate=0.9)},
-    {"learning_rate": 1e-2, "clipnorm": 1.0, "maximize": False, "history": True},
+    {"learning_rate": 1e-2, "clipnorm": 1.0, "history": True},
 ]
 
 
@@ -171,6 +173,31 @@ def test_every_kind_runs_the_iterates_of_the_python_objective(kind, options, lib
             if column != "fun":  # the Python run evaluates fun only for the result
                 np.testing.assert_array_equal(native.history[column], values)
         assert np.all(np.isfinite(native.history["fun"]))
+
+
+def test_maximize_follows_the_python_run():
+    def negated(x):
+        return -ROSENBROCK.fun(x)
+
+    def negated_gradient(x):
+        return -ROSENBROCK.jac(x)
+
+    pointer = ctypes.POINTER(ctypes.c_double)
+    prototype = ctypes.CFUNCTYPE(ctypes.c_double, ctypes.c_int, pointer, pointer, ctypes.c_void_p)
+
+    def native(n, x, grad, user_data):
+        point = np.ctypeslib.as_array(x, shape=(n,))
+        np.ctypeslib.as_array(grad, shape=(n,))[:] = negated_gradient(point)
+        return negated(point)
+
+    function = prototype(native)
+    options = {"maximize": True, "maxiter": 300, "learning_rate": 1e-3}
+    box = [(-1.0, 0.8)] * ROSENBROCK.n
+    via_c = rmsopt.minimize(LowLevelCallable(function), ROSENBROCK.x0, bounds=box, options=options)
+    python = rmsopt.minimize(
+        negated, ROSENBROCK.x0, jac=negated_gradient, bounds=box, options=options
+    )
+    np.testing.assert_array_equal(via_c.x, python.x)
 
 
 @pytest.mark.parametrize("method", ["adagrad", "adadelta", "adam", "adamw", "sgd"])
@@ -280,6 +307,51 @@ def test_a_non_finite_value_stops_at_the_last_good_iterate(library):
     assert res.fun == pytest.approx(-1.8) and res.nit == 3
 
 
+def test_a_function_that_leaves_the_gradient_unwritten_stops_the_run():
+    pointer = ctypes.POINTER(ctypes.c_double)
+    prototype = ctypes.CFUNCTYPE(ctypes.c_double, ctypes.c_int, pointer, pointer, ctypes.c_void_p)
+    calls = []
+
+    def fails_on_its_third_call(n, x, grad, user_data):
+        calls.append(1)
+        if len(calls) == 3:
+            return 0.0  # as ctypes returns when the Python function raised: grad untouched
+        np.ctypeslib.as_array(grad, shape=(n,))[:] = ROSENBROCK.jac(
+            np.ctypeslib.as_array(x, shape=(n,))
+        )
+        return ROSENBROCK.fun(np.ctypeslib.as_array(x, shape=(n,)))
+
+    function = prototype(fails_on_its_third_call)
+    res = rmsopt.minimize(LowLevelCallable(function), ROSENBROCK.x0, options={"maxiter": 10})
+    assert res.status == rmsopt.Status.NONFINITE and res.nit == 1
+    python = rmsopt.minimize(
+        ROSENBROCK.fun, ROSENBROCK.x0, jac=ROSENBROCK.jac, options={"maxiter": 1}
+    )
+    np.testing.assert_array_equal(res.x, python.x)
+
+
+def test_a_schedule_error_propagates_from_the_native_loop():
+    def schedule(step):
+        if step == 3:
+            raise OverflowError("from the schedule")
+        return 1e-3
+
+    with pytest.raises(OverflowError, match="from the schedule"):
+        rmsopt.minimize(ROSENBROCK.native, ROSENBROCK.x0, options={"learning_rate": schedule})
+
+
+def test_ctrl_c_stops_a_native_run():
+    timer = threading.Timer(0.2, lambda: os.kill(os.getpid(), signal.SIGINT))
+    timer.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            rmsopt.minimize(
+                ROSENBROCK.native, ROSENBROCK.x0, options={"maxiter": 10**12, "gtol": 0.0}
+            )
+    finally:
+        timer.cancel()
+
+
 def test_another_thread_runs_during_a_native_run():
     ticks = [0]
     stop = threading.Event()
@@ -329,6 +401,8 @@ BAD = [
     ),
     ({"jac": ROSENBROCK.jac}, ValueError, "The 'jac' argument must be None or True when"),
     ({"jac": "3-point"}, ValueError, "The 'jac' argument must be None or True when"),
+    ({"jac": "2-point"}, ValueError, "The 'jac' argument must be None or True when"),
+    ({"jac": False}, ValueError, "The 'jac' argument must be None or True when"),
     (
         {"options": {"batch_size": 2}},
         ValueError,

@@ -311,7 +311,7 @@ def check_arguments(
         raise invalid(TypeError, argument("fun"), "callable or a scipy.LowLevelCallable", repr(fun))
     x = _start_point(x0)
     args = args if isinstance(args, tuple) else (args,)
-    jac = _normalize_jac(jac)
+    given_jac, jac = jac, _normalize_jac(jac)
     box = normalize_bounds(bounds, x.shape[0], x.dtype)
     if box is not None:
         np.clip(x, *box, out=x)
@@ -320,7 +320,7 @@ def check_arguments(
     options = _with_tol(options, tol)
     settings = method.validate(options)
     if native:
-        check_native(fun, x, args, jac, settings)
+        check_native(fun, x, args, given_jac, settings)
     check_minibatch_options(method, settings, given)
     notify, callback_needs_value = adapt_callback(callback)
     batches = make_batches(method, settings, args) if is_minibatch(settings) else None

@@ -21,6 +21,7 @@ from ._errors import argument, invalid
 __all__ = ["SIGNATURE", "check_native", "is_native"]
 
 SIGNATURE = "double (int n, const double *x, double *grad, void *user_data)"
+INT_MAX = 2**31 - 1
 # Spellings of the accepted signatures once spaces are removed: ctypes and cffi write
 # "double *", Cython writes "double const *" for a const pointer.
 _ACCEPTED = {
@@ -41,7 +42,8 @@ def check_native(
     jac: Any,
     settings: Mapping[str, Any],
 ) -> None:
-    """Refuse what a C-level ``fun`` cannot do, naming the argument."""
+    """Refuse what a C-level ``fun`` cannot do, naming the argument; ``jac``
+    as the user gave it."""
     if "".join(fun.signature.split()) not in _ACCEPTED:
         accepted = f"a LowLevelCallable with the signature {SIGNATURE!r} (x may be non-const)"
         raise invalid(ValueError, argument("fun"), accepted, f"the signature {fun.signature!r}")
@@ -51,9 +53,12 @@ def check_native(
     if args:
         accepted = "() when 'fun' is a LowLevelCallable (pass data through its user_data)"
         raise invalid(ValueError, argument("args"), accepted, repr(args))
-    if jac is not True and jac != "2-point":  # None and False became "2-point"
+    if jac is not None and jac is not True:
         accepted = "None or True when 'fun' is a LowLevelCallable (it writes the gradient)"
         raise invalid(ValueError, argument("jac"), accepted, repr(jac))
+    if x.shape[0] > INT_MAX:
+        accepted = f"at most {INT_MAX} variables when 'fun' is a LowLevelCallable (n is an int)"
+        raise invalid(ValueError, argument("x0"), accepted, f"{x.shape[0]} variables")
     for name in ("batch_size", "batches"):
         if settings[name] is not None:
             accepted = "None when 'fun' is a LowLevelCallable (it has no data to cut)"

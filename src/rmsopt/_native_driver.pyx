@@ -10,7 +10,8 @@ is entered per iteration only for what the user asked to be Python: a
 import numpy as np
 
 from cpython.pycapsule cimport PyCapsule_GetContext, PyCapsule_GetName, PyCapsule_GetPointer
-from libc.math cimport INFINITY, isfinite
+from cpython.exc cimport PyErr_CheckSignals
+from libc.math cimport INFINITY, NAN, isfinite
 
 from ._history cimport History, record
 from ._kernel cimport Kernel, committable_step
@@ -19,6 +20,9 @@ from ._vector cimport all_finite, max_abs_difference, projected_gradient_max_nor
 
 from ._status import Status
 from .schedules import validated_rate
+
+# Iterations between checks for Ctrl-C (a check takes the GIL, about 0.1 us).
+DEF SIGNAL_CHECK_INTERVAL = 65536
 
 ctypedef double (*objective_function)(int, const double *, double *, void *) noexcept nogil
 
@@ -53,6 +57,12 @@ cdef class NativeObjective:
                                 const double* x,      # IN
                                 double* grad,         # OUT
                                 ) noexcept nogil:
+        # NaN first: a function that leaves part of grad unwritten (a Python function behind
+        # ctypes that raised writes nothing and returns 0) then stops the run as non-finite,
+        # instead of stepping on an older gradient.
+        cdef Py_ssize_t i
+        for i in range(n):
+            grad[i] = NAN
         self.nfev += 1
         return self.function(<int>n, x, grad, self.user_data)
 
@@ -187,6 +197,10 @@ def run(Kernel kernel,
                                xtol, rate, maxiter, objective.nfev, maxfev)
             if code != CONTINUE:
                 break
+            if nit % SIGNAL_CHECK_INTERVAL == SIGNAL_CHECK_INTERVAL - 1:
+                # Nothing else in the loop enters Python, where Ctrl-C is noticed.
+                with gil:
+                    PyErr_CheckSignals()
 
             step = steps_taken + nit + 1
             if scheduled:
