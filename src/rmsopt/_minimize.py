@@ -239,10 +239,8 @@ def solve(
             grad = np.empty_like(fields["x"])
             value = objective.evaluate(fields["x"], grad, True, fields.pop("full_args"))
             fields.update(fun=value, jac=grad)
-        elif checked.native:
-            fields = _run_native_objective(run)
         else:
-            fields = _run_full_objective(run)
+            fields = _run_whole_objective(run)
     finally:
         if bar is not None:
             bar.close()
@@ -345,52 +343,33 @@ def check_arguments(
     )
 
 
-def _run_native_objective(run: Run) -> dict[str, Any]:
-    """Run the native driver on a C-level objective; return the result's fields."""
+def _run_whole_objective(run: Run) -> dict[str, Any]:
+    """Run the driver for the objective (the native one for a C-level
+    objective) on the whole data; return the result's fields."""
     settings = run.settings
-    status, nit, value, x, grad, state = _native_driver.run(
-        run.method.make_kernel(settings),
-        run.x,
-        run.state,
-        run.objective,
-        steps_taken=run.steps_taken,
-        callback=run.callback,
-        maximize=settings["maximize"],
-        maxiter=settings["maxiter"],
-        maxfev=settings["maxfev"] or 0,
-        gtol=settings["gtol"],
-        ftol=settings["ftol"],
-        xtol=settings["xtol"],
-        allvecs=run.allvecs,
-        history=run.history,
+    arguments = (run.method.make_kernel(settings), run.x, run.state, run.objective)
+    keywords = {
+        "steps_taken": run.steps_taken,
+        "callback": run.callback,
+        "maximize": settings["maximize"],
+        "maxiter": settings["maxiter"],
+        "maxfev": settings["maxfev"] or 0,
+        "gtol": settings["gtol"],
+        "ftol": settings["ftol"],
+        "xtol": settings["xtol"],
+        "allvecs": run.allvecs,
+        "history": run.history,
         **run.step_arguments,
-    )
-    return _fields(run, status, nit, value, x, grad, state)
-
-
-def _run_full_objective(run: Run) -> dict[str, Any]:
-    """Run the driver on the whole objective; return the result's fields."""
-    settings = run.settings
-    status, nit, value, x, grad, state = _driver.run(
-        run.method.make_kernel(settings),
-        run.x,
-        run.state,
-        run.objective,
-        steps_taken=run.steps_taken,
-        callback=run.callback,
-        need_value=settings["ftol"] > 0 or run.need_value,
-        maximize=settings["maximize"],
-        maxiter=settings["maxiter"],
-        maxfev=settings["maxfev"] or 0,
-        gtol=settings["gtol"],
-        ftol=settings["ftol"],
-        xtol=settings["xtol"],
-        allvecs=run.allvecs,
-        history=run.history,
-        **run.step_arguments,
-    )
-    if value is None:
-        value = run.objective.value(x)
+    }
+    if isinstance(run.objective, NativeObjective):
+        status, nit, value, x, grad, state = _native_driver.run(*arguments, **keywords)
+    else:
+        need_value = settings["ftol"] > 0 or run.need_value
+        status, nit, value, x, grad, state = _driver.run(
+            *arguments, need_value=need_value, **keywords
+        )
+        if value is None:
+            value = run.objective.value(x)
     return _fields(run, status, nit, value, x, grad, state)
 
 

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from ._method import Method
+from ._native_driver import NativeObjective
 from ._objective import Objective
 
 __all__ = ["Run"]
@@ -15,7 +16,8 @@ __all__ = ["Run"]
 
 @dataclass(frozen=True)
 class Run:
-    """A validated run of ``method``: the options, the objective, the start
+    """A validated run of ``method``: the options, the objective (a C-level
+    one for a `scipy.LowLevelCallable` fun), the start
     (``x`` and a ``state`` that has taken ``steps_taken`` steps), the keyword
     arguments both drivers take for a step (learning rate, clipping, box), the
     adapted callback (the displays chained in), whether something needs ``fun``
@@ -24,7 +26,7 @@ class Run:
 
     method: Method
     settings: dict[str, Any]
-    objective: Objective
+    objective: Objective | NativeObjective
     x: np.ndarray
     state: np.ndarray
     steps_taken: int
