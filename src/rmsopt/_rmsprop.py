@@ -142,8 +142,8 @@ RMSPROP = Method(
             Integer(1, high=64),
             "Threads that share each step of at least 262,144 variables (smaller steps stay on "
             "one: a step starts its threads, which costs tens of us). Used without weight decay, "
-            "maximize, bias correction or epsilon_in_sqrt; the iterates are the same for any "
-            "number.",
+            "maximize, bias correction or epsilon_in_sqrt, and on POSIX systems (elsewhere "
+            "steps run on one thread); the iterates are the same for any number.",
         ),
     ),
     kernel_parameters=(

@@ -16,10 +16,26 @@ its ``lerp`` for ``m``), so that iterates agree with torch's to rounding.
 """
 from cython cimport floating
 
-cdef extern from "<pthread.h>" nogil:
-    ctypedef unsigned long pthread_t      # opaque to us: only stored and passed back
-    int pthread_create(pthread_t* thread, const void* attributes, void* (*start)(void*) noexcept nogil, void* argument)
-    int pthread_join(pthread_t thread, void** result)
+cdef extern from *:
+    """
+    /* POSIX threads; elsewhere (Windows) no thread starts, and the caller runs every chunk. */
+    #if defined(_WIN32)
+    typedef int rmsopt_thread;
+    static int rmsopt_thread_start(rmsopt_thread *t, void *(*f)(void *), void *a) { return 1; }
+    static int rmsopt_thread_join(rmsopt_thread t) { return 0; }
+    #else
+    #include <pthread.h>
+    typedef pthread_t rmsopt_thread;
+    static int rmsopt_thread_start(rmsopt_thread *t, void *(*f)(void *), void *a) {
+        return pthread_create(t, NULL, f, a);
+    }
+    static int rmsopt_thread_join(rmsopt_thread t) { return pthread_join(t, NULL); }
+    #endif
+    """
+    ctypedef unsigned long rmsopt_thread  # opaque to Cython: only stored and passed back
+    int rmsopt_thread_start(rmsopt_thread* thread, void* (*start)(void*) noexcept nogil,
+                            void* argument) nogil
+    int rmsopt_thread_join(rmsopt_thread thread) nogil
 from libc.math cimport pow, sqrt
 
 from ._kernel cimport Kernel
@@ -182,7 +198,7 @@ cdef inline void threaded_common_step(Py_ssize_t n, const floating* x, const flo
     # thread, so the iterates do not depend on the count. Threads are started per step rather
     # than kept in a pool (or OpenMP's), which would hang a process forked after using it.
     cdef Chunk chunks[MAX_THREADS]
-    cdef pthread_t ids[MAX_THREADS]
+    cdef rmsopt_thread ids[MAX_THREADS]
     cdef bint started[MAX_THREADS]
     cdef Py_ssize_t start, stop
     cdef int t
@@ -206,11 +222,11 @@ cdef inline void threaded_common_step(Py_ssize_t n, const floating* x, const flo
         chunks[t].is_float = floating is float
     for t in range(1, threads):
         # A thread that cannot be started leaves its chunk to the calling thread.
-        started[t] = pthread_create(&ids[t], NULL, chunk_thread, &chunks[t]) == 0
+        started[t] = rmsopt_thread_start(&ids[t], chunk_thread, &chunks[t]) == 0
     run_chunk(&chunks[0])
     for t in range(1, threads):
         if started[t]:
-            pthread_join(ids[t], NULL)
+            rmsopt_thread_join(ids[t])
         else:
             run_chunk(&chunks[t])
 
