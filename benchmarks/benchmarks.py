@@ -63,9 +63,11 @@ def make_arrays(n, dtype, seed=0):
     return x, grads, np.full((3, n), 0.0, dtype=dtype)
 
 
-def make_kernel(momentum, centered):
-    """The native RMSprop step with torch's defaults apart from ``momentum`` and ``centered``."""
+def make_kernel(momentum, centered, threads=1):
+    """The native RMSprop step with torch's defaults apart from ``momentum`` and ``centered``,
+    on ``threads`` threads for large n."""
     return RMSpropKernel(
+        threads=threads,
         rho=RHO,
         epsilon=EPSILON,
         momentum=momentum,

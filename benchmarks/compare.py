@@ -151,6 +151,15 @@ def step_functions(
 
     functions["rmsopt"] = (rmsopt_step, x)
 
+    x_threads, grads_threads, state_threads = suite.make_arrays(n, dtype)
+    threaded = suite.make_kernel(**options, threads=2)
+
+    def threaded_step():
+        grads_threads.reverse()
+        threaded.step(x_threads, grads_threads[0], state_threads, 1, suite.LEARNING_RATE)
+
+    functions["rmsopt, 2 threads"] = (threaded_step, x_threads)
+
     x_np, grads_np, state_np = suite.make_arrays(n, dtype)
     peer = suite.NumpyRMSprop(n, dtype, **options)
 
@@ -283,7 +292,7 @@ def print_step_section(sizes: list[int], torch, optax, args: argparse.Namespace)
 
 
 def _print_step_table(sizes, torch, optax, c_program, args: argparse.Namespace) -> None:
-    header = ["variant / dtype", "n", "rmsopt", "numpy", "ratio"]
+    header = ["variant / dtype", "n", "rmsopt", "2 threads", "ratio", "numpy", "ratio"]
     if torch is not None:
         header += ["torch", "ratio", "torch foreach", "ratio"]
     if optax is not None:

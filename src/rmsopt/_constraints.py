@@ -87,13 +87,16 @@ class Real:
 
 @dataclass(frozen=True)
 class Integer:
-    """An integer in ``[low, 2**63 - 1]``, or ``None`` when ``none_ok``."""
+    """An integer in ``[low, high]`` (``high`` defaults to 2**63 - 1), or
+    ``None`` when ``none_ok``."""
 
     low: int = 0
     none_ok: bool = False
+    high: int | None = None
 
     def describe(self) -> str:
-        text = f"an integer in the range [{self.low}, 2**63 - 1]"
+        high = "2**63 - 1" if self.high is None else str(self.high)
+        text = f"an integer in the range [{self.low}, {high}]"
         return text + " or None" if self.none_ok else text
 
     def check(self, value: Any, subject: str) -> int | None:
@@ -101,7 +104,7 @@ class Integer:
             return None
         if not isinstance(value, numbers.Integral) or isinstance(value, (bool, np.bool_)):
             raise _invalid(TypeError, subject, self.describe(), value)
-        if not self.low <= value <= _LARGEST_COUNT:
+        if not self.low <= value <= (_LARGEST_COUNT if self.high is None else self.high):
             raise _invalid(ValueError, subject, self.describe(), value)
         return int(value)
 

@@ -15,10 +15,37 @@ The operations are ordered as ``torch.optim.RMSprop`` orders them (including
 its ``lerp`` for ``m``), so that iterates agree with torch's to rounding.
 """
 from cython cimport floating
+
+cdef extern from *:
+    """
+    /* POSIX threads; elsewhere (Windows) no thread starts, and the caller runs every chunk. */
+    #if defined(_WIN32)
+    typedef int rmsopt_thread;
+    static int rmsopt_thread_start(rmsopt_thread *t, void *(*f)(void *), void *a) { return 1; }
+    static int rmsopt_thread_join(rmsopt_thread t) { return 0; }
+    #else
+    #include <pthread.h>
+    typedef pthread_t rmsopt_thread;
+    static int rmsopt_thread_start(rmsopt_thread *t, void *(*f)(void *), void *a) {
+        return pthread_create(t, NULL, f, a);
+    }
+    static int rmsopt_thread_join(rmsopt_thread t) { return pthread_join(t, NULL); }
+    #endif
+    """
+    ctypedef unsigned long rmsopt_thread  # opaque to Cython: only stored and passed back
+    int rmsopt_thread_start(rmsopt_thread* thread, void* (*start)(void*) noexcept nogil,
+                            void* argument) nogil
+    int rmsopt_thread_join(rmsopt_thread thread) nogil
 from libc.math cimport pow, sqrt
 
 from ._kernel cimport Kernel
 from ._math cimport lerp, penalized_gradient, root
+
+
+# The smallest n split across threads: below it, starting them (tens of us) costs more than
+# they save. MAX_THREADS bounds the option, so that the chunks fit on the stack.
+DEF PARALLEL_FROM = 262144
+DEF MAX_THREADS = 64
 
 
 cdef enum:  # rows of the state block
@@ -36,9 +63,11 @@ ctypedef struct RMSpropParams:
     bint maximize
     bint epsilon_in_sqrt
     bint bias_correction
+    int threads           # threads sharing a step of at least PARALLEL_FROM elements
 
 
 cdef inline void common_step(Py_ssize_t n,
+                             Py_ssize_t stride,               # distance between state rows
                              const floating* x,               # IN (unused when in_place)
                              const floating* grad,            # IN
                              const floating* state,           # IN (unused when in_place)
@@ -62,12 +91,12 @@ cdef inline void common_step(Py_ssize_t n,
         Py_ssize_t i
         const floating* x_in = x_out if in_place else x
         const floating* state_in = state_out if in_place else state
-        const floating* square_avg = state_in + SQUARE_AVG * n
-        const floating* grad_avg = state_in + GRAD_AVG * n
-        const floating* momentum_buffer = state_in + MOMENTUM_BUFFER * n
-        floating* square_avg_out = state_out + SQUARE_AVG * n
-        floating* grad_avg_out = state_out + GRAD_AVG * n
-        floating* momentum_buffer_out = state_out + MOMENTUM_BUFFER * n
+        const floating* square_avg = state_in + SQUARE_AVG * stride
+        const floating* grad_avg = state_in + GRAD_AVG * stride
+        const floating* momentum_buffer = state_in + MOMENTUM_BUFFER * stride
+        floating* square_avg_out = state_out + SQUARE_AVG * stride
+        floating* grad_avg_out = state_out + GRAD_AVG * stride
+        floating* momentum_buffer_out = state_out + MOMENTUM_BUFFER * stride
         floating g, v, m, spread, denom, b
     for i in range(n):
         g = grad[i]
@@ -91,7 +120,8 @@ cdef inline void common_step(Py_ssize_t n,
             x_out[i] = x_in[i] + neg_lr * g / denom
 
 
-cdef inline void common_step_for(Py_ssize_t n, const floating* x, const floating* grad,
+cdef inline void common_step_for(Py_ssize_t n, Py_ssize_t stride, const floating* x,
+                                 const floating* grad,
                                  const floating* state, floating* x_out, floating* state_out,
                                  floating rho, floating one_minus_rho, floating epsilon,
                                  floating momentum, floating neg_lr, bint in_place,
@@ -100,30 +130,105 @@ cdef inline void common_step_for(Py_ssize_t n, const floating* x, const floating
     if in_place:
         if centered:
             if has_momentum:
-                common_step(n, x, grad, state, x_out, state_out, rho, one_minus_rho, epsilon,
+                common_step(n, stride, x, grad, state, x_out, state_out, rho, one_minus_rho, epsilon,
                             momentum, neg_lr, True, True, True)
             else:
-                common_step(n, x, grad, state, x_out, state_out, rho, one_minus_rho, epsilon,
+                common_step(n, stride, x, grad, state, x_out, state_out, rho, one_minus_rho, epsilon,
                             momentum, neg_lr, True, True, False)
         elif has_momentum:
-            common_step(n, x, grad, state, x_out, state_out, rho, one_minus_rho, epsilon,
+            common_step(n, stride, x, grad, state, x_out, state_out, rho, one_minus_rho, epsilon,
                         momentum, neg_lr, True, False, True)
         else:
-            common_step(n, x, grad, state, x_out, state_out, rho, one_minus_rho, epsilon,
+            common_step(n, stride, x, grad, state, x_out, state_out, rho, one_minus_rho, epsilon,
                         momentum, neg_lr, True, False, False)
     elif centered:
         if has_momentum:
-            common_step(n, x, grad, state, x_out, state_out, rho, one_minus_rho, epsilon,
+            common_step(n, stride, x, grad, state, x_out, state_out, rho, one_minus_rho, epsilon,
                         momentum, neg_lr, False, True, True)
         else:
-            common_step(n, x, grad, state, x_out, state_out, rho, one_minus_rho, epsilon,
+            common_step(n, stride, x, grad, state, x_out, state_out, rho, one_minus_rho, epsilon,
                         momentum, neg_lr, False, True, False)
     elif has_momentum:
-        common_step(n, x, grad, state, x_out, state_out, rho, one_minus_rho, epsilon,
+        common_step(n, stride, x, grad, state, x_out, state_out, rho, one_minus_rho, epsilon,
                     momentum, neg_lr, False, False, True)
     else:
-        common_step(n, x, grad, state, x_out, state_out, rho, one_minus_rho, epsilon,
+        common_step(n, stride, x, grad, state, x_out, state_out, rho, one_minus_rho, epsilon,
                     momentum, neg_lr, False, False, False)
+
+
+ctypedef struct Chunk:
+    # One thread's share of a step: contiguous elements [start, start + n) of every array.
+    Py_ssize_t n, stride
+    const void* x
+    const void* grad
+    const void* state
+    void* x_out
+    void* state_out
+    double rho, one_minus_rho, epsilon, momentum, neg_lr   # already in the working precision
+    bint in_place, centered, is_float
+
+
+cdef void run_chunk(Chunk* c) noexcept nogil:
+    if c.is_float:
+        common_step_for(c.n, c.stride, <const float*>c.x, <const float*>c.grad,
+                        <const float*>c.state, <float*>c.x_out, <float*>c.state_out,
+                        <float>c.rho, <float>c.one_minus_rho, <float>c.epsilon,
+                        <float>c.momentum, <float>c.neg_lr, c.in_place, c.centered,
+                        c.momentum > 0)
+    else:
+        common_step_for(c.n, c.stride, <const double*>c.x, <const double*>c.grad,
+                        <const double*>c.state, <double*>c.x_out, <double*>c.state_out,
+                        c.rho, c.one_minus_rho, c.epsilon, c.momentum, c.neg_lr, c.in_place,
+                        c.centered, c.momentum > 0)
+
+
+cdef void* chunk_thread(void* chunk) noexcept nogil:
+    run_chunk(<Chunk*>chunk)
+    return NULL
+
+
+cdef inline void threaded_common_step(Py_ssize_t n, const floating* x, const floating* grad,
+                                      const floating* state, floating* x_out,
+                                      floating* state_out, floating rho,
+                                      floating one_minus_rho, floating epsilon,
+                                      floating momentum, floating neg_lr, bint in_place,
+                                      bint centered, int threads) noexcept nogil:
+    # common_step on `threads` contiguous chunks: threads - 1 started here and joined before
+    # returning, the first chunk on the calling thread. Each element is computed as on one
+    # thread, so the iterates do not depend on the count. Threads are started per step rather
+    # than kept in a pool (or OpenMP's), which would hang a process forked after using it.
+    cdef Chunk chunks[MAX_THREADS]
+    cdef rmsopt_thread ids[MAX_THREADS]
+    cdef bint started[MAX_THREADS]
+    cdef Py_ssize_t start, stop
+    cdef int t
+    for t in range(threads):
+        start = t * n // threads
+        stop = (t + 1) * n // threads
+        chunks[t].n = stop - start
+        chunks[t].stride = n
+        chunks[t].x = x + start
+        chunks[t].grad = grad + start
+        chunks[t].state = state + start
+        chunks[t].x_out = x_out + start
+        chunks[t].state_out = state_out + start
+        chunks[t].rho = rho
+        chunks[t].one_minus_rho = one_minus_rho
+        chunks[t].epsilon = epsilon
+        chunks[t].momentum = momentum
+        chunks[t].neg_lr = neg_lr
+        chunks[t].in_place = in_place
+        chunks[t].centered = centered
+        chunks[t].is_float = floating is float
+    for t in range(1, threads):
+        # A thread that cannot be started leaves its chunk to the calling thread.
+        started[t] = rmsopt_thread_start(&ids[t], chunk_thread, &chunks[t]) == 0
+    run_chunk(&chunks[0])
+    for t in range(1, threads):
+        if started[t]:
+            rmsopt_thread_join(ids[t])
+        else:
+            run_chunk(&chunks[t])
 
 
 cdef inline void rmsprop_step(Py_ssize_t n,
@@ -158,11 +263,16 @@ cdef inline void rmsprop_step(Py_ssize_t n,
         bint maximize = p.maximize, centered = p.centered
         bint bias_correction = p.bias_correction, epsilon_in_sqrt = p.epsilon_in_sqrt
         floating xi, g, v, m, spread, denom, b
+        bint in_place
 
     if not (maximize or bias_correction or epsilon_in_sqrt or weight_decay != 0):
-        common_step_for(n, x, grad, state, x_out, state_out, rho, one_minus_rho, epsilon,
-                        momentum, neg_lr, x_out == x and state_out == state, centered,
-                        momentum > 0)
+        in_place = x_out == x and state_out == state
+        if p.threads > 1 and n >= PARALLEL_FROM:
+            threaded_common_step(n, x, grad, state, x_out, state_out, rho, one_minus_rho,
+                                 epsilon, momentum, neg_lr, in_place, centered, p.threads)
+        else:
+            common_step_for(n, n, x, grad, state, x_out, state_out, rho, one_minus_rho,
+                            epsilon, momentum, neg_lr, in_place, centered, momentum > 0)
         return
 
     for i in range(n):
@@ -239,8 +349,10 @@ cdef class RMSpropKernel(Kernel):
     cdef RMSpropParams params
 
     def __init__(self, *, double rho, double epsilon, double momentum, double weight_decay,
-                 bint centered, bint maximize, bint epsilon_in_sqrt, bint bias_correction):
+                 bint centered, bint maximize, bint epsilon_in_sqrt, bint bias_correction,
+                 int threads=1):
         self.state_rows = 3
+        self.params.threads = threads
         self.params.rho = rho
         self.params.epsilon = epsilon
         self.params.momentum = momentum
