@@ -1,14 +1,20 @@
-"""RMSprop's `threads` option: large steps split across threads give the iterates of one
-thread, bit for bit, and a process forked after a threaded step still runs threaded steps."""
+"""RMSprop's `threads` option and the worker pool behind it: large steps split across threads
+give the iterates of one thread, bit for bit, whether the pool's workers run the chunks or the
+caller does; a process forked after a threaded step still runs threaded steps."""
+
+import concurrent.futures
+import os
+import warnings
 
 import numpy as np
 import pytest
 
 import rmsopt
+from rmsopt import _thread_pool
 from rmsopt._rmsprop_kernel import RMSpropKernel
 
-# Above the size from which the kernel starts threads (262,144), and odd, so that chunks differ.
-N = 300_001
+# Above the size from which the kernel splits a step (16,384), and odd, so that chunks differ.
+N = 30_001
 CONFIGURATIONS = [
     {"centered": False, "momentum": 0.0},
     {"centered": True, "momentum": 0.0},
@@ -79,14 +85,83 @@ def test_minimize_with_threads_gives_the_same_run():
 
 
 def test_a_forked_process_pool_runs_threaded_steps_after_the_parent_did():
-    # A persistent thread pool (OpenMP's) hangs a child forked after the parent used it; the
-    # kernel starts its threads per step, so this finishes.
+    # OpenMP's persistent pool hangs a child forked after the parent used it; rmsopt's pool
+    # starts afresh in the child, so this finishes.
     x0 = np.ones(N)
     options = {"threads": 2, "maxiter": 3}
     rmsopt.minimize(half_square, x0, jac=identity, options=options)
     res = rmsopt.tune(half_square, x0, {"learning_rate": [1e-3, 1e-2]}, jac=identity,
                       options=options, workers=2, as_frame=False)  # fmt: skip
     assert [row["status"] for row in res.table] == [3, 3]
+
+
+def threaded_run(threads, n=N, steps=3, dtype=np.float64):
+    rng = np.random.default_rng(n)
+    x = rng.standard_normal(n).astype(dtype)
+    state = np.zeros((3, n), dtype)
+    step = kernel(threads, centered=True, momentum=0.9)
+    for t in range(1, steps + 1):
+        step.step(x, rng.standard_normal(n).astype(dtype), state, t, 1e-3)
+    return x, state
+
+
+def test_the_pool_starts_workers_once_and_keeps_them():
+    threaded_run(3)
+    assert _thread_pool.workers() >= 2
+    started = _thread_pool.workers()
+    threaded_run(2)
+    threaded_run(3)
+    assert _thread_pool.workers() == started
+
+
+@pytest.mark.parametrize("n", [16_383, 16_384, 16_400, 100_003])
+def test_chunk_boundaries_around_the_threshold_lose_and_repeat_no_element(n):
+    for threads in (2, 5, 64):
+        for got, expected in zip(threaded_run(threads, n), threaded_run(1, n)):
+            np.testing.assert_array_equal(got, expected)
+
+
+def test_steps_from_several_python_threads_at_once_are_exact():
+    # One caller at a time has the pool; the others run their chunks themselves. Either way
+    # every step is the one-thread step. minimize releases the GIL around large steps, so
+    # these runs overlap.
+    x0 = np.linspace(-1.0, 1.0, N)
+    options = {"maxiter": 40, "momentum": 0.5, "centered": True}
+    expected = rmsopt.minimize(half_square, x0, jac=identity, options=options).x
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        runs = [
+            pool.submit(rmsopt.minimize, half_square, x0, jac=identity,
+                        options={**options, "threads": threads})  # fmt: skip
+            for threads in (2, 3, 2, 4, 2, 3, 2, 4)
+        ]
+        for run in runs:
+            np.testing.assert_array_equal(run.result().x, expected)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="os.fork is POSIX-only")
+def test_a_forked_child_starts_its_own_workers():
+    threaded_run(3)
+    assert _thread_pool.workers() >= 2
+    expected = threaded_run(1)
+    read, write = os.pipe()
+    with warnings.catch_warnings():
+        # Python 3.12+ warns that forking a process with threads may deadlock: the pool's
+        # fork handler is what makes it safe.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        pid = os.fork()
+    if pid == 0:  # the child: report the workers it inherited and started, and the result
+        try:
+            inherited = _thread_pool.workers()
+            got = threaded_run(3)
+            same = all(np.array_equal(a, b) for a, b in zip(got, expected))
+            os.write(write, f"{inherited} {_thread_pool.workers()} {same}".encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    with os.fdopen(read) as pipe:
+        report = pipe.read()
+    os.waitpid(pid, 0)
+    assert report == "0 2 True"
 
 
 @pytest.mark.parametrize("threads", [0, 65, 1.5])

@@ -140,10 +140,11 @@ RMSPROP = Method(
             "threads",
             1,
             Integer(1, high=64),
-            "Threads that share each step of at least 262,144 variables (smaller steps stay on "
-            "one: a step starts its threads, which costs tens of us). Used without weight decay, "
-            "maximize, bias correction or epsilon_in_sqrt, and on POSIX systems (elsewhere "
-            "steps run on one thread); the iterates are the same for any number.",
+            "Threads that share each step of at least 16,384 variables (smaller steps stay on "
+            "one, where handing out chunks costs more than it saves). The threads are a pool "
+            "of the process, started on first use. Used without weight decay, maximize, bias "
+            "correction or epsilon_in_sqrt, and on POSIX systems (elsewhere steps run on one "
+            "thread); the iterates are the same for any number.",
         ),
     ),
     kernel_parameters=(

@@ -16,35 +16,16 @@ its ``lerp`` for ``m``), so that iterates agree with torch's to rounding.
 """
 from cython cimport floating
 
-cdef extern from *:
-    """
-    /* POSIX threads; elsewhere (Windows) no thread starts, and the caller runs every chunk. */
-    #if defined(_WIN32)
-    typedef int rmsopt_thread;
-    static int rmsopt_thread_start(rmsopt_thread *t, void *(*f)(void *), void *a) { return 1; }
-    static int rmsopt_thread_join(rmsopt_thread t) { return 0; }
-    #else
-    #include <pthread.h>
-    typedef pthread_t rmsopt_thread;
-    static int rmsopt_thread_start(rmsopt_thread *t, void *(*f)(void *), void *a) {
-        return pthread_create(t, NULL, f, a);
-    }
-    static int rmsopt_thread_join(rmsopt_thread t) { return pthread_join(t, NULL); }
-    #endif
-    """
-    ctypedef unsigned long rmsopt_thread  # opaque to Cython: only stored and passed back
-    int rmsopt_thread_start(rmsopt_thread* thread, void* (*start)(void*) noexcept nogil,
-                            void* argument) nogil
-    int rmsopt_thread_join(rmsopt_thread thread) nogil
 from libc.math cimport pow, sqrt
 
 from ._kernel cimport Kernel
 from ._math cimport lerp, penalized_gradient, root
+from ._thread_pool cimport run_chunks
 
 
-# The smallest n split across threads: below it, starting them (tens of us) costs more than
-# they save. MAX_THREADS bounds the option, so that the chunks fit on the stack.
-DEF PARALLEL_FROM = 262144
+# The smallest n split across threads: below it, handing chunks to the pool's workers costs
+# more than they save. MAX_THREADS bounds the option (and the pool).
+DEF PARALLEL_FROM = 16384
 DEF MAX_THREADS = 64
 
 
@@ -182,9 +163,8 @@ cdef void run_chunk(Chunk* c) noexcept nogil:
                         c.centered, c.momentum > 0)
 
 
-cdef void* chunk_thread(void* chunk) noexcept nogil:
-    run_chunk(<Chunk*>chunk)
-    return NULL
+cdef void run_chunk_of(void* chunks, int index) noexcept nogil:
+    run_chunk(&(<Chunk*>chunks)[index])
 
 
 cdef inline void threaded_common_step(Py_ssize_t n, const floating* x, const floating* grad,
@@ -193,18 +173,15 @@ cdef inline void threaded_common_step(Py_ssize_t n, const floating* x, const flo
                                       floating one_minus_rho, floating epsilon,
                                       floating momentum, floating neg_lr, bint in_place,
                                       bint centered, int threads) noexcept nogil:
-    # common_step on `threads` contiguous chunks: threads - 1 started here and joined before
-    # returning, the first chunk on the calling thread. Each element is computed as on one
-    # thread, so the iterates do not depend on the count. Threads are started per step rather
-    # than kept in a pool (or OpenMP's), which would hang a process forked after using it.
+    # common_step on `threads` contiguous chunks, run by the process's worker pool. Each element
+    # is computed as on one thread, so the iterates do not depend on the count.
     cdef Chunk chunks[MAX_THREADS]
-    cdef rmsopt_thread ids[MAX_THREADS]
-    cdef bint started[MAX_THREADS]
     cdef Py_ssize_t start, stop
     cdef int t
     for t in range(threads):
-        start = t * n // threads
-        stop = (t + 1) * n // threads
+        # Boundaries on multiples of 16 elements, so that no two threads write one cache line.
+        start = (t * n // threads) & ~15
+        stop = n if t == threads - 1 else ((t + 1) * n // threads) & ~15
         chunks[t].n = stop - start
         chunks[t].stride = n
         chunks[t].x = x + start
@@ -220,15 +197,7 @@ cdef inline void threaded_common_step(Py_ssize_t n, const floating* x, const flo
         chunks[t].in_place = in_place
         chunks[t].centered = centered
         chunks[t].is_float = floating is float
-    for t in range(1, threads):
-        # A thread that cannot be started leaves its chunk to the calling thread.
-        started[t] = rmsopt_thread_start(&ids[t], chunk_thread, &chunks[t]) == 0
-    run_chunk(&chunks[0])
-    for t in range(1, threads):
-        if started[t]:
-            rmsopt_thread_join(ids[t])
-        else:
-            run_chunk(&chunks[t])
+    run_chunks(run_chunk_of, chunks, threads)
 
 
 cdef inline void rmsprop_step(Py_ssize_t n,
