@@ -6,8 +6,9 @@ Usage::
 
 Three sections:
 
-* RMSprop step: ns per element of one in-place step of rmsopt's native kernel,
-  the same step as NumPy ufuncs with ``out=``, ``torch.optim.RMSprop``
+* RMSprop step: ns per element of one in-place step of rmsopt's native kernel
+  (on one thread, on two, and on one with the baseline build of its loop when
+  the CPU runs a wider one), the same step as NumPy ufuncs with ``out=``, ``torch.optim.RMSprop``
   (``foreach=False`` and ``foreach=True``, ``.grad`` preset to one of two
   gradients taken in turn) when torch is importable, optax's jitted rmsprop
   when jax and optax are, and a plain C loop (``step_loop.c``, built with
@@ -45,11 +46,15 @@ from scipy.optimize import minimize as scipy_minimize
 from scipy.optimize import rosen, rosen_der
 
 import rmsopt
+from rmsopt import _rmsprop_kernel
 
 if __package__:  # imported, e.g. by asv's discovery
     from . import benchmarks as suite
 else:  # run as a script: this folder is sys.path[0]
     import benchmarks as suite
+
+# rmsopt's one-thread step with the baseline build of the loop (timed with that build selected).
+BASELINE = "rmsopt, baseline build"
 
 # Peers' first steps must match rmsopt's to this many units in the last place of max|x|.
 AGREEMENT_ULPS = 64
@@ -109,6 +114,10 @@ def print_machine(torch, optax, args: argparse.Namespace) -> None:
         f"optax {'not importable' if optax is None else optax.__version__}"
     )
     print(
+        f"kernels    RMSprop's loop runs the {_rmsprop_kernel.selected_loop()} build "
+        f"(built: {', '.join(_rmsprop_kernel.loop_targets())}; chosen at import)"
+    )
+    print(
         f"timing     minimum of {args.repeat} timeit runs of >= {args.min_time * 1e3:g} ms each"
         + (" (--quick)" if args.quick else "")
     )
@@ -159,6 +168,15 @@ def step_functions(
         threaded.step(x_threads, grads_threads[0], state_threads, 1, suite.LEARNING_RATE)
 
     functions["rmsopt, 2 threads"] = (threaded_step, x_threads)
+
+    if _rmsprop_kernel.selected_loop() != "baseline":
+        x_base, grads_base, state_base = suite.make_arrays(n, dtype)
+
+        def baseline_step():
+            grads_base.reverse()
+            kernel.step(x_base, grads_base[0], state_base, 1, suite.LEARNING_RATE)
+
+        functions[BASELINE] = (baseline_step, x_base)
 
     x_np, grads_np, state_np = suite.make_arrays(n, dtype)
     peer = suite.NumpyRMSprop(n, dtype, **options)
@@ -291,8 +309,21 @@ def print_step_section(sizes: list[int], torch, optax, args: argparse.Namespace)
         _print_step_table(sizes, torch, optax, c_program, args)
 
 
+def step_ns(name: str, step: Callable[[], object], n: int, args: argparse.Namespace) -> float:
+    """ns per element of ``step``, with the loop build the column ``name`` stands for."""
+    target = "baseline" if name == BASELINE else _rmsprop_kernel.selected_loop()
+    previous = _rmsprop_kernel.select_loop(target)
+    try:
+        return seconds_per_call(step, args.repeat, args.min_time) * 1e9 / n
+    finally:
+        _rmsprop_kernel.select_loop(previous)
+
+
 def _print_step_table(sizes, torch, optax, c_program, args: argparse.Namespace) -> None:
-    header = ["variant / dtype", "n", "rmsopt", "2 threads", "ratio", "numpy", "ratio"]
+    header = ["variant / dtype", "n", "rmsopt", "2 threads", "ratio"]
+    if _rmsprop_kernel.selected_loop() != "baseline":
+        header += ["baseline build", "ratio"]
+    header += ["numpy", "ratio"]
     if torch is not None:
         header += ["torch", "ratio", "torch foreach", "ratio"]
     if optax is not None:
@@ -306,8 +337,7 @@ def _print_step_table(sizes, torch, optax, c_program, args: argparse.Namespace) 
                 functions = step_functions(n, dtype, variant, torch, optax)
                 check_first_steps(functions, f"{variant}, {dtype}, n={n}")
                 ns = {
-                    name: seconds_per_call(step, args.repeat, args.min_time) * 1e9 / n
-                    for name, (step, _) in functions.items()
+                    name: step_ns(name, step, n, args) for name, (step, _) in functions.items()
                 }
                 rmsopt_ns = ns.pop("rmsopt")
                 row = [f"{variant} / {dtype}", f"{n:,}", format_ns(rmsopt_ns)]

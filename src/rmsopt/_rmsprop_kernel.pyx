@@ -14,25 +14,23 @@ one step is::
 The operations are ordered as ``torch.optim.RMSprop`` orders them (including
 its ``lerp`` for ``m``), so that iterates agree with torch's to rounding.
 """
+from cpython.pycapsule cimport PyCapsule_GetPointer
 from cython cimport floating
-
 from libc.math cimport pow, sqrt
 
+from ._cpu cimport cpu_has_avx2
 from ._kernel cimport Kernel
 from ._math cimport lerp, penalized_gradient, root
-from ._thread_pool cimport run_chunks
+from ._rmsprop_loops cimport GRAD_AVG, MOMENTUM_BUFFER, SQUARE_AVG, Chunk, run_chunk_of
+from ._thread_pool cimport ChunkTask, run_chunks
+
+from ._cpu_features import preferred_target
 
 
 # The smallest n split across threads: below it, handing chunks to the pool's workers costs
 # more than they save. MAX_THREADS bounds the option (and the pool).
 DEF PARALLEL_FROM = 16384
 DEF MAX_THREADS = 64
-
-
-cdef enum:  # rows of the state block
-    SQUARE_AVG = 0
-    GRAD_AVG = 1
-    MOMENTUM_BUFFER = 2
 
 
 ctypedef struct RMSpropParams:
@@ -47,134 +45,60 @@ ctypedef struct RMSpropParams:
     int threads           # threads sharing a step of at least PARALLEL_FROM elements
 
 
-cdef inline void common_step(Py_ssize_t n,
-                             Py_ssize_t stride,               # distance between state rows
-                             const floating* x,               # IN (unused when in_place)
-                             const floating* grad,            # IN
-                             const floating* state,           # IN (unused when in_place)
-                             floating* x_out,                 # OUT, or IN/OUT when in_place
-                             floating* state_out,             # OUT, or IN/OUT when in_place
-                             floating rho,
-                             floating one_minus_rho,
-                             floating epsilon,
-                             floating momentum,
-                             floating neg_lr,
-                             bint in_place,
-                             bint centered,
-                             bint has_momentum,
-                             ) noexcept nogil:
-    # The step without weight decay, maximize, bias correction or epsilon in the square root,
-    # with the general loop's operations in its order. It is only called with constant flags,
-    # so each inlined copy has no tests left in its loop and the compiler vectorises it. In
-    # place, it reads through the output pointers: the compiler's runtime overlap test would
-    # send identical input and output pointers to its scalar fallback.
-    cdef:
-        Py_ssize_t i
-        const floating* x_in = x_out if in_place else x
-        const floating* state_in = state_out if in_place else state
-        const floating* square_avg = state_in + SQUARE_AVG * stride
-        const floating* grad_avg = state_in + GRAD_AVG * stride
-        const floating* momentum_buffer = state_in + MOMENTUM_BUFFER * stride
-        floating* square_avg_out = state_out + SQUARE_AVG * stride
-        floating* grad_avg_out = state_out + GRAD_AVG * stride
-        floating* momentum_buffer_out = state_out + MOMENTUM_BUFFER * stride
-        floating g, v, m, spread, denom, b
-    for i in range(n):
-        g = grad[i]
-        v = square_avg[i] * rho
-        v = v + one_minus_rho * g * g
-        square_avg_out[i] = v
-        if centered:
-            m = lerp(grad_avg[i], g, one_minus_rho)
-            grad_avg_out[i] = m
-            spread = v - m * m
-            if spread < 0:
-                spread = 0
-        else:
-            spread = v
-        denom = root(spread) + epsilon
-        if has_momentum:
-            b = momentum_buffer[i] * momentum + g / denom
-            momentum_buffer_out[i] = b
-            x_out[i] = x_in[i] + neg_lr * b
-        else:
-            x_out[i] = x_in[i] + neg_lr * g / denom
+# The loop the common step runs: this module's copy, built for the architecture's baseline, or
+# _rmsprop_avx2's. Chosen at import (see select_loop); both give the same bits.
+cdef ChunkTask chunk_loop = run_chunk_of
+cdef str chunk_loop_target = "baseline"
 
 
-cdef inline void common_step_for(Py_ssize_t n, Py_ssize_t stride, const floating* x,
-                                 const floating* grad,
-                                 const floating* state, floating* x_out, floating* state_out,
-                                 floating rho, floating one_minus_rho, floating epsilon,
-                                 floating momentum, floating neg_lr, bint in_place,
-                                 bint centered, bint has_momentum) noexcept nogil:
-    # One call of common_step per combination of the flags, each with constants.
-    if in_place:
-        if centered:
-            if has_momentum:
-                common_step(n, stride, x, grad, state, x_out, state_out, rho, one_minus_rho, epsilon,
-                            momentum, neg_lr, True, True, True)
-            else:
-                common_step(n, stride, x, grad, state, x_out, state_out, rho, one_minus_rho, epsilon,
-                            momentum, neg_lr, True, True, False)
-        elif has_momentum:
-            common_step(n, stride, x, grad, state, x_out, state_out, rho, one_minus_rho, epsilon,
-                        momentum, neg_lr, True, False, True)
+def loop_targets():
+    """The builds of RMSprop's vectorised loop this process can run: ``"baseline"``, and
+    ``"avx2"`` when the CPU (and the operating system) support AVX2 and it was built."""
+    targets = ["baseline"]
+    if cpu_has_avx2():
+        try:
+            from . import _rmsprop_avx2  # imported only after the check: its code uses AVX2
+        except ImportError:  # not built (not x86, or a compiler without -mavx2)
+            pass
         else:
-            common_step(n, stride, x, grad, state, x_out, state_out, rho, one_minus_rho, epsilon,
-                        momentum, neg_lr, True, False, False)
-    elif centered:
-        if has_momentum:
-            common_step(n, stride, x, grad, state, x_out, state_out, rho, one_minus_rho, epsilon,
-                        momentum, neg_lr, False, True, True)
-        else:
-            common_step(n, stride, x, grad, state, x_out, state_out, rho, one_minus_rho, epsilon,
-                        momentum, neg_lr, False, True, False)
-    elif has_momentum:
-        common_step(n, stride, x, grad, state, x_out, state_out, rho, one_minus_rho, epsilon,
-                    momentum, neg_lr, False, False, True)
+            targets.append("avx2")
+    return targets
+
+
+def select_loop(str target):
+    """Run RMSprop's vectorised steps with the build ``target`` (one of `loop_targets`) and
+    return the previous one. Import chooses the widest the CPU supports, unless the environment
+    variable ``RMSOPT_DISABLE_CPU_FEATURES`` names it (NumPy's convention, e.g. ``AVX2``)."""
+    global chunk_loop, chunk_loop_target
+    targets = loop_targets()
+    if target not in targets:
+        raise ValueError(f"target must be one of {targets} on this machine; got {target!r}")
+    if target == "avx2":
+        from . import _rmsprop_avx2
+        chunk_loop = <ChunkTask>PyCapsule_GetPointer(_rmsprop_avx2.CHUNK_LOOP,
+                                                     _rmsprop_avx2.CHUNK_LOOP_NAME)
     else:
-        common_step(n, stride, x, grad, state, x_out, state_out, rho, one_minus_rho, epsilon,
-                    momentum, neg_lr, False, False, False)
+        chunk_loop = run_chunk_of
+    previous, chunk_loop_target = chunk_loop_target, target
+    return previous
 
 
-ctypedef struct Chunk:
-    # One thread's share of a step: contiguous elements [start, start + n) of every array.
-    Py_ssize_t n, stride
-    const void* x
-    const void* grad
-    const void* state
-    void* x_out
-    void* state_out
-    double rho, one_minus_rho, epsilon, momentum, neg_lr   # already in the working precision
-    bint in_place, centered, is_float
+def selected_loop():
+    """The build of RMSprop's vectorised loop that steps run with (see `select_loop`)."""
+    return chunk_loop_target
 
 
-cdef void run_chunk(Chunk* c) noexcept nogil:
-    if c.is_float:
-        common_step_for(c.n, c.stride, <const float*>c.x, <const float*>c.grad,
-                        <const float*>c.state, <float*>c.x_out, <float*>c.state_out,
-                        <float>c.rho, <float>c.one_minus_rho, <float>c.epsilon,
-                        <float>c.momentum, <float>c.neg_lr, c.in_place, c.centered,
-                        c.momentum > 0)
-    else:
-        common_step_for(c.n, c.stride, <const double*>c.x, <const double*>c.grad,
-                        <const double*>c.state, <double*>c.x_out, <double*>c.state_out,
-                        c.rho, c.one_minus_rho, c.epsilon, c.momentum, c.neg_lr, c.in_place,
-                        c.centered, c.momentum > 0)
+select_loop(preferred_target(loop_targets()))
 
 
-cdef void run_chunk_of(void* chunks, int index) noexcept nogil:
-    run_chunk(&(<Chunk*>chunks)[index])
-
-
-cdef inline void threaded_common_step(Py_ssize_t n, const floating* x, const floating* grad,
-                                      const floating* state, floating* x_out,
-                                      floating* state_out, floating rho,
-                                      floating one_minus_rho, floating epsilon,
-                                      floating momentum, floating neg_lr, bint in_place,
-                                      bint centered, int threads) noexcept nogil:
-    # common_step on `threads` contiguous chunks, run by the process's worker pool. Each element
-    # is computed as on one thread, so the iterates do not depend on the count.
+cdef inline void split_common_step(Py_ssize_t n, const floating* x, const floating* grad,
+                                   const floating* state, floating* x_out, floating* state_out,
+                                   floating rho, floating one_minus_rho, floating epsilon,
+                                   floating momentum, floating neg_lr, bint in_place,
+                                   bint centered, int threads) noexcept nogil:
+    # The common step by the chosen loop (see select_loop): on one chunk, or on `threads`
+    # contiguous chunks run by the process's worker pool. Each element is computed as on one
+    # thread, so the iterates do not depend on the count.
     cdef Chunk chunks[MAX_THREADS]
     cdef Py_ssize_t start, stop
     cdef int t
@@ -197,7 +121,10 @@ cdef inline void threaded_common_step(Py_ssize_t n, const floating* x, const flo
         chunks[t].in_place = in_place
         chunks[t].centered = centered
         chunks[t].is_float = floating is float
-    run_chunks(run_chunk_of, chunks, threads)
+    if threads == 1:
+        chunk_loop(chunks, 0)
+    else:
+        run_chunks(chunk_loop, chunks, threads)
 
 
 cdef inline void rmsprop_step(Py_ssize_t n,
@@ -236,12 +163,9 @@ cdef inline void rmsprop_step(Py_ssize_t n,
 
     if not (maximize or bias_correction or epsilon_in_sqrt or weight_decay != 0):
         in_place = x_out == x and state_out == state
-        if p.threads > 1 and n >= PARALLEL_FROM:
-            threaded_common_step(n, x, grad, state, x_out, state_out, rho, one_minus_rho,
-                                 epsilon, momentum, neg_lr, in_place, centered, p.threads)
-        else:
-            common_step_for(n, n, x, grad, state, x_out, state_out, rho, one_minus_rho,
-                            epsilon, momentum, neg_lr, in_place, centered, momentum > 0)
+        split_common_step(n, x, grad, state, x_out, state_out, rho, one_minus_rho, epsilon,
+                          momentum, neg_lr, in_place, centered,
+                          p.threads if n >= PARALLEL_FROM else 1)
         return
 
     for i in range(n):

@@ -1,0 +1,15 @@
+# What the CPU can run, asked once by code built for the baseline before it loads a module built
+# for more (a module compiled with -mavx2 may use AVX2 anywhere, its import included).
+cdef extern from *:
+    """
+    #if (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__))
+    /* GCC's and Clang's check also asks the OS whether it saves the YMM registers (XGETBV). */
+    static int rmsopt_cpu_has_avx2(void) {
+        __builtin_cpu_init();
+        return __builtin_cpu_supports("avx2");
+    }
+    #else
+    static int rmsopt_cpu_has_avx2(void) { return 0; }
+    #endif
+    """
+    bint cpu_has_avx2 "rmsopt_cpu_has_avx2"() nogil
