@@ -1,9 +1,11 @@
-"""RMSprop's `threads` option and the worker pool behind it: large steps split across threads
-give the iterates of one thread, bit for bit, whether the pool's workers run the chunks or the
-caller does; a process forked after a threaded step still runs threaded steps."""
+"""The `threads` option and the worker pool behind it: every method's large steps split across
+threads give the iterates of one thread, bit for bit, whether the pool's workers run the chunks
+or the caller does; a process forked after a threaded step still runs threaded steps."""
 
 import concurrent.futures
 import os
+import subprocess
+import sys
 import warnings
 
 import numpy as np
@@ -11,52 +13,80 @@ import pytest
 
 import rmsopt
 from rmsopt import _thread_pool
-from rmsopt._rmsprop_kernel import RMSpropKernel
+from rmsopt._registry import METHODS
+
+from conftest import option_grid, option_id
+from test_method_kernels import gradient_stream, kernel_and_state
 
 # Above the size from which the kernel splits a step (16,384), and odd, so that chunks differ.
 N = 30_001
-CONFIGURATIONS = [
-    {"centered": False, "momentum": 0.0},
-    {"centered": True, "momentum": 0.0},
-    {"centered": False, "momentum": 0.9},
-    {"centered": True, "momentum": 0.9},
+
+CASES = [
+    pytest.param(name, options, id=f"{name}-{option_id(options) or 'defaults'}")
+    for name in METHODS
+    for options in option_grid(name)
 ]
 
 
-def kernel(threads, **options):
-    settings = {
-        "rho": 0.9,
-        "epsilon": 1e-8,
-        "momentum": 0.0,
-        "weight_decay": 0.0,
-        "centered": False,
-        "maximize": False,
-        "epsilon_in_sqrt": False,
-        "bias_correction": False,
-        **options,
-    }
-    return RMSpropKernel(threads=threads, **settings)
+@pytest.fixture
+def many_cpus():
+    # Split steps as on a 64-CPU machine, so that chunk counts above this machine's cores run.
+    previous = _thread_pool.set_cpus(64)
+    yield
+    _thread_pool.set_cpus(previous)
 
 
-@pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("options", CONFIGURATIONS, ids=range(len(CONFIGURATIONS)))
-@pytest.mark.parametrize("threads", [2, 3])
-def test_threaded_steps_equal_one_thread_in_place_and_out_of_place(dtype, options, threads):
-    rng = np.random.default_rng(0)
-    x = rng.standard_normal(N).astype(dtype)
-    grads = [rng.standard_normal(N).astype(dtype) for _ in range(3)]
-    one, many = kernel(1, **options), kernel(threads, **options)
-    x_one, x_many = x.copy(), x.copy()
-    state_one, state_many = np.zeros((3, N), dtype), np.zeros((3, N), dtype)
-    for step, grad in enumerate(grads, start=1):
-        one.step(x_one, grad, state_one, step, 1e-3)
-        many.step(x_many, grad, state_many, step, 1e-3)
-    np.testing.assert_array_equal(x_many, x_one)
-    np.testing.assert_array_equal(state_many, state_one)
-    x_out, state_out = np.empty_like(x), np.empty_like(state_one)
-    many.step(x, grads[0], np.zeros((3, N), dtype), 1, 1e-3, x_out, state_out)
-    one.step(x, grads[0], np.zeros((3, N), dtype), 1, 1e-3)
-    np.testing.assert_array_equal(x_out, x)
+def run_steps(name, options, threads, n=N, dtype=np.float64, in_place=True, steps=3):
+    rng = np.random.default_rng(n)
+    kernel, state = kernel_and_state(name, {**options, "threads": threads}, n, dtype)
+    x = rng.standard_normal(n).astype(dtype)
+    for step, grad in enumerate(gradient_stream(rng, n, dtype, count=steps), start=1):
+        if in_place:
+            kernel.step(x, grad, state, step, 1e-2)
+        else:
+            x_out, state_out = np.empty_like(x), state.copy()
+            kernel.step(x, grad, state, step, 1e-2, x_out, state_out)
+            x, state = x_out, state_out
+    return x, state
+
+
+def assert_same(got, expected):
+    for a, b in zip(got, expected, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("name, options", CASES)
+@pytest.mark.parametrize("in_place", [True, False], ids=["in_place", "out_of_place"])
+def test_threaded_steps_equal_one_thread(name, options, in_place, dtype):
+    expected = run_steps(name, options, 1, dtype=dtype, in_place=in_place)
+    assert_same(run_steps(name, options, 2, dtype=dtype, in_place=in_place), expected)
+
+
+@pytest.mark.parametrize("n", [16_383, 16_384, 16_400, 100_003])
+def test_chunk_boundaries_lose_and_repeat_no_element(many_cpus, n):
+    options = {"centered": True, "momentum": 0.9}
+    expected = run_steps("rmsprop", options, 1, n)
+    for threads in (2, 3, 5, 64):
+        assert_same(run_steps("rmsprop", options, threads, n), expected)
+
+
+@pytest.mark.parametrize("cpus", [None, 5])
+def test_steps_split_into_at_most_one_chunk_per_cpu(cpus):
+    # In a fresh process: threads=64 starts one worker fewer than the CPUs (the caller runs a
+    # chunk too), as many as this machine has unless the test says otherwise.
+    code = (
+        "import numpy as np, rmsopt\n"
+        "from rmsopt import _thread_pool as pool\n"
+        f"if {cpus} is not None: pool.set_cpus({cpus})\n"
+        "rmsopt.minimize(lambda x: 0.0, np.ones(20000), jac=lambda x: x,\n"
+        "                options={'threads': 64, 'maxiter': 2})\n"
+        "print(pool.cpus(), pool.workers())"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    usable, workers = map(int, out.stdout.split())
+    affinity = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    assert usable == (cpus or affinity)
+    assert workers == min(usable, 64) - 1
 
 
 def half_square(x):
@@ -74,7 +104,7 @@ def test_minimize_with_threads_gives_the_same_run():
         half_square, x0, jac=identity, options={"maxiter": 5, "momentum": 0.5, "threads": 2}
     )
     np.testing.assert_array_equal(many.x, one.x)
-    # Options the threaded loops do not cover run on one thread, with the same result.
+    # Also with an option outside the vectorised loops (the general loop, split the same way).
     one = rmsopt.minimize(
         half_square, x0, jac=identity, options={"maxiter": 5, "weight_decay": 0.1}
     )
@@ -95,30 +125,13 @@ def test_a_forked_process_pool_runs_threaded_steps_after_the_parent_did():
     assert [row["status"] for row in res.table] == [3, 3]
 
 
-def threaded_run(threads, n=N, steps=3, dtype=np.float64):
-    rng = np.random.default_rng(n)
-    x = rng.standard_normal(n).astype(dtype)
-    state = np.zeros((3, n), dtype)
-    step = kernel(threads, centered=True, momentum=0.9)
-    for t in range(1, steps + 1):
-        step.step(x, rng.standard_normal(n).astype(dtype), state, t, 1e-3)
-    return x, state
-
-
-def test_the_pool_starts_workers_once_and_keeps_them():
-    threaded_run(3)
+def test_the_pool_starts_workers_once_and_keeps_them(many_cpus):
+    run_steps("rmsprop", {}, 3)
     assert _thread_pool.workers() >= 2
     started = _thread_pool.workers()
-    threaded_run(2)
-    threaded_run(3)
+    run_steps("adam", {}, 2)
+    run_steps("rmsprop", {}, 3)
     assert _thread_pool.workers() == started
-
-
-@pytest.mark.parametrize("n", [16_383, 16_384, 16_400, 100_003])
-def test_chunk_boundaries_around_the_threshold_lose_and_repeat_no_element(n):
-    for threads in (2, 5, 64):
-        for got, expected in zip(threaded_run(threads, n), threaded_run(1, n)):
-            np.testing.assert_array_equal(got, expected)
 
 
 def test_steps_from_several_python_threads_at_once_are_exact():
@@ -139,10 +152,10 @@ def test_steps_from_several_python_threads_at_once_are_exact():
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="os.fork is POSIX-only")
-def test_a_forked_child_starts_its_own_workers():
-    threaded_run(3)
+def test_a_forked_child_starts_its_own_workers(many_cpus):
+    run_steps("rmsprop", {}, 3)
     assert _thread_pool.workers() >= 2
-    expected = threaded_run(1)
+    expected = run_steps("rmsprop", {}, 1)
     read, write = os.pipe()
     with warnings.catch_warnings():
         # Python 3.12+ warns that forking a process with threads may deadlock: the pool's
@@ -152,7 +165,8 @@ def test_a_forked_child_starts_its_own_workers():
     if pid == 0:  # the child: report the workers it inherited and started, and the result
         try:
             inherited = _thread_pool.workers()
-            got = threaded_run(3)
+            _thread_pool.set_cpus(64)  # the fork forgot it
+            got = run_steps("rmsprop", {}, 3)
             same = all(np.array_equal(a, b) for a, b in zip(got, expected))
             os.write(write, f"{inherited} {_thread_pool.workers()} {same}".encode())
         finally:

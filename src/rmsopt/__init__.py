@@ -5,6 +5,7 @@
 >>> opt = rmsopt.RMSprop(x, learning_rate=1e-3); opt.step(grad(x))   # doctest: +SKIP
 """
 
+from . import _simd  # noqa: F401  (chooses the CPU build of the kernels' loops at import)
 from . import plot, problems, schedules
 from ._adadelta import ADADELTA
 from ._adagrad import ADAGRAD

@@ -12,47 +12,21 @@ in ``torch.optim.Adagrad``'s order of operations.
 from cython cimport floating
 from libc.math cimport sqrt
 
+from ._adagrad_step cimport SQUARE_SUM, AdagradParams, adagrad_chunk
+from ._chunks cimport loop_from
 from ._kernel cimport Kernel
-from ._math cimport penalized_gradient, root
+from ._thread_pool cimport ChunkTask
+
+# The chunk loop steps run: this module's baseline build, or another that _simd.select_loop
+# hands over for the CPU.
+cdef ChunkTask loop = adagrad_chunk
 
 
-cdef enum:  # rows of the state block
-    SQUARE_SUM = 0
-
-
-ctypedef struct AdagradParams:
-    double lr_decay
-    double epsilon
-    double weight_decay
-    bint maximize
-
-
-cdef inline void adagrad_step(Py_ssize_t n,
-                              const floating* x,               # IN
-                              const floating* grad,            # IN
-                              const floating* state,           # IN: (rows, n)
-                              floating* x_out,                 # OUT (may be x)
-                              floating* state_out,             # OUT (may be state)
-                              const AdagradParams* p,
-                              Py_ssize_t step,
-                              double learning_rate,
-                              ) noexcept nogil:
-    cdef:
-        Py_ssize_t i
-        const floating* square_sum = state + SQUARE_SUM * n
-        floating* square_sum_out = state_out + SQUARE_SUM * n
-        floating epsilon = <floating>p.epsilon
-        floating weight_decay = <floating>p.weight_decay
-        floating neg_lr = <floating>(-(learning_rate / (1.0 + (step - 1) * p.lr_decay)))
-        bint maximize = p.maximize
-        floating xi, g, s
-
-    for i in range(n):
-        xi = x[i]
-        g = penalized_gradient(grad[i], xi, maximize, weight_decay)
-        s = square_sum[i] + g * g
-        square_sum_out[i] = s
-        x_out[i] = xi + neg_lr * g / (root(s) + epsilon)
+def use_loop(capsule=None):
+    """Run steps with the chunk loop in ``capsule`` (one of ``_avx2.LOOPS``), or with this
+    module's own build for None. Called by ``_simd.select_loop``."""
+    global loop
+    loop = loop_from(capsule, adagrad_chunk)
 
 
 cdef inline void adagrad_step_size(Py_ssize_t n,
@@ -74,29 +48,22 @@ cdef class AdagradKernel(Kernel):
     """Adagrad's step with its hyperparameters held in a C struct (state row
     ``square_sum``)."""
 
-    cdef AdagradParams params
+    cdef AdagradParams adagrad
 
-    def __init__(self, *, double lr_decay, double epsilon, double weight_decay, bint maximize):
+    def __init__(self, *, double lr_decay, double epsilon, double weight_decay, bint maximize, int threads=1):
         self.state_rows = 1
-        self.params.lr_decay = lr_decay
-        self.params.epsilon = epsilon
-        self.params.weight_decay = weight_decay
-        self.params.maximize = maximize
-
-    cdef void step_double(self, Py_ssize_t n, const double* x, const double* grad,
-                          const double* state, double* x_out, double* state_out,
-                          Py_ssize_t step, double learning_rate) noexcept nogil:
-        adagrad_step(n, x, grad, state, x_out, state_out, &self.params, step, learning_rate)
-
-    cdef void step_float(self, Py_ssize_t n, const float* x, const float* grad,
-                         const float* state, float* x_out, float* state_out,
-                         Py_ssize_t step, double learning_rate) noexcept nogil:
-        adagrad_step(n, x, grad, state, x_out, state_out, &self.params, step, learning_rate)
+        self.threads = threads
+        self.params = &self.adagrad
+        self.loop = &loop
+        self.adagrad.lr_decay = lr_decay
+        self.adagrad.epsilon = epsilon
+        self.adagrad.weight_decay = weight_decay
+        self.adagrad.maximize = maximize
 
     cdef void step_size_double(self, Py_ssize_t n, const double* state, Py_ssize_t step,
                                double learning_rate, double* out) noexcept nogil:
-        adagrad_step_size(n, state, &self.params, step, learning_rate, out)
+        adagrad_step_size(n, state, &self.adagrad, step, learning_rate, out)
 
     cdef void step_size_float(self, Py_ssize_t n, const float* state, Py_ssize_t step,
                               double learning_rate, double* out) noexcept nogil:
-        adagrad_step_size(n, state, &self.params, step, learning_rate, out)
+        adagrad_step_size(n, state, &self.adagrad, step, learning_rate, out)

@@ -9,11 +9,17 @@
 # are neither read nor written.
 from cython cimport floating
 
+from ._thread_pool cimport ChunkTask
 from ._vector cimport all_finite, all_finite_rows, clip_gradient, project_onto_box
 
 
 cdef class Kernel:
+    # A subclass sets these three in __init__; the base class's step_double and step_float run
+    # its chunk loop over _chunks.split_step, on `threads` threads for large n.
     cdef readonly Py_ssize_t state_rows    # rows of the state block the kernel indexes
+    cdef readonly int threads              # threads sharing a step of at least PARALLEL_FROM
+    cdef const void* params                # the subclass's parameter struct
+    cdef ChunkTask* loop                   # its module's chunk loop, as the CPU build chosen
     cdef void step_double(self,
                           Py_ssize_t n,
                           const double* x,                  # IN: x_{t-1}

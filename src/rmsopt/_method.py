@@ -21,6 +21,7 @@ from ._options import (
     MINIBATCH_OPTIONS,
     STATE,
     TERMINATION_OPTIONS,
+    THREADS,
     Option,
     learning_rate_option,
     validate_options,
@@ -118,7 +119,7 @@ class Method:
         return (
             (learning_rate_option(self.learning_rate),)
             + self.hyperparameters
-            + (MAXIMIZE,)
+            + (MAXIMIZE, THREADS)
             + CLIPPING_OPTIONS
         )
 
@@ -153,6 +154,7 @@ class Method:
     def make_kernel(self, settings: Mapping[str, Any]) -> Kernel:
         return self.kernel(
             maximize=settings["maximize"],
+            threads=settings["threads"],
             **{name: settings[name] for name in self.kernel_parameters},
             **self.kernel_constants,
         )

@@ -29,6 +29,7 @@ __all__ = [
     "CLIPPING_OPTIONS",
     "HISTORY_OPTIONS",
     "MAXIMIZE",
+    "THREADS",
     "MINIBATCH_OPTIONS",
     "STATE",
     "TERMINATION_OPTIONS",
@@ -84,6 +85,16 @@ def weight_decay_option(default: float, *, decoupled: bool = False) -> Option:
 
 
 MAXIMIZE = Option("maximize", False, Flag(), "Maximize `fun` instead of minimizing it.")
+
+THREADS = Option(
+    "threads",
+    1,
+    Integer(1, high=64),
+    "Threads that share each step of at least 16,384 variables, at most as many as the CPUs "
+    "the process may use (smaller steps stay on one, where handing out chunks costs more than "
+    "it saves). They are a pool of the process, started on first use, on POSIX systems "
+    "(elsewhere steps run on one thread). The iterates are the same for any number.",
+)
 
 CLIPPING_OPTIONS = (
     Option(

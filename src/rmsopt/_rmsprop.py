@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ._constraints import Flag, Integer, Real
+from ._constraints import Flag, Real
 from ._method import Method
 from ._options import Option, weight_decay_option
 from ._rmsprop_kernel import RMSpropKernel
@@ -136,16 +136,6 @@ RMSPROP = Method(
             "Divide v (and the centered mean) by 1 - rho**t before use, as optax's "
             "`bias_correction=True`.",
         ),
-        Option(
-            "threads",
-            1,
-            Integer(1, high=64),
-            "Threads that share each step of at least 16,384 variables (smaller steps stay on "
-            "one, where handing out chunks costs more than it saves). The threads are a pool "
-            "of the process, started on first use. Used without weight decay, maximize, bias "
-            "correction or epsilon_in_sqrt, and on POSIX systems (elsewhere steps run on one "
-            "thread); the iterates are the same for any number.",
-        ),
     ),
     kernel_parameters=(
         "rho",
@@ -155,7 +145,6 @@ RMSPROP = Method(
         "weight_decay",
         "epsilon_in_sqrt",
         "bias_correction",
-        "threads",
     ),
     state=("square_avg", "grad_avg", "momentum_buffer"),
     initial_state=lambda options: {"square_avg": options["initial_accumulator_value"]},

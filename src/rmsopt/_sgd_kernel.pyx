@@ -10,77 +10,37 @@ step ``t`` is::
 
 in ``torch.optim.SGD``'s order of operations.
 """
-from cython cimport floating
-
+from ._chunks cimport loop_from
 from ._kernel cimport Kernel
-from ._math cimport penalized_gradient
+from ._sgd_step cimport SGDParams, sgd_chunk
+from ._thread_pool cimport ChunkTask
+
+# The chunk loop steps run: this module's baseline build, or another that _simd.select_loop
+# hands over for the CPU.
+cdef ChunkTask loop = sgd_chunk
 
 
-cdef enum:  # rows of the state block
-    MOMENTUM_BUFFER = 0
-
-
-ctypedef struct SGDParams:
-    double momentum
-    double dampening
-    double weight_decay
-    bint nesterov
-    bint maximize
-
-
-cdef inline void sgd_step(Py_ssize_t n,
-                          const floating* x,               # IN
-                          const floating* grad,            # IN
-                          const floating* state,           # IN: (rows, n)
-                          floating* x_out,                 # OUT (may be x)
-                          floating* state_out,             # OUT (may be state)
-                          const SGDParams* p,
-                          Py_ssize_t step,
-                          double learning_rate,
-                          ) noexcept nogil:
-    cdef:
-        Py_ssize_t i
-        const floating* momentum_buffer = state + MOMENTUM_BUFFER * n
-        floating* momentum_buffer_out = state_out + MOMENTUM_BUFFER * n
-        floating momentum = <floating>p.momentum
-        floating undamped = <floating>(1.0 - p.dampening)
-        floating weight_decay = <floating>p.weight_decay
-        floating neg_lr = <floating>(-learning_rate)
-        # torch starts the buffer at the first gradient, undamped.
-        bint first = step == 1, nesterov = p.nesterov, maximize = p.maximize
-        floating xi, g, b
-
-    for i in range(n):
-        xi = x[i]
-        g = penalized_gradient(grad[i], xi, maximize, weight_decay)
-        if momentum != 0:
-            b = g if first else momentum_buffer[i] * momentum + undamped * g
-            momentum_buffer_out[i] = b
-            g = g + momentum * b if nesterov else b
-        x_out[i] = xi + neg_lr * g
+def use_loop(capsule=None):
+    """Run steps with the chunk loop in ``capsule`` (one of ``_avx2.LOOPS``), or with this
+    module's own build for None. Called by ``_simd.select_loop``."""
+    global loop
+    loop = loop_from(capsule, sgd_chunk)
 
 
 cdef class SGDKernel(Kernel):
     """SGD's step with its hyperparameters held in a C struct (state row
     ``momentum_buffer``)."""
 
-    cdef SGDParams params
+    cdef SGDParams sgd
 
     def __init__(self, *, double momentum, double dampening, double weight_decay,
-                 bint nesterov, bint maximize):
+                 bint nesterov, bint maximize, int threads=1):
         self.state_rows = 1
-        self.params.momentum = momentum
-        self.params.dampening = dampening
-        self.params.weight_decay = weight_decay
-        self.params.nesterov = nesterov
-        self.params.maximize = maximize
-
-    cdef void step_double(self, Py_ssize_t n, const double* x, const double* grad,
-                          const double* state, double* x_out, double* state_out,
-                          Py_ssize_t step, double learning_rate) noexcept nogil:
-        sgd_step(n, x, grad, state, x_out, state_out, &self.params, step, learning_rate)
-
-    cdef void step_float(self, Py_ssize_t n, const float* x, const float* grad,
-                         const float* state, float* x_out, float* state_out,
-                         Py_ssize_t step, double learning_rate) noexcept nogil:
-        sgd_step(n, x, grad, state, x_out, state_out, &self.params, step, learning_rate)
+        self.threads = threads
+        self.params = &self.sgd
+        self.loop = &loop
+        self.sgd.momentum = momentum
+        self.sgd.dampening = dampening
+        self.sgd.weight_decay = weight_decay
+        self.sgd.nesterov = nesterov
+        self.sgd.maximize = maximize

@@ -23,4 +23,11 @@ void rmsopt_pool_run(rmsopt_chunk_task task, void *tasks, int chunks);
 /* The workers alive in this process (for tests and diagnostics). */
 int rmsopt_pool_workers(void);
 
+/* The CPUs this process may run on (its affinity mask), read once: kernels split a step into
+ * at most this many chunks, since a chunk waiting for a core delays the whole step. */
+int rmsopt_pool_cpus(void);
+
+/* Sets the count rmsopt_pool_cpus reports and returns the previous one (for tests). */
+int rmsopt_pool_set_cpus(int cpus);
+
 #endif

@@ -3,3 +3,6 @@
 ctypedef void (*ChunkTask)(void* tasks, int chunk) noexcept nogil
 
 cdef void run_chunks(ChunkTask task, void* tasks, int chunks) noexcept nogil
+
+# The CPUs this process may run on: more chunks than that would wait for a core.
+cdef int usable_cpus() noexcept nogil

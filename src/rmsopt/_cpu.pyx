@@ -1,5 +1,6 @@
-# What the CPU can run, asked once by code built for the baseline before it loads a module built
-# for more (a module compiled with -mavx2 may use AVX2 anywhere, its import included).
+"""What the CPU can run, asked by code built for the baseline before a module built for more
+is imported (a module compiled with -mavx2 may use AVX2 anywhere, its import included)."""
+
 cdef extern from *:
     """
     #if (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__))
@@ -12,4 +13,9 @@ cdef extern from *:
     static int rmsopt_cpu_has_avx2(void) { return 0; }
     #endif
     """
-    bint cpu_has_avx2 "rmsopt_cpu_has_avx2"() nogil
+    bint cpu_has_avx2 "rmsopt_cpu_has_avx2"()
+
+
+def has_avx2():
+    """True when the CPU and the operating system support AVX2."""
+    return cpu_has_avx2()

@@ -1,0 +1,88 @@
+# Adam's step over one contiguous chunk of the arrays, state rows `stride` apart, inline so
+# that each module cimporting it compiles its own copy: _adam_kernel for the baseline of the
+# architecture, _avx2 with -mavx2 (see _simd.py). The copies give the same bits.
+from cython cimport floating
+from libc.math cimport pow
+
+from ._chunks cimport Chunk
+from ._math cimport lerp, penalized_gradient, root
+
+
+cdef enum:  # rows of the state block
+    EXP_AVG = 0
+    EXP_AVG_SQ = 1
+    MAX_EXP_AVG_SQ = 2
+
+
+ctypedef struct AdamParams:
+    double beta1
+    double beta2
+    double epsilon
+    double weight_decay
+    bint amsgrad
+    bint decoupled_weight_decay
+    bint maximize
+
+
+cdef inline void adam_step(Py_ssize_t n,
+                           Py_ssize_t stride,               # distance between state rows
+                           const floating* x,               # IN
+                           const floating* grad,            # IN
+                           const floating* state,           # IN: rows at stride
+                           floating* x_out,                 # OUT (may be x)
+                           floating* state_out,             # OUT (may be state)
+                           const AdamParams* p,
+                           Py_ssize_t step,
+                           double learning_rate,
+                           ) noexcept nogil:
+    cdef:
+        Py_ssize_t i
+        const floating* exp_avg = state + EXP_AVG * stride
+        const floating* exp_avg_sq = state + EXP_AVG_SQ * stride
+        const floating* max_exp_avg_sq = state + MAX_EXP_AVG_SQ * stride
+        floating* exp_avg_out = state_out + EXP_AVG * stride
+        floating* exp_avg_sq_out = state_out + EXP_AVG_SQ * stride
+        floating* max_exp_avg_sq_out = state_out + MAX_EXP_AVG_SQ * stride
+        # The bias corrections are computed in double, as torch computes them in Python floats.
+        double correction1 = 1.0 - pow(p.beta1, <double>step)
+        double correction2 = 1.0 - pow(p.beta2, <double>step)
+        floating neg_step_size = <floating>(-(learning_rate / correction1))
+        floating correction2_root = <floating>pow(correction2, 0.5)
+        floating one_minus_beta1 = <floating>(1.0 - p.beta1)
+        floating beta2 = <floating>p.beta2
+        floating one_minus_beta2 = <floating>(1.0 - p.beta2)
+        floating epsilon = <floating>p.epsilon
+        bint decoupled = p.decoupled_weight_decay, amsgrad = p.amsgrad, maximize = p.maximize
+        floating coupled_decay = 0 if decoupled else <floating>p.weight_decay
+        floating shrink = <floating>(1.0 - learning_rate * p.weight_decay)
+        bint shrinks = decoupled and p.weight_decay != 0
+        floating xi, g, m, v
+
+    for i in range(n):
+        xi = x[i]
+        g = penalized_gradient(grad[i], xi, maximize, coupled_decay)
+        if shrinks:
+            xi = xi * shrink
+        m = lerp(exp_avg[i], g, one_minus_beta1)
+        exp_avg_out[i] = m
+        v = exp_avg_sq[i] * beta2 + one_minus_beta2 * g * g
+        exp_avg_sq_out[i] = v
+        if amsgrad:
+            if max_exp_avg_sq[i] > v:
+                v = max_exp_avg_sq[i]
+            max_exp_avg_sq_out[i] = v
+        x_out[i] = xi + neg_step_size * m / (root(v) / correction2_root + epsilon)
+
+
+cdef inline void adam_chunk(void* chunks, int index) noexcept nogil:
+    # A ChunkTask (_thread_pool.pxd): chunk `index` of an array of _chunks.Chunk.
+    cdef Chunk* c = &(<Chunk*>chunks)[index]
+    cdef const AdamParams* p = <const AdamParams*>c.params
+    if c.is_float:
+        adam_step(c.n, c.stride, <const float*>c.x, <const float*>c.grad,
+                 <const float*>c.state, <float*>c.x_out, <float*>c.state_out, p, c.step,
+                 c.learning_rate)
+    else:
+        adam_step(c.n, c.stride, <const double*>c.x, <const double*>c.grad,
+                 <const double*>c.state, <double*>c.x_out, <double*>c.state_out, p,
+                 c.step, c.learning_rate)
