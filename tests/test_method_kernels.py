@@ -57,12 +57,16 @@ def test_kernel_equals_twin_bitwise(name, options, n, dtype):
 
 
 def out_of_place_cases():
-    """Every method's last option set, and RMSprop's four vectorised loops (plain, centered,
-    momentum, both), which have out-of-place copies of their own."""
+    """Every method's last option set, and the loops with constant flags, which have
+    out-of-place copies of their own: RMSprop's four (plain, centered, momentum, both) and
+    AdamW's four (with and without decay, with and without amsgrad)."""
     cases = [(name, option_grid(name)[-1]) for name in METHODS]
     for centered in (False, True):
         for momentum in (0.0, 0.9):
             cases.append(("rmsprop", {"centered": centered, "momentum": momentum}))
+    for weight_decay in (0.0, 0.01):
+        for amsgrad in (False, True):
+            cases.append(("adamw", {"weight_decay": weight_decay, "amsgrad": amsgrad}))
     return cases
 
 
