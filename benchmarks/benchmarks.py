@@ -199,22 +199,23 @@ class NumpyStep:
 
 
 class MethodStep:
-    """One in-place step of each method's native kernel, torch's default options."""
+    """One in-place step of each method's native kernel, torch's default options, on one
+    thread and on two (the ``threads`` option)."""
 
-    params = (tuple(METHODS), (1_000, 1_000_000), DTYPES)
-    param_names = ("method", "n", "dtype")
+    params = (tuple(METHODS), (1_000, 1_000_000), DTYPES, (1, 2))
+    param_names = ("method", "n", "dtype", "threads")
 
-    def setup(self, method, n, dtype):
+    def setup(self, method, n, dtype, threads):
         declaration = METHODS[method]
-        settings = declaration.validate({}, declaration.step_options)
+        settings = declaration.validate({"threads": threads}, declaration.step_options)
         self.kernel = declaration.make_kernel(settings)
         self.x, self.grads, _ = make_arrays(n, dtype)
         self.state = np.full((len(declaration.state), n), 0.0, dtype=dtype)
         self.step_count = 0
         for _ in range(WARMUP_STEPS):
-            self.time_step(method, n, dtype)
+            self.time_step(method, n, dtype, threads)
 
-    def time_step(self, method, n, dtype):
+    def time_step(self, method, n, dtype, threads):
         self.grads.reverse()
         self.step_count += 1
         self.kernel.step(self.x, self.grads[0], self.state, self.step_count, LEARNING_RATE)

@@ -4,7 +4,7 @@ Usage::
 
     python benchmarks/compare.py [--quick] [--torch-threads N]
 
-Three sections:
+Four sections:
 
 * RMSprop step: ns per element of one in-place step of rmsopt's native kernel
   (on one thread, on two, and on one with the baseline build of its loop when
@@ -15,6 +15,8 @@ Three sections:
   ``cc -O3 -fno-math-errno`` when there is a compiler). Ratios are peer time /
   rmsopt time, so above 1 means rmsopt is faster. Before timing, every peer's
   first step is checked against rmsopt's.
+* Every method: ns per element of each method's in-place step with torch's
+  defaults, on one thread and on two, and torch.optim's foreach step.
 * Minimize loop: microseconds per iteration of ``rmsopt.minimize`` on 2-D
   Rosenbrock with ``rosen_der``, of a bare loop calling ``rosen_der``, and of
   SciPy's L-BFGS-B for context.
@@ -46,7 +48,8 @@ from scipy.optimize import minimize as scipy_minimize
 from scipy.optimize import rosen, rosen_der
 
 import rmsopt
-from rmsopt import _rmsprop_kernel
+from rmsopt import _simd
+from rmsopt._registry import METHODS
 
 if __package__:  # imported, e.g. by asv's discovery
     from . import benchmarks as suite
@@ -114,8 +117,8 @@ def print_machine(torch, optax, args: argparse.Namespace) -> None:
         f"optax {'not importable' if optax is None else optax.__version__}"
     )
     print(
-        f"kernels    RMSprop's loop runs the {_rmsprop_kernel.selected_loop()} build "
-        f"(built: {', '.join(_rmsprop_kernel.loop_targets())}; chosen at import)"
+        f"kernels    the methods' loops run the {_simd.selected_loop()} build "
+        f"(built: {', '.join(_simd.loop_targets())}; chosen at import)"
     )
     print(
         f"timing     minimum of {args.repeat} timeit runs of >= {args.min_time * 1e3:g} ms each"
@@ -169,7 +172,7 @@ def step_functions(
 
     functions["rmsopt, 2 threads"] = (threaded_step, x_threads)
 
-    if _rmsprop_kernel.selected_loop() != "baseline":
+    if _simd.selected_loop() != "baseline":
         x_base, grads_base, state_base = suite.make_arrays(n, dtype)
 
         def baseline_step():
@@ -311,17 +314,17 @@ def print_step_section(sizes: list[int], torch, optax, args: argparse.Namespace)
 
 def step_ns(name: str, step: Callable[[], object], n: int, args: argparse.Namespace) -> float:
     """ns per element of ``step``, with the loop build the column ``name`` stands for."""
-    target = "baseline" if name == BASELINE else _rmsprop_kernel.selected_loop()
-    previous = _rmsprop_kernel.select_loop(target)
+    target = "baseline" if name == BASELINE else _simd.selected_loop()
+    previous = _simd.select_loop(target)
     try:
         return seconds_per_call(step, args.repeat, args.min_time) * 1e9 / n
     finally:
-        _rmsprop_kernel.select_loop(previous)
+        _simd.select_loop(previous)
 
 
 def _print_step_table(sizes, torch, optax, c_program, args: argparse.Namespace) -> None:
     header = ["variant / dtype", "n", "rmsopt", "2 threads", "ratio"]
-    if _rmsprop_kernel.selected_loop() != "baseline":
+    if _simd.selected_loop() != "baseline":
         header += ["baseline build", "ratio"]
     header += ["numpy", "ratio"]
     if torch is not None:
@@ -349,6 +352,76 @@ def _print_step_table(sizes, torch, optax, c_program, args: argparse.Namespace) 
     print(
         f"\nRMSprop step, ns per element (ratio = peer / rmsopt; above 1: rmsopt faster), "
         f"lr={suite.LEARNING_RATE:g}, rho={suite.RHO:g}, eps={suite.EPSILON:g}"
+    )
+    print_table(header, rows)
+
+
+# torch.optim's class for each method; both sides take torch's defaults but the learning rate.
+TORCH_CLASSES = {
+    "rmsprop": "RMSprop",
+    "adagrad": "Adagrad",
+    "adadelta": "Adadelta",
+    "adam": "Adam",
+    "adamw": "AdamW",
+    "sgd": "SGD",
+}
+
+
+def method_step_functions(method: str, n: int, dtype: str, torch):
+    """One in-place step of ``method`` with torch's defaults: rmsopt's kernel on one thread and
+    on two, and ``torch.optim``'s foreach step when torch is importable."""
+    declaration = METHODS[method]
+    settings = declaration.validate({}, declaration.step_options)
+    functions = {}
+    for threads in (1, 2):
+        kernel = declaration.make_kernel({**settings, "threads": threads})
+        x, grads, _ = suite.make_arrays(n, dtype)
+        state = np.full((len(declaration.state), n), 0.0, dtype=dtype)
+        count = [0]
+
+        def step(kernel=kernel, x=x, grads=grads, state=state, count=count):
+            grads.reverse()
+            count[0] += 1
+            kernel.step(x, grads[0], state, count[0], suite.LEARNING_RATE)
+
+        functions[f"rmsopt, {threads} thread(s)"] = (step, x)
+    if torch is not None:
+        x, grads, _ = suite.make_arrays(n, dtype)
+        parameter = torch.nn.Parameter(torch.from_numpy(x))
+        grads_torch = [torch.from_numpy(grad) for grad in grads]
+        optimizer = getattr(torch.optim, TORCH_CLASSES[method])(
+            [parameter], lr=suite.LEARNING_RATE, foreach=True
+        )
+
+        def torch_method_step():
+            grads_torch.reverse()
+            parameter.grad = grads_torch[0]
+            optimizer.step()
+
+        functions["torch foreach"] = (torch_method_step, x)
+    return functions
+
+
+def print_method_section(torch, args: argparse.Namespace) -> None:
+    """ns per element of every method's in-place step, with torch's defaults."""
+    header = ["method / dtype", "n", "rmsopt", "2 threads", "ratio"]
+    if torch is not None:
+        header += ["torch foreach", "ratio"]
+    rows = []
+    for method in METHODS:
+        for dtype in suite.DTYPES:
+            for n in (100_000, 1_000_000):
+                functions = method_step_functions(method, n, dtype, torch)
+                ns = [seconds_per_call(step, args.repeat, args.min_time) * 1e9 / n
+                      for step, _ in functions.values()]  # fmt: skip
+                first = ns[0]
+                row = [f"{method} / {dtype}", f"{n:,}", format_ns(first)]
+                for peer_ns in ns[1:]:
+                    row += [format_ns(peer_ns), f"{peer_ns / first:.2f}"]
+                rows.append(row)
+    print(
+        f"\nEvery method's step with torch's defaults, ns per element (ratio = column / rmsopt "
+        f"on one thread), lr={suite.LEARNING_RATE:g}"
     )
     print_table(header, rows)
 
@@ -477,6 +550,7 @@ def main(argv: list[str] | None = None) -> None:
     optax = import_optax()
     print_machine(torch, optax, args)
     print_step_section(sizes, torch, optax, args)
+    print_method_section(torch, args)
     print_loop_section(args)
     print_native_section(args)
 

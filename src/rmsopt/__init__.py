@@ -15,6 +15,7 @@ from ._diagnostics import effective_step_size
 from ._minimize import make_method_callable, minimize, show_options
 from ._multistart import multistart
 from ._optimizers import Optimizer, optimizer_class
+from ._runtime import show_runtime
 from ._rmsprop import RMSPROP
 from ._sgd import SGD as _SGD
 from ._status import Status
@@ -59,6 +60,7 @@ __all__ = [
     "schedules",
     "sgd",
     "show_options",
+    "show_runtime",
     "tune",
 ]
 __version__ = "0.1.0.dev0"

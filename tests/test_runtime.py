@@ -1,0 +1,33 @@
+"""rmsopt.show_runtime reports the build and the threads the native core runs with."""
+
+import pytest
+
+import rmsopt
+from rmsopt import _simd, _thread_pool
+
+from test_errors import argument_message
+
+
+def test_the_report_names_the_build_in_use_and_the_cpus(monkeypatch):
+    monkeypatch.setenv(_simd.ENVIRONMENT_VARIABLE, "avx2")
+    report = rmsopt.show_runtime(disp=False)
+    assert report["loop_build"] == _simd.selected_loop()
+    assert report["loop_build"] in report["loop_builds"]
+    assert report["loop_builds"][0] == "baseline"
+    assert report["disabled_features"] == ["AVX2"]
+    assert report["cpus"] == _thread_pool.cpus() >= 1
+    assert report["pool_workers"] == _thread_pool.workers()
+
+
+def test_the_report_is_printed_one_line_per_entry(capsys):
+    assert rmsopt.show_runtime() is None
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in lines] == [
+        "loop_build", "loop_builds", "disabled_features", "cpus", "pool_workers",
+    ]  # fmt: skip
+    assert lines[0].split()[1] == _simd.selected_loop()
+
+
+def test_disp_is_checked():
+    with pytest.raises(TypeError, match=argument_message("disp", "a bool (True or False)", "1")):
+        rmsopt.show_runtime(disp=1)
