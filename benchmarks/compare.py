@@ -4,7 +4,7 @@ Usage::
 
     python benchmarks/compare.py [--quick] [--torch-threads N]
 
-Four sections:
+Five sections:
 
 * RMSprop step: ns per element of one in-place step of rmsopt's native kernel
   (on one thread, on two, and on one with the baseline build of its loop when
@@ -25,6 +25,8 @@ Four sections:
   iterations as a plain C loop (``native_loop.c``, built with ``cc`` when
   there is one; its final x is checked to equal rmsopt's bit for bit), and of
   the run with Python callables.
+* Memory: the peak memory of ``rmsopt.minimize`` beyond ``x0`` for every
+  method, in arrays of n = 10**6 elements, after 10 and after 100 iterations.
 
 Every figure is the minimum over repeats of ``timeit`` runs, each calibrated to
 last at least a target time. ``--quick`` skips n = 10**7 and repeats less.
@@ -39,6 +41,7 @@ import platform
 import subprocess
 import tempfile
 import timeit
+import tracemalloc
 from collections.abc import Callable
 from typing import Any
 
@@ -356,7 +359,8 @@ def _print_step_table(sizes, torch, optax, c_program, args: argparse.Namespace) 
     print_table(header, rows)
 
 
-# torch.optim's class for each method; both sides take torch's defaults but the learning rate.
+# torch.optim's class for each method. Both sides take their defaults but the learning rate,
+# and RMSprop's decay, where rmsopt's default is Hinton's and Keras's 0.9 and torch's 0.99.
 TORCH_CLASSES = {
     "rmsprop": "RMSprop",
     "adagrad": "Adagrad",
@@ -367,14 +371,24 @@ TORCH_CLASSES = {
 }
 
 
+# Options that send each method's step to its general loop, which tests them per element.
+GENERAL_LOOP_OPTIONS = {"maximize": True, "weight_decay": 0.01}
+
+
 def method_step_functions(method: str, n: int, dtype: str, torch):
-    """One in-place step of ``method`` with torch's defaults: rmsopt's kernel on one thread and
-    on two, and ``torch.optim``'s foreach step when torch is importable."""
+    """One in-place step of ``method`` with its defaults: rmsopt's kernel on one thread and on
+    two, and ``torch.optim``'s foreach step when torch is importable; then rmsopt's step with
+    `GENERAL_LOOP_OPTIONS`."""
     declaration = METHODS[method]
     settings = declaration.validate({}, declaration.step_options)
     functions = {}
-    for threads in (1, 2):
-        kernel = declaration.make_kernel({**settings, "threads": threads})
+    for name, threads, options in [
+        ("rmsopt", 1, {}),
+        ("rmsopt, 2 threads", 2, {}),
+        ("rmsopt, general loop", 1, GENERAL_LOOP_OPTIONS),
+    ]:
+        checked = declaration.validate({**options, "threads": threads}, declaration.step_options)
+        kernel = declaration.make_kernel(checked)
         x, grads, _ = suite.make_arrays(n, dtype)
         state = np.full((len(declaration.state), n), 0.0, dtype=dtype)
         count = [0]
@@ -384,13 +398,14 @@ def method_step_functions(method: str, n: int, dtype: str, torch):
             count[0] += 1
             kernel.step(x, grads[0], state, count[0], suite.LEARNING_RATE)
 
-        functions[f"rmsopt, {threads} thread(s)"] = (step, x)
+        functions[name] = (step, x)
     if torch is not None:
         x, grads, _ = suite.make_arrays(n, dtype)
         parameter = torch.nn.Parameter(torch.from_numpy(x))
         grads_torch = [torch.from_numpy(grad) for grad in grads]
+        same_decay = {"alpha": settings["rho"]} if method == "rmsprop" else {}
         optimizer = getattr(torch.optim, TORCH_CLASSES[method])(
-            [parameter], lr=suite.LEARNING_RATE, foreach=True
+            [parameter], lr=suite.LEARNING_RATE, foreach=True, **same_decay
         )
 
         def torch_method_step():
@@ -404,7 +419,7 @@ def method_step_functions(method: str, n: int, dtype: str, torch):
 
 def print_method_section(torch, args: argparse.Namespace) -> None:
     """ns per element of every method's in-place step, with torch's defaults."""
-    header = ["method / dtype", "n", "rmsopt", "2 threads", "ratio"]
+    header = ["method / dtype", "n", "rmsopt", "2 threads", "ratio", "general loop", "ratio"]
     if torch is not None:
         header += ["torch foreach", "ratio"]
     rows = []
@@ -412,18 +427,60 @@ def print_method_section(torch, args: argparse.Namespace) -> None:
         for dtype in suite.DTYPES:
             for n in (100_000, 1_000_000):
                 functions = method_step_functions(method, n, dtype, torch)
-                ns = [seconds_per_call(step, args.repeat, args.min_time) * 1e9 / n
-                      for step, _ in functions.values()]  # fmt: skip
-                first = ns[0]
+                general = functions.pop("rmsopt, general loop")
+                check_first_steps(functions, f"{method}, {dtype}, n={n}")
+                functions["rmsopt, general loop"] = general
+                ns = {name: seconds_per_call(step, args.repeat, args.min_time) * 1e9 / n
+                      for name, (step, _) in functions.items()}  # fmt: skip
+                first = ns.pop("rmsopt")
                 row = [f"{method} / {dtype}", f"{n:,}", format_ns(first)]
-                for peer_ns in ns[1:]:
-                    row += [format_ns(peer_ns), f"{peer_ns / first:.2f}"]
+                for name in ("rmsopt, 2 threads", "rmsopt, general loop", "torch foreach"):
+                    if name in ns:
+                        row += [format_ns(ns[name]), f"{ns[name] / first:.2f}"]
                 rows.append(row)
     print(
-        f"\nEvery method's step with torch's defaults, ns per element (ratio = column / rmsopt "
-        f"on one thread), lr={suite.LEARNING_RATE:g}"
+        f"\nEvery method's step with its defaults, ns per element (ratio = column / rmsopt "
+        f"on one thread), lr={suite.LEARNING_RATE:g}; `general loop`: one thread with "
+        f"{GENERAL_LOOP_OPTIONS}, options tested per element"
     )
     print_table(header, rows)
+
+
+def minimize_peak_arrays(method: str, dtype: str, iterations: int, n: int) -> float:
+    """Peak memory of ``minimize`` beyond ``x0``, in arrays of n elements: NumPy's allocations
+    as ``tracemalloc`` traces them, with a gradient that allocates nothing."""
+    x0 = np.ones(n, dtype=dtype)
+    tracemalloc.start()
+    try:
+        rmsopt.minimize(
+            suite.half_square_norm,
+            x0,
+            jac=suite.half_square_norm_grad,
+            method=method,
+            options={"maxiter": iterations, "gtol": 0.0},
+        )
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    return peak / (n * np.dtype(dtype).itemsize)
+
+
+def print_memory_section() -> None:
+    """Peak memory of minimize per method, for 10 and 100 iterations."""
+    n = suite.MEMORY_SIZE
+    rows = []
+    for method, declaration in METHODS.items():
+        for dtype in suite.DTYPES:
+            k = len(declaration.state)
+            peaks = [minimize_peak_arrays(method, dtype, count, n) for count in (10, 100)]
+            rows.append(
+                [f"{method} / {dtype}", str(k), *(f"{peak:.2f}" for peak in peaks), str(7 + 4 * k)]
+            )
+    print(
+        f"\nPeak memory of minimize beyond x0, in arrays of n = {n:,} elements (NumPy's "
+        "allocations traced by tracemalloc; k = the method's state rows)"
+    )
+    print_table(["method / dtype", "k", "10 iterations", "100 iterations", "7 + 4k"], rows)
 
 
 def print_loop_section(args: argparse.Namespace) -> None:
@@ -459,6 +516,17 @@ def print_loop_section(args: argparse.Namespace) -> None:
             ],
         ],
     )
+
+    x, grads, _ = suite.make_arrays(10, "float64")
+    optimizer = rmsopt.RMSprop(x, learning_rate=suite.LEARNING_RATE)
+
+    def ask_tell_step():
+        grads.reverse()
+        optimizer.step(grads[0])
+
+    step_us = seconds_per_call(ask_tell_step, args.repeat, args.min_time) * 1e6
+    print("\nCall overhead: one step of the ask/tell object on 10 float64 elements")
+    print_table(["call", "us / call"], [["rmsopt.RMSprop(x).step(grad)", f"{step_us:.2f}"]])
 
 
 NATIVE_ITERATIONS = 1_000_000
@@ -553,6 +621,7 @@ def main(argv: list[str] | None = None) -> None:
     print_method_section(torch, args)
     print_loop_section(args)
     print_native_section(args)
+    print_memory_section()
 
 
 if __name__ == "__main__":

@@ -58,8 +58,9 @@ def test_kernel_equals_twin_bitwise(name, options, n, dtype):
 
 def out_of_place_cases():
     """Every method's last option set, and the loops with constant flags, which have
-    out-of-place copies of their own: RMSprop's four (plain, centered, momentum, both) and
-    AdamW's four (with and without decay, with and without amsgrad)."""
+    out-of-place copies of their own: RMSprop's four (plain, centered, momentum, both), AdamW's
+    four (with and without decay, with and without amsgrad) and SGD's momentum with and
+    without Nesterov."""
     cases = [(name, option_grid(name)[-1]) for name in METHODS]
     for centered in (False, True):
         for momentum in (0.0, 0.9):
@@ -67,6 +68,8 @@ def out_of_place_cases():
     for weight_decay in (0.0, 0.01):
         for amsgrad in (False, True):
             cases.append(("adamw", {"weight_decay": weight_decay, "amsgrad": amsgrad}))
+    for nesterov in (False, True):
+        cases.append(("sgd", {"momentum": 0.9, "nesterov": nesterov}))
     return cases
 
 

@@ -28,9 +28,10 @@ CASES = [
 ]
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def many_cpus():
-    # Split steps as on a 64-CPU machine, so that chunk counts above this machine's cores run.
+    # Split steps as on a 64-CPU machine, so that every test here splits its steps (and chunk
+    # counts above this machine's cores run) even on a machine with one usable CPU.
     previous = _thread_pool.set_cpus(64)
     yield
     _thread_pool.set_cpus(previous)
@@ -60,10 +61,11 @@ def assert_same(got, expected):
 def test_threaded_steps_equal_one_thread(name, options, in_place, dtype):
     expected = run_steps(name, options, 1, dtype=dtype, in_place=in_place)
     assert_same(run_steps(name, options, 2, dtype=dtype, in_place=in_place), expected)
+    assert _thread_pool.workers() >= 1  # the steps were split
 
 
 @pytest.mark.parametrize("n", [16_383, 16_384, 16_400, 100_003])
-def test_chunk_boundaries_lose_and_repeat_no_element(many_cpus, n):
+def test_chunk_boundaries_lose_and_repeat_no_element(n):
     options = {"centered": True, "momentum": 0.9}
     expected = run_steps("rmsprop", options, 1, n)
     for threads in (2, 3, 5, 64):
@@ -125,7 +127,7 @@ def test_a_forked_process_pool_runs_threaded_steps_after_the_parent_did():
     assert [row["status"] for row in res.table] == [3, 3]
 
 
-def test_the_pool_starts_workers_once_and_keeps_them(many_cpus):
+def test_the_pool_starts_workers_once_and_keeps_them():
     run_steps("rmsprop", {}, 3)
     assert _thread_pool.workers() >= 2
     started = _thread_pool.workers()
@@ -152,7 +154,7 @@ def test_steps_from_several_python_threads_at_once_are_exact():
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="os.fork is POSIX-only")
-def test_a_forked_child_starts_its_own_workers(many_cpus):
+def test_a_forked_child_starts_its_own_workers():
     run_steps("rmsprop", {}, 3)
     assert _thread_pool.workers() >= 2
     expected = run_steps("rmsprop", {}, 1)

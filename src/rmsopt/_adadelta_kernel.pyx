@@ -1,4 +1,5 @@
-"""Adadelta's native step, written once for float32 and float64.
+"""Adadelta's kernel: its parameters and effective step size. The step itself, written once
+for float32 and float64, is ``_adadelta_step.pxd``.
 
 With ``g`` the gradient (negated when maximizing, plus ``weight_decay * x``),
 one step is::

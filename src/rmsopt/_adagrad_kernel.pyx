@@ -1,4 +1,5 @@
-"""Adagrad's native step, written once for float32 and float64.
+"""Adagrad's kernel: its parameters and effective step size. The step itself, written once
+for float32 and float64, is ``_adagrad_step.pxd``.
 
 With ``g`` the gradient (negated when maximizing, plus ``weight_decay * x``),
 step ``t`` is::

@@ -53,9 +53,9 @@ cdef inline void adagrad_chunk(void* chunks, int index) noexcept nogil:
     cdef const AdagradParams* p = <const AdagradParams*>c.params
     if c.is_float:
         adagrad_step(c.n, c.stride, <const float*>c.x, <const float*>c.grad,
-                    <const float*>c.state, <float*>c.x_out, <float*>c.state_out, p, c.step,
-                    c.learning_rate)
+                     <const float*>c.state, <float*>c.x_out, <float*>c.state_out, p, c.step,
+                     c.learning_rate)
     else:
         adagrad_step(c.n, c.stride, <const double*>c.x, <const double*>c.grad,
-                    <const double*>c.state, <double*>c.x_out, <double*>c.state_out, p,
-                    c.step, c.learning_rate)
+                     <const double*>c.state, <double*>c.x_out, <double*>c.state_out, p,
+                     c.step, c.learning_rate)

@@ -1,4 +1,5 @@
-"""Adam's and AdamW's native step, written once for float32 and float64.
+"""Adam's and AdamW's kernel: its parameters and effective step size. The step itself,
+written once for float32 and float64, is ``_adam_step.pxd``.
 
 With ``g`` the gradient (negated when maximizing; plus ``weight_decay * x``
 for Adam's coupled decay), step ``t`` is::

@@ -170,9 +170,9 @@ cdef inline void adam_chunk(void* chunks, int index) noexcept nogil:
     cdef const AdamParams* p = <const AdamParams*>c.params
     if c.is_float:
         adam_step(c.n, c.stride, <const float*>c.x, <const float*>c.grad,
-                 <const float*>c.state, <float*>c.x_out, <float*>c.state_out, p, c.step,
-                 c.learning_rate)
+                  <const float*>c.state, <float*>c.x_out, <float*>c.state_out, p, c.step,
+                  c.learning_rate)
     else:
         adam_step(c.n, c.stride, <const double*>c.x, <const double*>c.grad,
-                 <const double*>c.state, <double*>c.x_out, <double*>c.state_out, p,
-                 c.step, c.learning_rate)
+                  <const double*>c.state, <double*>c.x_out, <double*>c.state_out, p,
+                  c.step, c.learning_rate)

@@ -7,11 +7,13 @@ from cython cimport floating
 
 from ._thread_pool cimport ChunkTask, run_chunks, usable_cpus
 
+cdef extern from "_thread_pool.h":
+    enum: MAX_CHUNKS "RMSOPT_POOL_MAX_CHUNKS"
+
 cdef enum:
     # The smallest n split across threads: below it, handing chunks to the pool's workers costs
     # more than they save (RMSprop's step, measured by benchmarks/compare.py).
     PARALLEL_FROM = 16384
-    MAX_CHUNKS = 64
 
 
 ctypedef struct Chunk:
@@ -46,7 +48,8 @@ cdef inline void split_step(ChunkTask loop,              # a method's <name>_chu
     cdef int count = 1 if n < PARALLEL_FROM else max(min(threads, usable_cpus(), <int>MAX_CHUNKS), 1)
     cdef int t
     for t in range(count):
-        # Boundaries on multiples of 16 elements, so that no two threads write one cache line.
+        # Boundaries on multiples of 16 elements: for arrays that start on a 64-byte boundary,
+        # no two threads write one cache line.
         start = (t * n // count) & ~15
         stop = n if t == count - 1 else ((t + 1) * n // count) & ~15
         chunks[t].n = stop - start

@@ -14,7 +14,7 @@ from ._vector cimport all_finite, all_finite_rows, clip_gradient, project_onto_b
 
 
 cdef class Kernel:
-    # A subclass sets these three in __init__; the base class's step_double and step_float run
+    # A subclass sets these four in __init__; the base class's step_double and step_float run
     # its chunk loop over _chunks.split_step, on `threads` threads for large n.
     cdef readonly Py_ssize_t state_rows    # rows of the state block the kernel indexes
     cdef readonly int threads              # threads sharing a step of at least PARALLEL_FROM

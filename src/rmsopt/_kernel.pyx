@@ -7,11 +7,13 @@ from ._chunks cimport split_step
 
 
 cdef class Kernel:
-    """One optimizer step, implemented natively by each method's subclass.
+    """One optimizer step, run natively by the method's subclass.
 
-    The subclass holds the method's validated hyperparameters in a C struct; the
-    state arrays live in one ``(k, n)`` block owned by the caller, one row per
-    state array in the order the method's declaration lists them.
+    The subclass holds the method's validated hyperparameters in a C struct and
+    points at its module's chunk loop (``_<name>_step.pxd``); this class splits
+    each step over that loop. The state arrays live in one ``(k, n)`` block owned
+    by the caller, one row per state array in the order the method's declaration
+    lists them. ``Kernel`` itself has no step: use a method's subclass.
     """
 
     cdef void step_double(self, Py_ssize_t n, const double* x, const double* grad,
@@ -74,6 +76,9 @@ cdef class Kernel:
         one dtype (float32 or float64); lengths and the state's rows are checked
         here, since the native step trusts them.
         """
+        if self.loop == NULL:
+            raise TypeError("Kernel has no step of its own: use a method's kernel, such as "
+                            "rmsopt._rmsprop_kernel.RMSpropKernel")
         n = x.shape[0]
         outputs = (x if x_out is None else x_out, state if state_out is None else state_out)
         for array in (state, outputs[1]):

@@ -67,7 +67,7 @@ class Method:
     class_name : str
         Name of the public optimizer class (``rmsopt.<class_name>``).
     kernel : type
-        `Kernel` subclass, constructed with ``maximize``, the options named in
+        `Kernel` subclass, constructed with ``maximize``, ``threads``, the options named in
         ``kernel_parameters`` and ``kernel_constants`` as keyword arguments.
     learning_rate : float
         Default of the ``learning_rate`` option.

@@ -1,4 +1,5 @@
-"""RMSprop's native step, written once for float32 and float64.
+"""RMSprop's kernel: its parameters and effective step size. The step itself, written once
+for float32 and float64, is ``_rmsprop_step.pxd``.
 
 With ``g`` the gradient (negated when maximizing, plus ``weight_decay * x``),
 one step is::

@@ -25,7 +25,6 @@ ctypedef struct RMSpropParams:
     bint maximize
     bint epsilon_in_sqrt
     bint bias_correction
-    int threads           # threads sharing a step of at least PARALLEL_FROM elements
 
 
 cdef inline void common_step(Py_ssize_t n,

@@ -20,9 +20,9 @@ def show_runtime(disp=True):
     report : dict or None
         ``None`` when printed; otherwise a dict with ``loop_build`` (the build steps run:
         ``"baseline"`` or ``"avx2"``), ``loop_builds`` (those this CPU and this package can
-        run), ``disabled_features`` (from ``RMSOPT_DISABLE_CPU_FEATURES``), ``cpus`` (the CPUs
-        the process may use, which bound the ``threads`` option) and ``pool_workers`` (the
-        worker threads started so far).
+        run), ``disabled_features`` (what ``RMSOPT_DISABLE_CPU_FEATURES`` named when rmsopt
+        was imported, which chose the build), ``cpus`` (the CPUs the process may use, which
+        bound the ``threads`` option) and ``pool_workers`` (the worker threads started so far).
 
     Examples
     --------
@@ -34,7 +34,7 @@ def show_runtime(disp=True):
     report = {
         "loop_build": _simd.selected_loop(),
         "loop_builds": _simd.loop_targets(),
-        "disabled_features": sorted(_simd.disabled_features()),
+        "disabled_features": _simd.DISABLED_AT_IMPORT,
         "cpus": _thread_pool.cpus(),
         "pool_workers": _thread_pool.workers(),
     }

@@ -1,5 +1,5 @@
-"""SGD's native step (with momentum, dampening and Nesterov), written once for
-float32 and float64.
+"""SGD's kernel: its parameters. The step itself (with momentum, dampening and Nesterov),
+written once for float32 and float64, is ``_sgd_step.pxd``.
 
 With ``g`` the gradient (negated when maximizing, plus ``weight_decay * x``),
 step ``t`` is::

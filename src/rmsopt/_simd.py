@@ -75,10 +75,12 @@ def disabled_features():
     return {feature for feature in named if feature in DISPATCHED}
 
 
-def preferred_target(available):
-    """The last (widest) of the ``available`` targets whose feature is not disabled."""
-    disabled = disabled_features()
+def preferred_target(available, disabled=None):
+    """The last (widest) of the ``available`` targets whose feature is not ``disabled``
+    (default: the features the environment variable names now)."""
+    disabled = disabled_features() if disabled is None else disabled
     return [target for target in available if target.upper() not in disabled][-1]
 
 
-select_loop(preferred_target(loop_targets()))
+DISABLED_AT_IMPORT = sorted(disabled_features())  # what chose the build below
+select_loop(preferred_target(loop_targets(), DISABLED_AT_IMPORT))
