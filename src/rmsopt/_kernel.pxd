@@ -9,37 +9,18 @@
 # are neither read nor written.
 from cython cimport floating
 
+from ._chunks cimport split_step
 from ._thread_pool cimport ChunkTask
 from ._vector cimport all_finite, all_finite_rows, clip_gradient, project_onto_box
 
 
 cdef class Kernel:
-    # A subclass sets these four in __init__; the base class's step_double and step_float run
-    # its chunk loop over _chunks.split_step, on `threads` threads for large n.
+    # A subclass sets these four in __init__; kernel_step runs its chunk loop over
+    # _chunks.split_step, on `threads` threads for large n.
     cdef readonly Py_ssize_t state_rows    # rows of the state block the kernel indexes
     cdef readonly int threads              # threads sharing a step of at least PARALLEL_FROM
     cdef const void* params                # the subclass's parameter struct
     cdef ChunkTask* loop                   # its module's chunk loop, as the CPU build chosen
-    cdef void step_double(self,
-                          Py_ssize_t n,
-                          const double* x,                  # IN: x_{t-1}
-                          const double* grad,               # IN: gradient at x_{t-1}
-                          const double* state,              # IN: one row per state array
-                          double* x_out,                    # OUT: x_t
-                          double* state_out,                # OUT: state after step t
-                          Py_ssize_t step,                  # t, 1 for the first step
-                          double learning_rate,
-                          ) noexcept nogil
-    cdef void step_float(self,
-                         Py_ssize_t n,
-                         const float* x,
-                         const float* grad,
-                         const float* state,
-                         float* x_out,
-                         float* state_out,
-                         Py_ssize_t step,
-                         double learning_rate,
-                         ) noexcept nogil
     # The effective per-element step size after step `step` (see rmsopt.effective_step_size),
     # computed in double from the state; the default, learning_rate everywhere, is SGD's.
     cdef void step_size_double(self,
@@ -60,18 +41,17 @@ cdef class Kernel:
 
 cdef inline void kernel_step(Kernel kernel,
                              Py_ssize_t n,
-                             const floating* x,           # IN
-                             const floating* grad,        # IN
-                             const floating* state,       # IN
-                             floating* x_out,             # OUT
-                             floating* state_out,         # OUT
-                             Py_ssize_t step,
+                             const floating* x,           # IN: x_{t-1}
+                             const floating* grad,        # IN: gradient at x_{t-1}
+                             const floating* state,       # IN: one row per state array
+                             floating* x_out,             # OUT: x_t
+                             floating* state_out,         # OUT: state after step t
+                             Py_ssize_t step,             # t, 1 for the first step
                              double learning_rate,
                              ) noexcept nogil:
-    if floating is double:
-        kernel.step_double(n, x, grad, state, x_out, state_out, step, learning_rate)
-    else:
-        kernel.step_float(n, x, grad, state, x_out, state_out, step, learning_rate)
+    if kernel.loop != NULL:  # Kernel itself has no loop (Kernel.step refuses it)
+        split_step(kernel.loop[0], kernel.threads, n, x, grad, state, x_out, state_out,
+                   kernel.params, step, learning_rate)
 
 
 cdef inline void kernel_step_size(Kernel kernel,

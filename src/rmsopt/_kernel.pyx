@@ -3,8 +3,6 @@ import numpy as np
 
 from cython cimport floating
 
-from ._chunks cimport split_step
-
 
 cdef class Kernel:
     """One optimizer step, run natively by the method's subclass.
@@ -15,20 +13,6 @@ cdef class Kernel:
     by the caller, one row per state array in the order the method's declaration
     lists them. ``Kernel`` itself has no step: use a method's subclass.
     """
-
-    cdef void step_double(self, Py_ssize_t n, const double* x, const double* grad,
-                          const double* state, double* x_out, double* state_out,
-                          Py_ssize_t step, double learning_rate) noexcept nogil:
-        if self.loop != NULL:
-            split_step(self.loop[0], self.threads, n, x, grad, state, x_out, state_out,
-                       self.params, step, learning_rate)
-
-    cdef void step_float(self, Py_ssize_t n, const float* x, const float* grad,
-                         const float* state, float* x_out, float* state_out,
-                         Py_ssize_t step, double learning_rate) noexcept nogil:
-        if self.loop != NULL:
-            split_step(self.loop[0], self.threads, n, x, grad, state, x_out, state_out,
-                       self.params, step, learning_rate)
 
     cdef void step_size_double(self, Py_ssize_t n, const double* state, Py_ssize_t step,
                                double learning_rate, double* out) noexcept nogil:
