@@ -12,8 +12,8 @@ import numpy as np
 from scipy.optimize import rosen, rosen_der
 
 import rmsopt
-from rmsopt._registry import METHODS
-from rmsopt._rmsprop_kernel import RMSpropKernel
+from rmsopt._core.method_kernels import RMSpropKernel, new_kernel
+from rmsopt._methods.registry import METHODS
 
 SIZES = (10, 1_000, 100_000, 1_000_000)
 DTYPES = ("float32", "float64")
@@ -67,15 +67,17 @@ def make_kernel(momentum, centered, threads=1):
     """The native RMSprop step with torch's defaults apart from ``momentum`` and ``centered``,
     on ``threads`` threads for large n."""
     return RMSpropKernel(
-        threads=threads,
-        rho=RHO,
-        epsilon=EPSILON,
-        momentum=momentum,
-        centered=centered,
-        weight_decay=0.0,
-        maximize=False,
-        epsilon_in_sqrt=False,
-        bias_correction=False,
+        {
+            "threads": threads,
+            "rho": RHO,
+            "epsilon": EPSILON,
+            "momentum": momentum,
+            "centered": centered,
+            "weight_decay": 0.0,
+            "maximize": False,
+            "epsilon_in_sqrt": False,
+            "bias_correction": False,
+        }
     )
 
 
@@ -208,7 +210,7 @@ class MethodStep:
     def setup(self, method, n, dtype, threads):
         declaration = METHODS[method]
         settings = declaration.validate({"threads": threads}, declaration.step_options)
-        self.kernel = declaration.make_kernel(settings)
+        self.kernel = new_kernel(declaration.kernel, declaration.kernel_settings(settings))
         self.x, self.grads, _ = make_arrays(n, dtype)
         self.state = np.full((len(declaration.state), n), 0.0, dtype=dtype)
         self.step_count = 0

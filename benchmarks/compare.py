@@ -51,8 +51,9 @@ from scipy.optimize import minimize as scipy_minimize
 from scipy.optimize import rosen, rosen_der
 
 import rmsopt
-from rmsopt import _simd
-from rmsopt._registry import METHODS
+from rmsopt._core import simd as _simd
+from rmsopt._core.method_kernels import new_kernel
+from rmsopt._methods.registry import METHODS
 
 if __package__:  # imported, e.g. by asv's discovery
     from . import benchmarks as suite
@@ -342,9 +343,7 @@ def _print_step_table(sizes, torch, optax, c_program, args: argparse.Namespace) 
             for n in sizes:
                 functions = step_functions(n, dtype, variant, torch, optax)
                 check_first_steps(functions, f"{variant}, {dtype}, n={n}")
-                ns = {
-                    name: step_ns(name, step, n, args) for name, (step, _) in functions.items()
-                }
+                ns = {name: step_ns(name, step, n, args) for name, (step, _) in functions.items()}
                 rmsopt_ns = ns.pop("rmsopt")
                 row = [f"{variant} / {dtype}", f"{n:,}", format_ns(rmsopt_ns)]
                 if c_program is not None:
@@ -388,7 +387,7 @@ def method_step_functions(method: str, n: int, dtype: str, torch):
         ("rmsopt, general loop", 1, GENERAL_LOOP_OPTIONS),
     ]:
         checked = declaration.validate({**options, "threads": threads}, declaration.step_options)
-        kernel = declaration.make_kernel(checked)
+        kernel = new_kernel(declaration.kernel, declaration.kernel_settings(checked))
         x, grads, _ = suite.make_arrays(n, dtype)
         state = np.full((len(declaration.state), n), 0.0, dtype=dtype)
         count = [0]

@@ -4,6 +4,8 @@ import numpy as np
 import pytest
 from hypothesis import settings
 
+from rmsopt._core.method_kernels import new_kernel
+
 settings.register_profile("deterministic", derandomize=True, max_examples=60, deadline=None)
 settings.load_profile("deterministic")
 
@@ -93,3 +95,9 @@ def option_id(options):
 @pytest.fixture(params=DTYPES, ids=lambda d: np.dtype(d).name)
 def dtype(request):
     return request.param
+
+
+def make_kernel(method, settings):
+    """The native kernel of ``method`` (a declaration) with the validated ``settings``, as
+    `minimize` and the classes make it."""
+    return new_kernel(method.kernel, method.kernel_settings(settings))

@@ -6,7 +6,7 @@ import sys
 import pytest
 
 from rmsopt import problems
-from rmsopt._cli import main
+from rmsopt.__main__ import main
 
 
 def run(*arguments):

@@ -8,7 +8,7 @@ import pytest
 
 import rmsopt
 from rmsopt import problems
-from rmsopt._compare import COLUMNS
+from rmsopt._search.compare import COLUMNS
 
 # Both methods at the same learning rate, so that only the accumulator differs.
 SAME_RATE = {"rmsprop": {"learning_rate": 1e-2}, "adagrad": {"learning_rate": 1e-2}}

@@ -11,8 +11,9 @@ import sys
 import numpy as np
 import pytest
 
-from rmsopt import _simd, _thread_pool
-from rmsopt._registry import METHODS
+from rmsopt._core import simd as _simd
+from rmsopt._core import thread_pool as _thread_pool
+from rmsopt._methods.registry import METHODS
 
 from conftest import option_grid, option_id
 from test_method_kernels import gradient_stream, kernel_and_state
@@ -122,7 +123,7 @@ def test_a_feature_without_a_build_is_reported_and_ignored(monkeypatch):
 
 
 def test_a_process_started_with_avx2_disabled_runs_the_baseline():
-    code = "import rmsopt._simd as s; print(s.selected_loop())"
+    code = "import rmsopt._core.simd as s; print(s.selected_loop())"
     env = {**os.environ, _simd.ENVIRONMENT_VARIABLE: "AVX2"}
     out = subprocess.run(
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True

@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 
 import rmsopt
-from rmsopt._registry import METHODS
+from rmsopt._methods.registry import METHODS
 
+from conftest import make_kernel
 from reference import STEP_SIZES
 
 CURVATURES = np.array([0.5, 2.0, 8.0, 30.0])
@@ -150,6 +151,6 @@ def test_the_native_step_size_equals_the_numpy_twin(method, options, dtype):
     settings = declaration.validate(options, declared=declaration.step_options)
     rng = np.random.default_rng(3)
     block = np.abs(rng.normal(size=(len(declaration.state), 17))).astype(dtype)
-    native = declaration.make_kernel(settings).step_size(block, 9, 0.03)
+    native = make_kernel(declaration, settings).step_size(block, 9, 0.03)
     rows = {name: block[i].astype(np.float64) for i, name in enumerate(declaration.state)}
     np.testing.assert_array_equal(native, STEP_SIZES[method](settings, rows, 9, 0.03))

@@ -6,7 +6,7 @@ import importlib.util
 import pytest
 
 import rmsopt
-from rmsopt._registry import METHODS
+from rmsopt._methods.registry import METHODS
 
 PUBLIC = [getattr(rmsopt, name) for name in rmsopt.__all__ if callable(getattr(rmsopt, name))]
 PUBLIC += [getattr(rmsopt.schedules, name) for name in rmsopt.schedules.__all__]

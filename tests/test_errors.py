@@ -8,7 +8,7 @@ import scipy.optimize
 from scipy.optimize import Bounds
 
 import rmsopt
-from rmsopt._registry import METHODS
+from rmsopt._methods.registry import METHODS
 
 METHOD_NAMES = ", ".join(repr(name) for name in METHODS)
 RATE = "a float in the range (0, inf) or a schedule (a callable t -> learning rate)"

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import rmsopt
-from rmsopt._registry import METHODS
+from rmsopt._methods.registry import METHODS
 
 from conftest import option_grid, option_id
 

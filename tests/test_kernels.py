@@ -5,8 +5,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rmsopt._rmsprop import RMSPROP
-from rmsopt._rmsprop_kernel import RMSpropKernel
+from rmsopt._core.method_kernels import RMSpropKernel
+from rmsopt._methods.rmsprop import RMSPROP
 
 from conftest import option_id, rmsprop_option_grid
 from reference import RMSPROP_DEFAULTS, RMSpropReference
@@ -15,8 +15,8 @@ KERNEL_ONLY = {"initial_accumulator_value"}
 
 
 def make_kernel(**options):
-    settings = {**RMSPROP_DEFAULTS, **options}
-    return RMSpropKernel(**{k: v for k, v in settings.items() if k not in KERNEL_ONLY})
+    settings = {**RMSPROP_DEFAULTS, "threads": 1, **options}
+    return RMSpropKernel({k: v for k, v in settings.items() if k not in KERNEL_ONLY})
 
 
 def native_state(n, dtype, initial_accumulator_value=0.0):

@@ -8,7 +8,7 @@ import sys
 
 import numpy as np
 
-from rmsopt._demo import METHODS, demo_problems, format_table, run_demo
+from rmsopt.__main__ import DEMO_METHODS, demo_problems, format_table, run_demo
 
 
 def test_module_runs_and_prints_the_table():
@@ -25,7 +25,7 @@ def test_module_runs_and_prints_the_table():
 def test_demo_shows_rmsprop_ahead_of_adagrad(capsys):
     table = run_demo()
     capsys.readouterr()
-    assert len(table) == len(demo_problems()) * len(METHODS)
+    assert len(table) == len(demo_problems()) * len(DEMO_METHODS)
     rows = {(row["problem"], row["method"]): row for row in table}
     for problem in demo_problems():
         rmsprop, adagrad = rows[problem.name, "rmsprop"], rows[problem.name, "adagrad"]

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 import rmsopt
-from rmsopt._registry import METHODS
+from rmsopt._methods.registry import METHODS
 
-from conftest import option_grid, option_id
+from conftest import make_kernel, option_grid, option_id
 from reference import REFERENCES, clip_gradient
 
 CASES = [
@@ -27,7 +27,7 @@ def kernel_and_state(name, options, n, dtype):
     state = np.zeros((len(method.state), n), dtype=dtype)
     for row, value in method.initial_state(settings).items():
         state[method.state.index(row)] = value
-    return method.make_kernel(settings), state
+    return make_kernel(method, settings), state
 
 
 def gradient_stream(rng, n, dtype, count=25):

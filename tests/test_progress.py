@@ -8,7 +8,7 @@ import pytest
 from scipy.optimize import rosen, rosen_der
 
 import rmsopt
-from rmsopt._progress import printed_iteration
+from rmsopt._front.display import printed_iteration
 
 OPTIONS = {"learning_rate": 1e-2, "maxiter": 300, "gtol": 0.0}
 

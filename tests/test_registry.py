@@ -4,7 +4,9 @@ import numpy as np
 import pytest
 
 import rmsopt
-from rmsopt._registry import METHODS
+from rmsopt._methods.registry import METHODS
+
+from conftest import make_kernel
 
 DECLARED = list(METHODS.values())
 
@@ -29,9 +31,16 @@ def test_option_names_are_unique_and_defaults_are_valid(method):
         assert option.constraint.check(option.default, option.name) == option.default
 
 
-def test_kernel_parameters_are_declared_options(method):
-    names = {option.name for option in method.hyperparameters}
-    assert set(method.kernel_parameters) <= names
+def test_kernel_parameters_are_declared_options_or_constants(method):
+    # The generated kernel fills its parameter struct by field name: every field must be an
+    # option the method declares or one of its constants, and each must arrive as set.
+    settings = method.validate({})
+    parameters = make_kernel(method, settings).parameters
+    names = {option.name for option in method.options} | set(method.kernel_constants)
+    assert set(parameters) <= names
+    for name, value in parameters.items():
+        expected = method.kernel_settings(settings)[name]
+        assert value == expected, name
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
@@ -41,7 +50,7 @@ def test_kernel_moves_x_against_the_gradient_in_both_dtypes(method, dtype, maxim
     options["maximize"] = maximize
     x = np.zeros(5, dtype=dtype)
     state = np.zeros((len(method.state), 5), dtype=dtype)
-    method.make_kernel(options).step(x, np.ones(5, dtype=dtype), state, 1, 0.1)
+    make_kernel(method, options).step(x, np.ones(5, dtype=dtype), state, 1, 0.1)
     assert np.all(x > 0) if maximize else np.all(x < 0)
 
 

@@ -8,7 +8,7 @@ import pytest
 import scipy.optimize
 
 import rmsopt
-from rmsopt._registry import METHODS
+from rmsopt._methods.registry import METHODS
 
 from conftest import option_grid
 

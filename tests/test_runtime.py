@@ -8,7 +8,8 @@ import sys
 import pytest
 
 import rmsopt
-from rmsopt import _simd, _thread_pool
+from rmsopt._core import simd as _simd
+from rmsopt._core import thread_pool as _thread_pool
 
 from test_errors import argument_message
 

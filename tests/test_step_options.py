@@ -7,7 +7,7 @@ import pytest
 
 import rmsopt
 from rmsopt import schedules
-from rmsopt._registry import METHODS
+from rmsopt._methods.registry import METHODS
 
 from reference import REFERENCES, clip_gradient, reference_iterates
 

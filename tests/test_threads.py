@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 import rmsopt
-from rmsopt import _thread_pool
-from rmsopt._registry import METHODS
+from rmsopt._core import thread_pool as _thread_pool
+from rmsopt._methods.registry import METHODS
 
 from conftest import option_grid, option_id
 from test_method_kernels import gradient_stream, kernel_and_state
@@ -78,7 +78,7 @@ def test_steps_split_into_at_most_one_chunk_per_cpu(cpus):
     # chunk too), as many as this machine has unless the test says otherwise.
     code = (
         "import numpy as np, rmsopt\n"
-        "from rmsopt import _thread_pool as pool\n"
+        "from rmsopt._core import thread_pool as pool\n"
         f"if {cpus} is not None: pool.set_cpus({cpus})\n"
         "rmsopt.minimize(lambda x: 0.0, np.ones(20000), jac=lambda x: x,\n"
         "                options={'threads': 64, 'maxiter': 2})\n"
@@ -145,8 +145,13 @@ def test_steps_from_several_python_threads_at_once_are_exact():
     expected = rmsopt.minimize(half_square, x0, jac=identity, options=options).x
     with concurrent.futures.ThreadPoolExecutor(4) as pool:
         runs = [
-            pool.submit(rmsopt.minimize, half_square, x0, jac=identity,
-                        options={**options, "threads": threads})  # fmt: skip
+            pool.submit(
+                rmsopt.minimize,
+                half_square,
+                x0,
+                jac=identity,
+                options={**options, "threads": threads},
+            )  # fmt: skip
             for threads in (2, 3, 2, 4, 2, 3, 2, 4)
         ]
         for run in runs:
@@ -169,7 +174,7 @@ def test_a_forked_child_starts_its_own_workers():
             inherited = _thread_pool.workers()
             _thread_pool.set_cpus(64)  # the fork forgot it
             got = run_steps("rmsprop", {}, 3)
-            same = all(np.array_equal(a, b) for a, b in zip(got, expected))
+            same = all(np.array_equal(a, b) for a, b in zip(got, expected, strict=True))
             os.write(write, f"{inherited} {_thread_pool.workers()} {same}".encode())
         finally:
             os._exit(0)

@@ -302,7 +302,7 @@ def unaligned_copy(array):
 def test_runs_on_unaligned_data_equal_runs_on_aligned_data():
     import scipy.sparse
 
-    from rmsopt._trial import aligned
+    from rmsopt._search.trials import aligned
 
     problem = problems.sparse_feature_regression()
     X, y = problem.args

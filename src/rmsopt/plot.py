@@ -26,9 +26,9 @@ from typing import Any
 import numpy as np
 from scipy.optimize import OptimizeResult
 
-from ._constraints import Integer
-from ._errors import argument, invalid
-from ._history_columns import COLUMN_NAMES
+from ._checks.constraints import Integer
+from ._checks.errors import argument, invalid
+from ._front.history import COLUMN_NAMES
 from .problems import Problem
 
 __all__ = ["convergence", "scores", "step_sizes", "trajectories"]

@@ -38,8 +38,8 @@ from typing import Any
 
 import numpy as np
 
-from ._constraints import Flag, Integer, Real
-from ._errors import invalid
+from ._checks.constraints import Flag, Integer, Real
+from ._checks.errors import invalid
 
 __all__ = [
     "Constant",

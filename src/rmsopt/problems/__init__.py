@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from .._errors import invalid
+from .._checks.errors import invalid
 from ._data_fitting import linear_regression, logistic_regression, sparse_feature_regression
 from ._functions import (
     ackley,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from .._constraints import Integer, Real
+from .._checks.constraints import Integer, Real
 
 __all__ = ["check_int", "check_real", "subject"]
 

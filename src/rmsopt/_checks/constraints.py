@@ -1,0 +1,274 @@
+"""The constraints of options and parameters: small objects that check a
+value and describe what they accept, in the template of ``errors``::
+
+    The 'rho' option of method 'rmsprop' must be a float in the range [0, 1). Got 1.5 instead.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .errors import invalid
+
+__all__ = [
+    "HISTORY_GROUPS",
+    "BatchIterable",
+    "Choice",
+    "Constraint",
+    "Flag",
+    "HistorySelection",
+    "Integer",
+    "RateOrSchedule",
+    "Real",
+    "Seed",
+    "StateMapping",
+    "Validation",
+]
+
+# Iteration counts reach the native driver as C ssize_t.
+_LARGEST_COUNT = 2**63 - 1
+
+
+def _invalid(error: type[Exception], subject: str, accepted: str, value: Any) -> Exception:
+    return invalid(error, subject, accepted, repr(value))
+
+
+def _is_real_number(value: Any) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+
+
+@dataclass(frozen=True)
+class Real:
+    """A real number in an interval (``inf`` bounds are open), or ``None`` when
+    ``none_ok``."""
+
+    low: float = -math.inf
+    high: float = math.inf
+    low_closed: bool = True
+    high_closed: bool = False
+    none_ok: bool = False
+
+    def describe(self) -> str:
+        left = "[" if self.low_closed and math.isfinite(self.low) else "("
+        right = "]" if self.high_closed and math.isfinite(self.high) else ")"
+        text = f"a float in the range {left}{_number(self.low)}, {_number(self.high)}{right}"
+        return text + " or None" if self.none_ok else text
+
+    def check(self, value: Any, subject: str) -> float | None:
+        if value is None and self.none_ok:
+            return None
+        if not _is_real_number(value):
+            raise _invalid(TypeError, subject, self.describe(), value)
+        try:
+            number = float(value)
+        except OverflowError:
+            raise _invalid(ValueError, subject, self.describe(), value) from None
+        # An infinite bound is open whatever low_closed/high_closed say, as describe() shows.
+        above = (
+            number >= self.low
+            if self.low_closed and math.isfinite(self.low)
+            else (number > self.low)
+        )
+        below = (
+            number <= self.high
+            if self.high_closed and math.isfinite(self.high)
+            else (number < self.high)
+        )
+        if not (above and below and not math.isnan(number)):
+            raise _invalid(ValueError, subject, self.describe(), value)
+        return number
+
+
+@dataclass(frozen=True)
+class Integer:
+    """An integer in ``[low, high]`` (``high`` defaults to 2**63 - 1), or
+    ``None`` when ``none_ok``."""
+
+    low: int = 0
+    none_ok: bool = False
+    high: int | None = None
+
+    def describe(self) -> str:
+        high = "2**63 - 1" if self.high is None else str(self.high)
+        text = f"an integer in the range [{self.low}, {high}]"
+        return text + " or None" if self.none_ok else text
+
+    def check(self, value: Any, subject: str) -> int | None:
+        if value is None and self.none_ok:
+            return None
+        if not isinstance(value, numbers.Integral) or isinstance(value, (bool, np.bool_)):
+            raise _invalid(TypeError, subject, self.describe(), value)
+        if not self.low <= value <= (_LARGEST_COUNT if self.high is None else self.high):
+            raise _invalid(ValueError, subject, self.describe(), value)
+        return int(value)
+
+
+@dataclass(frozen=True)
+class Flag:
+    """A boolean: ``True`` or ``False`` (NumPy booleans included), or ``None``
+    when ``none_ok``."""
+
+    none_ok: bool = False
+
+    def describe(self) -> str:
+        return "a bool (True or False) or None" if self.none_ok else "a bool (True or False)"
+
+    def check(self, value: Any, subject: str) -> bool | None:
+        if value is None and self.none_ok:
+            return None
+        if not isinstance(value, (bool, np.bool_)):
+            raise _invalid(TypeError, subject, self.describe(), value)
+        return bool(value)
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One of a few strings."""
+
+    choices: tuple[str, ...]
+
+    def describe(self) -> str:
+        return "one of " + ", ".join(repr(choice) for choice in self.choices)
+
+    def check(self, value: Any, subject: str) -> str:
+        if not isinstance(value, str):
+            raise _invalid(TypeError, subject, self.describe(), value)
+        if value not in self.choices:
+            raise _invalid(ValueError, subject, self.describe(), value)
+        return value
+
+
+@dataclass(frozen=True)
+class RateOrSchedule:
+    """A positive float, or a schedule: a callable ``t -> rate`` evaluated once
+    per step with the number of steps taken before it (see `rmsopt.schedules`)."""
+
+    def describe(self) -> str:
+        return "a float in the range (0, inf) or a schedule (a callable t -> learning rate)"
+
+    def check(self, value: Any, subject: str) -> float | Callable[[int], float]:
+        if callable(value):
+            return value
+        try:
+            return Real(0, low_closed=False).check(value, subject)
+        except (TypeError, ValueError) as error:
+            raise _invalid(type(error), subject, self.describe(), value) from None
+
+
+@dataclass(frozen=True)
+class StateMapping:
+    """A mapping of an optimizer's state (``res.state`` or ``state_dict()``),
+    or ``None``; its contents are checked against the run by ``_state``."""
+
+    def describe(self) -> str:
+        return "a dict returned as `res.state` or by `state_dict()`, or None"
+
+    def check(self, value: Any, subject: str) -> Mapping[str, Any] | None:
+        if value is None or isinstance(value, Mapping):
+            return value
+        raise _invalid(TypeError, subject, self.describe(), value)
+
+
+@dataclass(frozen=True)
+class BatchIterable:
+    """An iterable of minibatches (each a tuple of ``args``, or one array),
+    or ``None``; its batches are checked as they arrive."""
+
+    def describe(self) -> str:
+        return "an iterable of batches (each a tuple of args for `fun`, or one array), or None"
+
+    def check(self, value: Any, subject: str) -> Any:
+        if value is None:
+            return None
+        if isinstance(value, (str, bytes, Mapping)) or not hasattr(value, "__iter__"):
+            raise _invalid(TypeError, subject, self.describe(), value)
+        return value
+
+
+@dataclass(frozen=True)
+class Seed:
+    """Anything `numpy.random.default_rng` accepts: None, a non-negative int,
+    a `SeedSequence`, a `BitGenerator` or a `Generator`."""
+
+    def describe(self) -> str:
+        return "None, a non-negative int, a numpy.random.SeedSequence, BitGenerator or Generator"
+
+    def check(self, value: Any, subject: str) -> Any:
+        if isinstance(value, (bool, np.bool_)):
+            raise _invalid(TypeError, subject, self.describe(), value)
+        accepted_types = (
+            numbers.Integral,
+            np.random.SeedSequence,
+            np.random.BitGenerator,
+            np.random.Generator,
+        )
+        if value is not None and not isinstance(value, accepted_types):
+            raise _invalid(TypeError, subject, self.describe(), value)
+        if isinstance(value, numbers.Integral) and value < 0:
+            raise _invalid(ValueError, subject, self.describe(), value)
+        return value
+
+
+@dataclass(frozen=True)
+class Validation:
+    """Held-out data for ``fun`` (a tuple of arrays used in place of ``args``),
+    a callable ``validation(x) -> float``, or ``None``."""
+
+    def describe(self) -> str:
+        return (
+            "a tuple of arrays passed to `fun` in place of `args` (held-out data), "
+            "a callable validation(x) -> float, or None"
+        )
+
+    def check(self, value: Any, subject: str) -> tuple | Callable[..., Any] | None:
+        if value is None or callable(value) or isinstance(value, tuple):
+            return value
+        raise _invalid(TypeError, subject, self.describe(), value)
+
+
+HISTORY_GROUPS = ("fun", "grad_norm", "step_norm", "learning_rate", "step_size", "v")
+
+
+@dataclass(frozen=True)
+class HistorySelection:
+    """False, True (every group), or a sequence of names from ``HISTORY_GROUPS``;
+    checked into False or the tuple of the groups to record."""
+
+    def describe(self) -> str:
+        return "a bool, or a list of names among " + ", ".join(map(repr, HISTORY_GROUPS))
+
+    def check(self, value: Any, subject: str) -> tuple[str, ...] | bool:
+        if isinstance(value, (bool, np.bool_)):
+            return HISTORY_GROUPS if value else False
+        if isinstance(value, str) or not isinstance(value, (list, tuple)):
+            raise _invalid(TypeError, subject, self.describe(), value)
+        unknown = [name for name in value if name not in HISTORY_GROUPS]
+        if unknown or not value:
+            raise _invalid(ValueError, subject, self.describe(), value)
+        return tuple(name for name in HISTORY_GROUPS if name in value)
+
+
+def _number(value: float) -> str:
+    if math.isinf(value):
+        return "inf" if value > 0 else "-inf"
+    return f"{value:g}"
+
+
+Constraint = (
+    Real
+    | Integer
+    | Flag
+    | Choice
+    | RateOrSchedule
+    | StateMapping
+    | BatchIterable
+    | Seed
+    | Validation
+    | HistorySelection
+)

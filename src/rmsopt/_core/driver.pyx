@@ -1,0 +1,285 @@
+"""The iteration loop of every `minimize` run, whatever the source of its gradients.
+
+One loop serves a Python objective, a C-level objective and minibatches: the source
+(``sources.pxd``) is the only thing that differs. The loop itself is native and runs without
+the GIL where it can: Python code (a Python objective, a schedule, the callback and the
+displays chained to it) runs in ``with gil`` blocks, so a C-level objective runs the whole
+loop without the GIL, and a Python objective holds it throughout for small n, where taking
+and releasing it would cost more than the native work.
+
+Iterates, gradients and states are double-buffered: a step writes the spare halves and is
+committed by flipping which half is current, so a step whose iterate, state, value or gradient
+is not finite is discarded without a copy, and the run ends at the last good iterate with the
+state that produced it.
+
+The front door has validated everything: arrays are C-contiguous, of one dtype, of matching
+lengths, and not empty.
+"""
+from cpython.exc cimport PyErr_CheckSignals
+from cython cimport floating
+from libc.math cimport INFINITY, NAN
+
+from .history cimport History, record
+from .kernel cimport Kernel, committable_step
+from .sources cimport EPOCH_ENDED, EVALUATED, NOT_FINITE, Source, Workspace
+from .termination cimport (
+    CALLBACK_STOP,
+    CONTINUE,
+    EXCEPTION,
+    NONFINITE,
+    budget,
+    termination,
+)
+from .vector cimport max_abs_difference, projected_gradient_max_norm
+
+cdef enum:
+    # The smallest n for which a Python objective's loop lets other threads run during its
+    # native work; below it, releasing and taking back the GIL (~0.1 us) costs more.
+    RELEASE_GIL_FROM = 1024
+    # Iterations between checks for Ctrl-C in a loop that never enters Python (a check takes
+    # the GIL, about 0.1 us).
+    SIGNAL_CHECK_INTERVAL = 65536
+
+
+cdef class Loop:
+    """A run, fixed before its first step: the kernel, the source of gradients and its
+    workspace, the history (or None), ``notify(x, value or None, grad, nit)`` (or None), the
+    learning rate (a constant ``learning_rate``, or ``schedule(t)`` giving the checked rate of
+    step ``t + 1``), the steps the starting state has taken, clipping thresholds (infinity:
+    off), the box (a pair of float64 arrays, or None), ``maximize``, and the limits and
+    tolerances (``maxfev`` ``sys.maxsize``: no limit). Then where the run got to."""
+    cdef Kernel kernel
+    cdef Source source
+    cdef Workspace workspace
+    cdef History history                  # None: no history
+    cdef object notify                    # notify(x, value or None, grad, nit), or None
+    cdef object schedule                  # rate of step t = schedule(t - 1), or None
+    cdef bint constant_rate
+    cdef double rate                      # the rate of the step being taken
+    cdef double committed_rate            # the rate of the last committed step
+    cdef Py_ssize_t steps_taken           # by the state before the run
+    cdef double clipnorm, clipvalue       # infinity: no clipping
+    cdef const double* lower              # the box, or NULL
+    cdef const double* upper
+    cdef object box                       # keeps the box's arrays alive
+    cdef bint maximize
+    cdef Py_ssize_t maxiter, maxfev       # maxfev PY_SSIZE_T_MAX: no limit
+    cdef double gtol, ftol, xtol
+    cdef Py_ssize_t nit
+    cdef int current                      # the buffer of the committed iterate
+    cdef double value                     # fun at it (NaN when not evaluated)
+    cdef bint value_known
+    cdef object error                     # what a schedule or the callback raised
+
+    def __init__(self, Kernel kernel, Source source, Workspace workspace, *, History history,
+                 notify, double learning_rate, schedule, Py_ssize_t steps_taken,
+                 double clipnorm,
+                 double clipvalue, box, bint maximize, Py_ssize_t maxiter,
+                 Py_ssize_t maxfev, double gtol, double ftol, double xtol):
+        cdef const double[::1] lower, upper
+        self.kernel = kernel
+        self.source = source
+        self.workspace = workspace
+        self.history = history
+        self.notify = notify
+        self.constant_rate = schedule is None
+        self.schedule = schedule
+        self.rate = learning_rate if self.constant_rate else 0.0
+        self.committed_rate = self.rate
+        self.steps_taken = steps_taken
+        self.clipnorm = clipnorm
+        self.clipvalue = clipvalue
+        self.box = box
+        self.lower = self.upper = NULL
+        if box is not None:
+            lower, upper = box
+            self.lower, self.upper = &lower[0], &upper[0]
+        self.maximize = maximize
+        self.maxiter = maxiter
+        self.maxfev = maxfev
+        self.gtol = gtol
+        self.ftol = ftol
+        self.xtol = xtol
+        self.nit = 0
+        self.current = 0
+        self.value = NAN
+        self.value_known = False
+        self.error = None
+
+    cdef int schedule_rate(self, Py_ssize_t step) noexcept nogil:
+        # The learning rate of step `step` from the schedule: CONTINUE, or EXCEPTION.
+        with gil:
+            try:
+                self.rate = self.schedule(step - 1)
+            except BaseException as error:
+                self.error = error
+                return EXCEPTION
+        return CONTINUE
+
+    cdef int call_back(self, int grad_buffer) noexcept nogil:
+        # The iteration's notification: CONTINUE, CALLBACK_STOP or EXCEPTION.
+        with gil:
+            try:
+                self.notify(self.workspace.x_rows[self.current],
+                            self.value if self.value_known else None,
+                            self.workspace.grad_rows[grad_buffer], self.nit)
+            except StopIteration:
+                return CALLBACK_STOP
+            except BaseException as error:
+                self.error = error
+                return EXCEPTION
+        return CONTINUE
+
+    cdef int check_signals(self) noexcept nogil:
+        # Ctrl-C, for a loop that otherwise never enters Python: CONTINUE, or EXCEPTION.
+        with gil:
+            try:
+                PyErr_CheckSignals()
+            except BaseException as error:
+                self.error = error
+                return EXCEPTION
+        return CONTINUE
+
+
+cdef int evaluation_code(int evaluation) noexcept nogil:
+    # The status a failed evaluation ends the run with.
+    return NONFINITE if evaluation == NOT_FINITE else EXCEPTION
+
+
+cdef int iterate(Loop run, floating* dtype) noexcept nogil:
+    # The loop; `dtype` only selects the precision. Returns the status code.
+    # Without the GIL the source and the workspace are reached through `run` (a local object
+    # reference would need the GIL to count).
+    cdef:
+        Py_ssize_t n = run.workspace.n, rows = run.workspace.rows, step
+        floating* x[2]
+        floating* grad[2]
+        floating* state[2]
+        floating* clip = <floating*>run.workspace.clip
+        int i, following, evaluation, code = CONTINUE
+        int stepped_with = 0                # the gradient buffer of the last committed step
+        double gradient_norm, step_norm = INFINITY, previous_value = NAN
+        bint full_data = run.source.full_data, has_history = run.history is not None
+        bint notifies = run.notify is not None
+        bint checks_signals = not run.source.needs_gil
+    for i in range(2):
+        x[i] = <floating*>run.workspace.x[i]
+        grad[i] = <floating*>run.workspace.grad[i]
+        state[i] = <floating*>run.workspace.state[i]
+
+    if full_data:
+        evaluation = run.source.evaluate(0)
+        if evaluation != EVALUATED:
+            return evaluation_code(evaluation)
+        run.value, run.value_known = run.source.value, run.source.value_known
+        if has_history:
+            record(run.history, run.kernel, 0, run.value, n, grad[0], x[0], x[0], state[0], 0,
+                   run.rate, False)
+
+    while True:
+        # The tests at the committed iterate: whether to stop before another step.
+        if full_data:
+            gradient_norm = projected_gradient_max_norm(n, x[run.current], grad[run.current],
+                                                        run.lower, run.upper, run.maximize)
+            code = termination(gradient_norm, run.gtol, run.nit, run.value, previous_value,
+                               run.ftol, step_norm, run.xtol, run.rate, run.maxiter,
+                               run.source.nfev, run.maxfev)
+        elif run.source.epoch_complete():
+            code = run.source.end_epoch(run.current, run.nit)
+            if code == CONTINUE:
+                continue
+        else:
+            code = budget(run.nit, run.maxiter, run.source.nfev, run.maxfev)
+        if code != CONTINUE:
+            break
+
+        # Minibatches take the gradient of the next batch at the committed iterate.
+        if not full_data:
+            evaluation = run.source.evaluate(run.current)
+            if evaluation == EPOCH_ENDED:
+                code = run.source.end_epoch(run.current, run.nit)
+                if code == CONTINUE:
+                    continue
+                break
+            if evaluation != EVALUATED:
+                code = evaluation_code(evaluation)
+                break
+            run.value, run.value_known = run.source.value, run.source.value_known
+
+        step = run.steps_taken + run.nit + 1
+        if not run.constant_rate:
+            code = run.schedule_rate(step)
+            if code != CONTINUE:
+                break
+        following = 1 - run.current
+        if not committable_step(run.kernel, n, rows, x[run.current], grad[run.current],
+                                state[run.current], x[following], state[following], clip,
+                                run.clipnorm, run.clipvalue, step, run.rate, run.lower,
+                                run.upper):
+            code = NONFINITE
+            break
+
+        # A whole objective is evaluated at the new iterate before the step is committed.
+        if full_data:
+            evaluation = run.source.evaluate(following)
+            if evaluation != EVALUATED:
+                code = evaluation_code(evaluation)
+                break
+            step_norm = max_abs_difference(n, x[following], x[run.current])
+            previous_value = run.value
+            run.value, run.value_known = run.source.value, run.source.value_known
+
+        # Commit.
+        stepped_with = following if full_data else run.current
+        run.current = following
+        run.committed_rate = run.rate
+        run.nit += 1
+        if has_history:
+            record(run.history, run.kernel, run.nit, run.value, n, grad[stepped_with],
+                   x[1 - run.current], x[run.current], state[run.current], step, run.rate, False)
+        if notifies:
+            code = run.call_back(stepped_with)
+            if code != CONTINUE:
+                break
+        if checks_signals and run.nit % SIGNAL_CHECK_INTERVAL == 0:
+            code = run.check_signals()
+            if code != CONTINUE:
+                break
+
+    if has_history and run.nit > 0:
+        record(run.history, run.kernel, run.nit, run.value, n, grad[stepped_with],
+               x[1 - run.current], x[run.current], state[run.current],
+               run.steps_taken + run.nit, run.committed_rate, True)
+    return code
+
+
+def run(Loop loop):
+    """Run ``loop`` to its end; return ``(status code, nit, value, x, grad, state, x_nit)``:
+    the iterate the source reports (``x_nit`` the iteration it was reached at) with its state,
+    the gradient and value (None when not evaluated) at the last committed iterate. What the
+    user's code raised is raised again after the run has stopped."""
+    cdef int code
+    cdef Source source = loop.source
+    if source.needs_gil and loop.workspace.n < RELEASE_GIL_FROM:
+        code = _iterate(loop)
+    else:
+        with nogil:
+            code = _iterate(loop)
+    if code == EXCEPTION:
+        raise source.error if source.error is not None else loop.error
+    x, state, x_nit = source.reported(loop.current, loop.nit)
+    return (
+        code,
+        loop.nit,
+        loop.value if loop.value_known else None,
+        x,
+        loop.workspace.grads[loop.current].copy(),
+        state,
+        x_nit,
+    )
+
+
+cdef int _iterate(Loop loop) noexcept nogil:
+    if loop.workspace.is_float:
+        return iterate(loop, <float*>NULL)
+    return iterate(loop, <double*>NULL)

@@ -1,0 +1,113 @@
+# The native boundary every method kernel implements: from x_{t-1}, the gradient there and the
+# state after step t-1, write x_t and the state after step t.
+# Buffers are raw pointers with the length n, taken once by the caller: x, grad and x_out hold
+# n elements; the state is a C-contiguous (rows, n) block, row r starting at state + r * n.
+# (Memoryviews passed by value copied ~200-byte structs through every layer at every step.)
+# The outputs are either separate buffers or exactly the inputs (an in-place step), never partly
+# overlapping: kernels read element i of a row before writing element i of the same row, and
+# nothing of element i after writing x_out[i]. Rows of the state a configuration does not use
+# are neither read nor written.
+from cython cimport floating
+
+from .chunks cimport split_step
+from .thread_pool cimport ChunkTask
+from .vector cimport all_finite, all_finite_rows, clip_gradient, project_onto_box
+
+
+cdef class Kernel:
+    # A subclass (method_kernels.pyx, generated) sets these four in __init__; kernel_step runs
+    # its chunk loop over chunks.split_step, on `threads` threads for large n.
+    cdef readonly Py_ssize_t state_rows    # rows of the state block the kernel indexes
+    cdef readonly int threads              # threads sharing a step of at least PARALLEL_FROM
+    cdef const void* params                # the subclass's parameter struct
+    cdef ChunkTask* loop                   # its module's chunk loop, as the CPU build chosen
+    # The effective per-element step size after step `step` (see rmsopt.effective_step_size),
+    # computed in double from the state; the default, learning_rate everywhere, is SGD's.
+    cdef void step_size_double(self,
+                               Py_ssize_t n,
+                               const double* state,         # IN: the state after step t
+                               Py_ssize_t step,             # t >= 1
+                               double learning_rate,        # the rate step t used
+                               double* out,                 # OUT: n elements
+                               ) noexcept nogil
+    cdef void step_size_float(self,
+                              Py_ssize_t n,
+                              const float* state,
+                              Py_ssize_t step,
+                              double learning_rate,
+                              double* out,
+                              ) noexcept nogil
+
+
+cdef inline void kernel_step(Kernel kernel,
+                             Py_ssize_t n,
+                             const floating* x,           # IN: x_{t-1}
+                             const floating* grad,        # IN: gradient at x_{t-1}
+                             const floating* state,       # IN: one row per state array
+                             floating* x_out,             # OUT: x_t
+                             floating* state_out,         # OUT: state after step t
+                             Py_ssize_t step,             # t, 1 for the first step
+                             double learning_rate,
+                             ) noexcept nogil:
+    if kernel.loop != NULL:  # Kernel itself has no loop (Kernel.step refuses it)
+        split_step(kernel.loop[0], kernel.threads, n, x, grad, state, x_out, state_out,
+                   kernel.params, step, learning_rate)
+
+
+cdef inline void kernel_step_size(Kernel kernel,
+                                  Py_ssize_t n,
+                                  const floating* state,  # IN
+                                  Py_ssize_t step,
+                                  double learning_rate,
+                                  double* out,            # OUT
+                                  ) noexcept nogil:
+    if floating is double:
+        kernel.step_size_double(n, state, step, learning_rate, out)
+    else:
+        kernel.step_size_float(n, state, step, learning_rate, out)
+
+
+cdef inline void clipped_kernel_step(Kernel kernel,
+                                     Py_ssize_t n,
+                                     const floating* x,           # IN
+                                     const floating* grad,        # IN
+                                     const floating* state,       # IN
+                                     floating* x_out,             # OUT
+                                     floating* state_out,         # OUT
+                                     floating* clipped,           # scratch, n when clipping
+                                     double clipnorm,             # infinity disables
+                                     double clipvalue,            # infinity disables
+                                     Py_ssize_t step,
+                                     double learning_rate,
+                                     ) noexcept nogil:
+    # The step every caller takes: clip the gradient (Keras's definitions), then the kernel.
+    if clip_gradient(n, grad, clipped, clipnorm, clipvalue):
+        kernel_step(kernel, n, x, clipped, state, x_out, state_out, step, learning_rate)
+    else:
+        kernel_step(kernel, n, x, grad, state, x_out, state_out, step, learning_rate)
+
+
+cdef inline bint committable_step(Kernel kernel,
+                                  Py_ssize_t n,
+                                  Py_ssize_t rows,             # of the state blocks
+                                  const floating* x,           # IN
+                                  const floating* grad,        # IN
+                                  const floating* state,       # IN
+                                  floating* x_out,             # OUT
+                                  floating* state_out,         # OUT
+                                  floating* clipped,           # scratch, n when clipping
+                                  double clipnorm,
+                                  double clipvalue,
+                                  Py_ssize_t step,
+                                  double learning_rate,
+                                  const double* lower,         # IN: the box, or NULL
+                                  const double* upper,         # IN
+                                  ) noexcept nogil:
+    # Clip, step out of place, project onto the box; True when x_out and state_out are finite
+    # and the step may be committed. A finite but huge gradient can overflow the state
+    # (v = g**2) while x stays finite, so both are checked.
+    clipped_kernel_step(kernel, n, x, grad, state, x_out, state_out, clipped, clipnorm,
+                        clipvalue, step, learning_rate)
+    if lower != NULL:
+        project_onto_box(n, x_out, lower, upper)
+    return all_finite(n, x_out) and all_finite_rows(rows, n, state_out)

@@ -1,0 +1,107 @@
+"""Base class of the method kernels (see ``kernel.pxd``)."""
+import numpy as np
+
+from cython cimport floating
+
+
+cdef class Kernel:
+    """One optimizer step, run natively by the method's subclass.
+
+    The subclass (generated in ``method_kernels``) holds the method's validated
+    hyperparameters in a C struct and points at its chunk loop, which runs the
+    step of ``rmsopt/kernels/<name>.pxd``; this class splits each step over
+    that loop. The state arrays live in one ``(k, n)`` block owned
+    by the caller, one row per state array in the order the method's declaration
+    lists them. ``Kernel`` itself has no step: use a method's subclass.
+    """
+
+    cdef void step_size_double(self, Py_ssize_t n, const double* state, Py_ssize_t step,
+                               double learning_rate, double* out) noexcept nogil:
+        cdef Py_ssize_t i
+        for i in range(n):
+            out[i] = learning_rate
+
+    cdef void step_size_float(self, Py_ssize_t n, const float* state, Py_ssize_t step,
+                              double learning_rate, double* out) noexcept nogil:
+        cdef Py_ssize_t i
+        for i in range(n):
+            out[i] = learning_rate
+
+    def step_size(self, state, Py_ssize_t step, double learning_rate):
+        """The effective step sizes after step ``step`` with ``state`` (a
+        C-contiguous float32/float64 block), as a new float64 array."""
+        if state.ndim != 2 or state.shape[0] < self.state_rows:
+            raise ValueError(
+                f"Kernel.step_size needs a state block of shape (k, n) with k >= "
+                f"{self.state_rows}. Got {state.shape} instead."
+            )
+        out = np.empty(state.shape[1], dtype=np.float64)
+        cdef Py_ssize_t n = state.shape[1]
+        cdef double[::1] out_view = out
+        cdef const double[:, ::1] state_double
+        cdef const float[:, ::1] state_float
+        # The views are acquired even when n == 0, to keep the dtype and layout checks; an empty
+        # view has no element 0 to take the address of.
+        if state.dtype == np.float64:
+            state_double = state
+            if n > 0:
+                self.step_size_double(n, &state_double[0, 0], step, learning_rate, &out_view[0])
+        else:
+            state_float = state
+            if n > 0:
+                self.step_size_float(n, &state_float[0, 0], step, learning_rate, &out_view[0])
+        return out
+
+    def step(self, x, grad, state, Py_ssize_t step, double learning_rate,
+             x_out=None, state_out=None):
+        """Take step number ``step`` (1-based): in place, or into ``x_out`` and
+        ``state_out`` when given.
+
+        ``x``, ``grad``, ``state`` and the outputs must be C-contiguous arrays of
+        one dtype (float32 or float64); lengths and the state's rows are checked
+        here, since the native step trusts them.
+        """
+        if self.loop == NULL:
+            raise TypeError("Kernel has no step of its own: use a method's kernel, such as "
+                            "rmsopt._core.method_kernels.RMSpropKernel")
+        n = x.shape[0]
+        outputs = (x if x_out is None else x_out, state if state_out is None else state_out)
+        for array in (state, outputs[1]):
+            if array.ndim != 2 or array.shape[0] < self.state_rows or array.shape[1] != n:
+                raise ValueError(
+                    f"Kernel.step needs state blocks of shape ({self.state_rows}, {n}). "
+                    f"Got {array.shape} instead."
+                )
+        if grad.shape != (n,) or outputs[0].shape != (n,):
+            raise ValueError(
+                f"Kernel.step needs grad and x_out of shape ({n},), like x. "
+                f"Got {grad.shape} and {outputs[0].shape} instead."
+            )
+        # Nothing to do, and an empty view has no element 0 to take the address of.
+        if n == 0:
+            return
+        if x_out is None and state_out is None:
+            _step_in_place(self, x, grad, state, step, learning_rate)
+        else:
+            _step(self, x, grad, state, x if x_out is None else x_out,
+                  state if state_out is None else state_out, step, learning_rate)
+
+
+# Kernel.step has checked the shapes, and that n > 0: every view has an element 0.
+
+def _step_in_place(Kernel kernel, floating[::1] x, const floating[::1] grad,
+                   floating[:, ::1] state, Py_ssize_t step, double learning_rate):
+    # Three buffer acquisitions instead of five: this is the call small-n benchmarks time.
+    cdef floating* x_data = &x[0]
+    cdef floating* state_data = &state[0, 0]
+    with nogil:
+        kernel_step(kernel, x.shape[0], x_data, &grad[0], state_data, x_data, state_data, step,
+                    learning_rate)
+
+
+def _step(Kernel kernel, const floating[::1] x, const floating[::1] grad,
+          const floating[:, ::1] state, floating[::1] x_out, floating[:, ::1] state_out,
+          Py_ssize_t step, double learning_rate):
+    with nogil:
+        kernel_step(kernel, x.shape[0], &x[0], &grad[0], &state[0, 0], &x_out[0],
+                    &state_out[0, 0], step, learning_rate)

@@ -1,0 +1,47 @@
+# Where a run's gradients come from (a Python objective, a C-level objective, or minibatches of
+# a Python objective), and the buffers the loop steps through. driver.pyx runs one loop for all
+# of them: a source is the only thing that differs between runs.
+cdef enum:  # what Source.evaluate reports
+    EVALUATED = 0      # the gradient is written, and the value when asked for or free: finite
+    NOT_FINITE = 1     # the value or the gradient has a NaN or an infinity
+    RAISED = 2         # the user's code raised; the source keeps the exception in `error`
+    EPOCH_ENDED = 3    # minibatches: the pass over the data has no batch left
+
+
+cdef class Workspace:
+    # The loop's buffers: two iterates, their gradients and two state blocks, so that a step
+    # writes the spare half and is committed by flipping which half is current; and a scratch
+    # row for the clipped gradient. The arrays own the memory and the pointers are taken once.
+    cdef readonly object xs          # (2, n)
+    cdef readonly object grads       # (2, n)
+    cdef readonly object states      # (2, rows, n)
+    cdef readonly object clipped     # (n,) when clipping, else (0,)
+    cdef readonly tuple x_rows       # xs[0], xs[1] and grads[0], grads[1]: the arrays Python
+    cdef readonly tuple grad_rows    # code sees
+    cdef readonly Py_ssize_t n, rows
+    cdef readonly bint is_float
+    cdef void* x[2]
+    cdef void* grad[2]
+    cdef void* state[2]
+    cdef void* clip                  # NULL when not clipping
+
+
+cdef class Source:
+    # full_data: evaluations are of the whole objective, so the convergence tests apply and a
+    # step is committed only when the evaluation at its iterate is finite.
+    cdef readonly bint full_data
+    cdef readonly bint needs_gil     # evaluate runs Python code
+    cdef Py_ssize_t nfev             # calls of fun so far, for maxfev
+    cdef double value                # the last evaluation's value, when value_known
+    cdef bint value_known
+    cdef readonly object error       # what the user's code raised (RAISED)
+    cdef Workspace workspace
+
+    # Evaluate at the iterate in buffer `buffer`, writing its gradient buffer; minibatches
+    # evaluate the next batch, or report EPOCH_ENDED when the pass has none.
+    cdef int evaluate(self, int buffer) noexcept nogil
+    # Minibatches: whether the pass has given every batch it has (when its length is known).
+    cdef bint epoch_complete(self) noexcept nogil
+    # Minibatches: the end of a pass with the iterate in buffer `current`, `nit` iterations
+    # taken: CONTINUE (a new pass starts) or the status the run ends with.
+    cdef int end_epoch(self, int current, Py_ssize_t nit) noexcept nogil

@@ -1,0 +1,318 @@
+"""Where a run's gradients come from: a Python objective, a C-level objective (a
+`scipy.LowLevelCallable`), or minibatches of a Python objective; and the buffers the loop
+steps through (see ``sources.pxd``).
+
+Python code runs only inside ``with gil`` blocks, so a source works whether the loop holds the
+GIL or not; whatever the user's code raises is kept in ``error`` for the loop's caller to
+re-raise, never lost and never printed.
+"""
+import numpy as np
+
+from cpython.pycapsule cimport PyCapsule_GetContext, PyCapsule_GetName, PyCapsule_GetPointer
+from libc.math cimport INFINITY, NAN, isfinite
+
+from rmsopt.kernels.objective cimport objective_function
+
+from .termination cimport (
+    BATCHES_EXHAUSTED,
+    CONTINUE,
+    EARLY_STOP,
+    EPOCHS,
+    EXCEPTION,
+    NONFINITE,
+)
+from .vector cimport all_finite
+
+
+cdef class Workspace:
+    """The buffers of a run from ``x0`` (1-D, float32 or float64, not empty) and ``state0``
+    (``(rows, n)`` of the same dtype), with a clipping row when ``clipping``."""
+
+    def __init__(self, x0, state0, bint clipping):
+        cdef double[:, ::1] doubles
+        cdef float[:, ::1] floats
+        cdef double[:, :, ::1] double_blocks
+        cdef float[:, :, ::1] float_blocks
+        cdef double[::1] double_row
+        cdef float[::1] float_row
+        cdef int i
+        self.n, self.rows = x0.shape[0], state0.shape[0]
+        self.is_float = x0.dtype == np.float32
+        self.xs = np.empty((2, self.n), dtype=x0.dtype)
+        self.xs[0] = x0
+        self.grads = np.empty((2, self.n), dtype=x0.dtype)
+        self.states = np.empty((2, self.rows, self.n), dtype=x0.dtype)
+        # Rows a configuration never writes must hold their values in both halves.
+        self.states[0] = state0
+        self.states[1] = state0
+        self.clipped = np.empty(self.n if clipping else 0, dtype=x0.dtype)
+        self.x_rows = (self.xs[0], self.xs[1])
+        self.grad_rows = (self.grads[0], self.grads[1])
+        self.clip = NULL
+        # The front door refuses an empty x0 and every method has a state row: each view has
+        # an element 0 (but the clipping row when not clipping).
+        for i in range(2):
+            if self.is_float:
+                floats, float_blocks = self.xs, self.states
+                self.x[i], self.state[i] = &floats[i, 0], &float_blocks[i, 0, 0]
+                floats = self.grads
+                self.grad[i] = &floats[i, 0]
+            else:
+                doubles, double_blocks = self.xs, self.states
+                self.x[i], self.state[i] = &doubles[i, 0], &double_blocks[i, 0, 0]
+                doubles = self.grads
+                self.grad[i] = &doubles[i, 0]
+        if clipping:
+            if self.is_float:
+                float_row = self.clipped
+                self.clip = &float_row[0]
+            else:
+                double_row = self.clipped
+                self.clip = &double_row[0]
+
+
+cdef inline bint gradient_finite(Workspace workspace, int buffer) noexcept nogil:
+    if workspace.is_float:
+        return all_finite(workspace.n, <const float*>workspace.grad[buffer])
+    return all_finite(workspace.n, <const double*>workspace.grad[buffer])
+
+
+cdef class Source:
+    """What every source has: the loop's buffers (``bind``), the count of calls of ``fun``,
+    the last value, and what the user's code raised."""
+
+    def bind(self, Workspace workspace):
+        """Evaluate into ``workspace``'s buffers from now on."""
+        self.workspace = workspace
+
+    @property
+    def nfev(self):
+        return self.nfev
+
+    cdef int evaluate(self, int buffer) noexcept nogil:
+        return RAISED  # every source overrides it
+
+    cdef bint epoch_complete(self) noexcept nogil:
+        return False
+
+    cdef int end_epoch(self, int current, Py_ssize_t nit) noexcept nogil:
+        return CONTINUE
+
+    def reported(self, int current, Py_ssize_t nit):
+        """``(x, state, nit)``: copies of the iterate the run reports and its state, and the
+        iteration it was reached at; for whole objectives, the last one."""
+        return (self.workspace.xs[current].copy(), self.workspace.states[current].copy(), nit)
+
+
+cdef class PythonObjective(Source):
+    """A Python objective (``objective.evaluate(x, grad_out, need_value, args)`` returning the
+    value, or None when not asked for and not free; ``objective.nfev`` counting the calls of
+    ``fun``) evaluated on its own arguments. ``need_value``: evaluate ``fun`` at every iterate."""
+
+    cdef object objective
+    cdef bint need_value
+
+    def __init__(self, objective, bint need_value):
+        self.objective = objective
+        self.need_value = need_value
+        self.full_data = True
+        self.needs_gil = True
+
+    cdef int evaluate(self, int buffer) noexcept nogil:
+        with gil:
+            return self.call(buffer, None)
+
+    cdef int call(self, int buffer, object batch):
+        # With the GIL: the user's functions at x[buffer], on `batch` (None: their own args).
+        cdef object value
+        try:
+            value = self.objective.evaluate(self.workspace.x_rows[buffer],
+                                            self.workspace.grad_rows[buffer], self.need_value,
+                                            batch)
+        except BaseException as error:  # re-raised by the loop's caller, with the run so far
+            self.error = error
+            return RAISED
+        finally:
+            self.nfev = self.objective.nfev
+        self.value_known = value is not None
+        self.value = value if self.value_known else NAN
+        if not ((not self.value_known or isfinite(self.value))
+                and gradient_finite(self.workspace, buffer)):
+            return NOT_FINITE
+        return EVALUATED
+
+
+cdef class NativeObjective(Source):
+    """A C function pointer and its ``user_data`` taken from a `scipy.LowLevelCallable` of
+    ``rmsopt/kernels/objective.pxd``'s signature (kept alive here), evaluated without the
+    GIL; it always gives the value with the gradient."""
+
+    cdef objective_function function
+    cdef void* user_data
+    cdef readonly object callable
+
+    def __cinit__(self, callable):
+        # SciPy keeps the parsed callback as the tuple's first item: a capsule named by the
+        # signature, holding the function pointer, with user_data as its context (what SciPy's
+        # own ccallback.h reads).
+        capsule = tuple.__getitem__(callable, 0)
+        self.function = <objective_function>PyCapsule_GetPointer(
+            capsule, PyCapsule_GetName(capsule)
+        )
+        self.user_data = PyCapsule_GetContext(capsule)
+        self.callable = callable
+        self.full_data = True
+        self.needs_gil = False
+        self.value_known = True
+
+    @property
+    def njev(self):
+        return self.nfev
+
+    cdef inline double call(self,
+                            Py_ssize_t n,
+                            const double* x,      # IN
+                            double* grad,         # OUT
+                            ) noexcept nogil:
+        # NaN first: a function that leaves part of grad unwritten (a Python function behind
+        # ctypes that raised writes nothing and returns 0) then stops the run as non-finite,
+        # instead of stepping on an older gradient.
+        cdef Py_ssize_t i
+        for i in range(n):
+            grad[i] = NAN
+        self.nfev += 1
+        return self.function(<int>n, x, grad, self.user_data)
+
+    cdef int evaluate(self, int buffer) noexcept nogil:
+        # (No local for the workspace: without the GIL, only its fields may be read.)
+        cdef Py_ssize_t n = self.workspace.n
+        cdef double* grad = <double*>self.workspace.grad[buffer]
+        self.value = self.call(n, <const double*>self.workspace.x[buffer], grad)
+        if not (isfinite(self.value) and all_finite(n, grad)):
+            return NOT_FINITE
+        return EVALUATED
+
+    def value_and_gradient(self, x):
+        """``(value, gradient)`` at ``x`` (a float64 array), counted as a call."""
+        cdef double[::1] point = np.array(x, dtype=np.float64, copy=True)
+        grad = np.empty_like(np.asarray(point))
+        cdef double[::1] grad_view = grad
+        cdef Py_ssize_t n = point.shape[0]
+        cdef double value
+        # An empty view has no element 0 to take the address of.
+        cdef const double* point_data = &point[0] if n > 0 else NULL
+        cdef double* grad_data = &grad_view[0] if n > 0 else NULL
+        with nogil:
+            value = self.call(n, point_data, grad_data)
+        return value, grad
+
+
+cdef object _END = object()  # what next() returns when a pass has no more batches
+
+
+cdef class Minibatches(PythonObjective):
+    """A Python objective evaluated on minibatches: ``batches.epoch()`` gives an iterator over
+    one pass (``batches.length`` batches, 0 when unknown), ``epochs`` passes are made. At the
+    end of each pass ``validate(x) -> float`` (or None) is called, and with ``patience``
+    (PY_SSIZE_T_MAX: never) the run ends after that many passes without an improvement larger
+    than ``min_delta`` (larger is better when ``maximize``); the best validated iterate is
+    kept and reported."""
+
+    cdef object batches, iterator, validate
+    cdef Py_ssize_t length, in_epoch, epochs, patience, waited
+    cdef readonly Py_ssize_t completed
+    cdef double min_delta, best_score
+    cdef bint maximize
+    cdef readonly list validation_values
+    cdef object best               # (epoch, nit, x, state) of the best validated iterate
+    cdef object fallback           # (buffer, nit) reported when no epoch validated finitely
+
+    def __init__(self, objective, bint need_value, batches, *, Py_ssize_t epochs, validate,
+                 Py_ssize_t patience, double min_delta, bint maximize):
+        PythonObjective.__init__(self, objective, need_value)
+        self.full_data = False
+        self.batches = batches
+        self.length = batches.length
+        self.iterator = None
+        self.in_epoch = 0
+        self.completed = 0
+        self.epochs = epochs
+        self.validate = validate
+        self.patience = patience
+        self.min_delta = min_delta
+        self.maximize = maximize
+        self.waited = 0
+        self.best_score = INFINITY
+        self.validation_values = []
+        self.best = None
+        self.fallback = None
+
+    cdef bint epoch_complete(self) noexcept nogil:
+        # A pass of known length ends without pulling a batch it will not use.
+        return self.length > 0 and self.in_epoch >= self.length
+
+    cdef int evaluate(self, int buffer) noexcept nogil:
+        with gil:
+            try:
+                if self.iterator is None:
+                    self.iterator = iter(self.batches.epoch())
+                batch = next(self.iterator, _END)
+            except BaseException as error:
+                self.error = error
+                return RAISED
+            if batch is _END:
+                return EPOCH_ENDED
+            self.in_epoch += 1
+            return self.call(buffer, batch)
+
+    cdef int end_epoch(self, int current, Py_ssize_t nit) noexcept nogil:
+        with gil:
+            return self.close_epoch(current, nit)
+
+    cdef int close_epoch(self, int current, Py_ssize_t nit):
+        cdef double validation_value, score
+        if self.in_epoch == 0:  # the user's batches ran out (the source has warned)
+            return BATCHES_EXHAUSTED
+        self.completed += 1
+        self.in_epoch = 0
+        self.iterator = None
+        if self.validate is not None:
+            try:
+                validation_value = self.validate(self.workspace.x_rows[current])
+            except BaseException as error:
+                self.error = error
+                return EXCEPTION
+            finally:
+                self.nfev = self.objective.nfev  # held-out data is evaluated with fun
+            self.validation_values.append(validation_value)
+            if not isfinite(validation_value):
+                if self.best is None:  # the step before is the last good iterate
+                    self.fallback = (1 - current, nit - 1)
+                return NONFINITE
+            score = -validation_value if self.maximize else validation_value
+            if score < self.best_score - self.min_delta:
+                self.best_score, self.waited = score, 0
+                self.best = (self.completed, nit, self.workspace.xs[current].copy(),
+                             self.workspace.states[current].copy())
+            else:
+                self.waited += 1
+                if self.waited >= self.patience:
+                    return EARLY_STOP
+        return EPOCHS if self.completed >= self.epochs else CONTINUE
+
+    def reported(self, int current, Py_ssize_t nit):
+        """The best validated iterate when an epoch validated; else the last good one: the
+        last, or the one before it when its validation was not finite."""
+        if self.best is not None:
+            _, best_nit, x, state = self.best
+            return x, state, best_nit
+        if self.fallback is not None:
+            buffer, fallback_nit = self.fallback
+            return Source.reported(self, buffer, fallback_nit)
+        return Source.reported(self, current, nit)
+
+    @property
+    def best_epoch(self):
+        """The epoch (from 1) whose end the reported iterate is, or None when no epoch
+        validated."""
+        return None if self.best is None else self.best[0]

@@ -1,0 +1,141 @@
+"""The optimizer objects' step: check, clip, step out of place, then commit.
+
+A step is a transaction: the kernel writes the new iterate and state into spare
+buffers, and only when the gradient, the iterate and the state are all finite is
+the iterate copied into the user's array and the spare state made current.
+"""
+import numpy as np
+
+from cython cimport floating
+from libc.math cimport INFINITY
+from libc.string cimport memcpy
+
+from .kernel cimport Kernel, committable_step
+from .vector cimport all_finite
+
+cdef enum Outcome:  # of Stepper.step
+    OUTCOME_TAKEN = 0
+    OUTCOME_NONFINITE_GRADIENT = 1
+    OUTCOME_NONFINITE_STEP = 2
+
+TAKEN = OUTCOME_TAKEN
+NONFINITE_GRADIENT = OUTCOME_NONFINITE_GRADIENT
+NONFINITE_STEP = OUTCOME_NONFINITE_STEP
+
+
+cdef inline int take_step(Kernel kernel,
+                          Py_ssize_t n,
+                          Py_ssize_t rows,                   # of each state block
+                          floating* x,                       # IN/OUT: the user's array
+                          const floating* grad,              # IN
+                          floating* states,                  # IN/OUT: current and spare state
+                          int current,
+                          floating* x_next,                  # scratch
+                          floating* clipped,                 # scratch when clipping
+                          double clipnorm,
+                          double clipvalue,
+                          Py_ssize_t step,
+                          double learning_rate,
+                          ) noexcept nogil:
+    cdef Py_ssize_t block = rows * n
+    if not all_finite(n, grad):
+        return OUTCOME_NONFINITE_GRADIENT
+    # The objects have no box.
+    if not committable_step(kernel, n, rows, x, grad, states + current * block, x_next,
+                            states + (1 - current) * block, clipped, clipnorm, clipvalue, step,
+                            learning_rate, NULL, NULL):
+        return OUTCOME_NONFINITE_STEP
+    memcpy(x, x_next, n * sizeof(floating))
+    return OUTCOME_TAKEN
+
+
+cdef class Stepper:
+    """Advance the user's ``x`` in place with ``kernel``, holding the state
+    double-buffered in ``states`` (shape ``(2, k, n)``, both halves equal at
+    first), clipping with ``clipnorm``/``clipvalue`` (infinity: no clipping). Arrays are
+    validated by the caller: C-contiguous, one dtype, matching lengths."""
+
+    cdef Kernel kernel
+    cdef double clipnorm, clipvalue
+    cdef bint is_double
+    cdef readonly int current
+    cdef object states_array
+    # The views hold the buffers (the user's x among them) for the Stepper's life; step() passes
+    # their addresses, taken once in __init__.
+    cdef double[::1] x_double, x_next_double, clipped_double
+    cdef double[:, :, ::1] states_double
+    cdef float[::1] x_float, x_next_float, clipped_float
+    cdef float[:, :, ::1] states_float
+    cdef Py_ssize_t n, rows
+    cdef void* x_data
+    cdef void* x_next_data
+    cdef void* clipped_data                # NULL when not clipping
+    cdef void* states_data                 # (2, rows, n)
+
+    def __init__(self, Kernel kernel, x, states, double clipnorm, double clipvalue):
+        self.kernel = kernel
+        self.clipnorm = clipnorm
+        self.clipvalue = clipvalue
+        self.states_array = states
+        self.current = 0
+        self.is_double = x.dtype == np.float64
+        self.n, self.rows = states.shape[2], states.shape[1]
+        clipping = clipnorm < INFINITY or clipvalue < INFINITY
+        x_next = np.empty_like(x)
+        clipped = np.empty(x.shape[0] if clipping else 0, dtype=x.dtype)
+        # x is never empty (the objects refuse that): every view has an element 0, except the
+        # clipping scratch when not clipping.
+        self.clipped_data = NULL
+        if self.is_double:
+            self.x_double, self.x_next_double, self.clipped_double = x, x_next, clipped
+            self.states_double = states
+            self.x_data, self.x_next_data = &self.x_double[0], &self.x_next_double[0]
+            self.states_data = &self.states_double[0, 0, 0]
+            if clipping:
+                self.clipped_data = &self.clipped_double[0]
+        else:
+            self.x_float, self.x_next_float, self.clipped_float = x, x_next, clipped
+            self.states_float = states
+            self.x_data, self.x_next_data = &self.x_float[0], &self.x_next_float[0]
+            self.states_data = &self.states_float[0, 0, 0]
+            if clipping:
+                self.clipped_data = &self.clipped_float[0]
+
+    @property
+    def state(self):
+        """The current ``(k, n)`` state block (a view)."""
+        return self.states_array[self.current]
+
+    def load(self, block):
+        """Make ``block`` the current state (copied into both buffers)."""
+        self.states_array[0] = block
+        self.states_array[1] = block
+        self.current = 0
+
+    def step(self, grad, Py_ssize_t step, double learning_rate):
+        """Take step number ``step``; return TAKEN, NONFINITE_GRADIENT or
+        NONFINITE_STEP (the last two change nothing)."""
+        cdef int outcome
+        cdef const double[::1] grad_double
+        cdef const float[::1] grad_float
+        cdef const double* grad_double_data
+        cdef const float* grad_float_data
+        if self.is_double:
+            grad_double = grad
+            grad_double_data = &grad_double[0]
+            with nogil:
+                outcome = take_step(self.kernel, self.n, self.rows, <double*>self.x_data,
+                                    grad_double_data, <double*>self.states_data, self.current,
+                                    <double*>self.x_next_data, <double*>self.clipped_data,
+                                    self.clipnorm, self.clipvalue, step, learning_rate)
+        else:
+            grad_float = grad
+            grad_float_data = &grad_float[0]
+            with nogil:
+                outcome = take_step(self.kernel, self.n, self.rows, <float*>self.x_data,
+                                    grad_float_data, <float*>self.states_data, self.current,
+                                    <float*>self.x_next_data, <float*>self.clipped_data,
+                                    self.clipnorm, self.clipvalue, step, learning_rate)
+        if outcome == OUTCOME_TAKEN:
+            self.current = 1 - self.current
+        return outcome

@@ -1,0 +1,79 @@
+"""Numbers people watch adaptive methods by, computed from an optimizer's state."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from .._checks.errors import argument, invalid
+from .._core.method_kernels import new_kernel
+from .._methods.registry import get_method
+from .arguments import rate_and_schedule
+
+__all__ = ["effective_step_size"]
+
+
+def effective_step_size(state: Mapping[str, Any], **options: Any) -> np.ndarray:
+    """The per-element step size of the last step, from a state dict.
+
+    Adaptive methods scale the gradient element by element; this returns that
+    scale, for example ``lr / (sqrt(v) + eps)`` for RMSprop and
+    ``lr / (sqrt(s) + eps)`` for Adagrad, computed from the moving averages or
+    sums in ``state`` (the equations of each method are in its docstring).
+    Adagrad's ``s`` only grows, so its step size only shrinks; RMSprop's
+    ``v`` forgets, so its step size recovers as the gradients shrink.
+
+    Precisely, it is the factor the last step applied to the gradient (with
+    a coupled ``weight_decay``, to the penalised gradient), before momentum:
+    with ``momentum`` the buffer accumulates these scaled gradients and
+    steady steps are up to ``1 / (1 - momentum)`` times larger. For Adam and
+    AdamW it applies to the first moment ``m`` (AdamW's decoupled decay
+    shrinks ``x`` separately), so SGD's is ``lr``. Where a method's state
+    holds less than the last step used, its docstring says what this gives.
+
+    Parameters
+    ----------
+    state : dict
+        ``res.state`` from `rmsopt.minimize`, or an optimizer's
+        ``state_dict()``; it names the method and the steps taken.
+    **options
+        The options of the run that made ``state`` (those that shape a step:
+        ``learning_rate``, ``epsilon``, ``rho``, ...); the rest take their
+        defaults.
+
+    Returns
+    -------
+    ndarray
+        One step size per variable (float64).
+
+    Examples
+    --------
+    >>> import numpy as np, rmsopt
+    >>> grad = lambda x: 2.0 * x
+    >>> res = rmsopt.minimize(lambda x: x @ x, np.ones(2), method="adagrad", jac=grad,
+    ...                       options={"maxiter": 100, "gtol": 0.0})
+    >>> rmsopt.effective_step_size(res.state) < 1e-2   # the default lr, divided down
+    array([ True,  True])
+    """
+    if not isinstance(state, Mapping) or "method" not in state or "step" not in state:
+        raise invalid(
+            TypeError,
+            argument("state"),
+            "a dict returned as `res.state` or by `state_dict()`",
+            repr(state),
+        )
+    method = get_method(str(np.asarray(state["method"]).item()))
+    settings = method.validate(options, declared=method.step_options)
+    block = np.ascontiguousarray(
+        [np.asarray(state[name], dtype=np.float64) for name in method.state]
+    )
+    step = int(np.asarray(state["step"]).item())
+    if step < 1:
+        raise invalid(ValueError, argument("state"), "the state after at least one step", "step 0")
+    rate, schedule = rate_and_schedule(settings["learning_rate"])
+    if schedule is not None:
+        rate = schedule(step - 1)
+    kernel = new_kernel(method.kernel, method.kernel_settings(settings))
+    return kernel.step_size(block, step, rate)

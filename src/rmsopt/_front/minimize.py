@@ -1,0 +1,311 @@
+"""`minimize` and the SciPy custom-method functions: check the arguments once
+(``arguments``), run the native loop on the right source of gradients, package the
+result as a `scipy.optimize.OptimizeResult`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+from scipy.optimize import OptimizeResult
+
+from .._checks.constraints import Flag
+from .._checks.errors import argument
+from .._checks.warn import warn
+from .._core.driver import Loop
+from .._core.driver import run as run_loop
+from .._core.method_kernels import new_kernel
+from .._core.sources import Minibatches, NativeObjective, PythonObjective, Workspace
+from .._methods.method import Method
+from .._methods.registry import METHODS, get_method
+from .arguments import Run, check_arguments
+from .display import IterationLines, Notify, ProgressBar, chain
+from .history import history_columns, new_history
+from .minibatch import planned_steps
+from .state import as_state_dict
+from .status import Status
+
+__all__ = ["make_method_callable", "minimize", "show_options"]
+
+
+def minimize(
+    fun: Callable[..., Any],
+    x0: Any,
+    args: Any = (),
+    method: str = "rmsprop",
+    jac: Callable[..., Any] | str | bool | None = None,
+    bounds: Any = None,
+    callback: Callable[..., Any] | None = None,
+    tol: float | None = None,
+    options: Mapping[str, Any] | None = None,
+) -> OptimizeResult:
+    """Minimize a scalar function of one or more variables with an adaptive
+    first-order method, following `scipy.optimize.minimize`'s conventions.
+
+    Parameters
+    ----------
+    fun : callable
+        ``fun(x, *args) -> float`` with ``x`` a 1-D array; with ``jac=True``,
+        ``fun(x, *args) -> (float, ndarray)``, the value and the gradient.
+    x0 : array_like
+        Initial guess: real numbers, 1-D (a scalar is one variable). Never
+        modified. float32 runs in float32; any other real dtype in float64.
+    args : tuple, optional
+        Extra arguments passed to ``fun`` and ``jac``. In minibatch mode
+        (option ``batch_size``) they are per-sample data, sliced along axis 0.
+    method : str, optional
+        Case-insensitive method name; see `show_options`. Default ``"rmsprop"``.
+    jac : callable, bool or {'2-point', '3-point', 'cs'}, optional
+        ``jac(x, *args) -> ndarray`` of shape ``(n,)``; ``True`` when ``fun``
+        returns the gradient with the value; a string or None (``'2-point'``)
+        selects SciPy's finite differences.
+    bounds : `scipy.optimize.Bounds` or sequence of (min, max), optional
+        Box constraints, enforced by projecting every iterate onto the box
+        (``x0`` is clipped into it). ``None`` marks an open side.
+    callback : callable, optional
+        Called after every iteration as ``callback(intermediate_result)`` (an
+        `OptimizeResult` with ``x``, ``fun``, ``jac``, ``nit``) when its only
+        parameter is named ``intermediate_result``, else as ``callback(xk)``.
+        Raising ``StopIteration`` ends the run with status 99.
+    tol : float, optional
+        Sets the ``gtol`` option when that is not given.
+    options : dict, optional
+        Method options; see the method's function (e.g. `rmsopt.rmsprop`).
+        Unknown options warn `scipy.optimize.OptimizeWarning`.
+
+    Returns
+    -------
+    res : OptimizeResult
+        ``x``, ``fun`` and ``jac`` (at ``x``), ``nit``, ``nfev``, ``njev``,
+        ``status`` (see `rmsopt.Status`), ``success``, ``message``,
+        ``state`` (the optimizer's state after the last step, which
+        ``options={"state": res.state}`` with ``x0=res.x`` resumes from), and
+        ``allvecs`` with ``return_all``. When a step produces a non-finite
+        iterate, state, value or gradient, the run stops (status 5) and ``x``,
+        ``fun``, ``jac`` and ``state`` are those of the last good iterate.
+
+        In minibatch mode (options ``batch_size`` or ``batches``; see
+        docs/stochastic.md) ``fun`` and ``jac`` are those of the whole data at
+        ``x`` (with ``batches``, of the last batch used), ``epochs`` counts the
+        completed passes, and with a ``validation`` objective ``x`` and
+        ``state`` are the best validated iterate's, the iterate at the end of
+        epoch ``best_epoch`` with validation value ``val_fun``
+        (``val_history`` lists every epoch's). When no epoch was validated,
+        ``best_epoch`` and ``val_fun`` are None and ``x`` is the last good
+        iterate.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from scipy.optimize import rosen, rosen_der
+    >>> import rmsopt
+    >>> res = rmsopt.minimize(rosen, [-1.2, 1.0], jac=rosen_der,
+    ...                       options={"learning_rate": 1e-3, "maxiter": 50000})
+    >>> res.message
+    'Maximum number of iterations has been exceeded.'
+    >>> bool(np.linalg.norm(res.x - 1.0) < 1e-2)
+    True
+
+    With a constant learning rate RMSprop ends its run hovering within about
+    ``learning_rate`` of the minimiser of Rosenbrock's valley; ``gtol`` is met
+    where the gradient can reach zero smoothly:
+
+    >>> res = rmsopt.minimize(lambda x: np.sum((x - 2.0) ** 2), np.zeros(3),
+    ...                       jac=lambda x: 2.0 * (x - 2.0),
+    ...                       options={"learning_rate": 0.05})
+    >>> res.success, res.nit < 1000
+    (True, True)
+    """
+    return solve(get_method(method), fun, x0, args, jac, bounds, callback, tol, options)
+
+
+def make_method_callable(method: Method) -> Callable[..., OptimizeResult]:
+    """The public function for ``method``, in SciPy's custom-method form:
+    ``scipy.optimize.minimize(fun, x0, method=rmsopt.<name>, ...)`` calls it with
+    ``fun, x0, args, jac, hess, hessp, bounds, constraints, callback`` and the
+    options (``tol`` among them) as keywords."""
+
+    def method_callable(
+        fun: Callable[..., Any],
+        x0: Any,
+        args: Any = (),
+        jac: Callable[..., Any] | str | bool | None = None,
+        hess: Any = None,
+        hessp: Any = None,
+        bounds: Any = None,
+        constraints: Any = (),
+        callback: Callable[..., Any] | None = None,
+        **options: Any,
+    ) -> OptimizeResult:
+        for given, what in (
+            (hess, "Hessian information (hess)"),
+            (hessp, "Hessian-vector products (hessp)"),
+        ):
+            if given is not None:
+                warn(f"Method {method.name} does not use {what}.", RuntimeWarning)
+        if constraints is not None and np.any(constraints):
+            warn(f"Method {method.name} cannot handle constraints.", RuntimeWarning)
+        tol = options.pop("tol", None)
+        return solve(method, fun, x0, args, jac, bounds, callback, tol, options)
+
+    method_callable.__name__ = method_callable.__qualname__ = method.name
+    method_callable.__module__ = "rmsopt"
+    method_callable.__doc__ = method.function_doc()
+    return method_callable
+
+
+def show_options(method: str | None = None, disp: bool = True) -> str | None:
+    """Show the options of one method (all methods when ``method`` is None),
+    as `scipy.optimize.show_options` does for SciPy's own methods.
+
+    Returns the text instead of printing it when ``disp`` is False.
+    """
+    disp = Flag().check(disp, argument("disp"))
+    methods = list(METHODS.values()) if method is None else [get_method(method)]
+    text = "\n\n".join(f"{m.name}\n{'=' * len(m.name)}\n\n{m.options_section()}" for m in methods)
+    if disp:
+        print(text)
+        return None
+    return text
+
+
+def solve(
+    method: Method,
+    fun: Any,
+    x0: Any,
+    args: Any,
+    jac: Any,
+    bounds: Any,
+    callback: Any,
+    tol: Any,
+    options: Any,
+) -> OptimizeResult:
+    """Check every argument, run the native loop, package the result."""
+    run = check_arguments(method, fun, x0, args, jac, bounds, callback, tol, options)
+    settings = run.settings
+    bar = None
+    if settings["progress"]:
+        total = (
+            settings["maxiter"]
+            if run.batches is None
+            else planned_steps(run.batches, settings, run.given)
+        )
+        bar = ProgressBar(total, method.name)
+    lines = None
+    if settings["disp"]:
+        lines = IterationLines(method.name, print if bar is None else bar.write)
+    allvecs = [run.x.copy()] if settings["return_all"] else None
+    # allvecs holds every iterate the callback sees, and the displays show them all, the last
+    # one included.
+    notify = chain(None if allvecs is None else _keep_copies(allvecs), lines, bar, run.notify)
+    need_value = (
+        run.callback_needs_value
+        or lines is not None
+        or bar is not None
+        or "fun" in (settings["history"] or ())
+    )
+    history = new_history(method, settings, run.x.shape[0])
+    source = _source(run, need_value)
+    workspace = Workspace(run.x, run.state, run.clipnorm < np.inf or run.clipvalue < np.inf)
+    source.bind(workspace)
+    loop = Loop(
+        new_kernel(method.kernel, method.kernel_settings(settings)),
+        source,
+        workspace,
+        history=history,
+        notify=notify,
+        learning_rate=run.learning_rate,
+        schedule=run.schedule,
+        steps_taken=run.steps_taken,
+        clipnorm=run.clipnorm,
+        clipvalue=run.clipvalue,
+        box=run.box,
+        maximize=settings["maximize"],
+        maxiter=run.maxiter,
+        maxfev=run.maxfev,
+        gtol=settings["gtol"],
+        ftol=settings["ftol"],
+        xtol=settings["xtol"],
+    )
+    try:
+        code, nit, value, x, grad, state, x_nit = run_loop(loop)
+    finally:
+        if bar is not None:
+            bar.close()
+
+    extra: dict[str, Any] = {}
+    if run.batches is not None:
+        # The value and gradient reported are those of the whole data at x.
+        grad = np.empty_like(x)
+        value = run.objective.evaluate(x, grad, True, run.batches.full)
+        extra["epochs"] = source.completed
+        if run.validate is not None:
+            values = source.validation_values
+            best_epoch = source.best_epoch
+            extra["best_epoch"] = best_epoch
+            extra["val_fun"] = None if best_epoch is None else values[best_epoch - 1]
+            extra["val_history"] = values
+    elif value is None:
+        value = run.objective.value(x)
+    status = Status(code)
+    if not (np.isfinite(value) and np.all(np.isfinite(grad))):
+        status = Status.NONFINITE
+    counter = source if run.native else run.objective
+    result = OptimizeResult(
+        x=x,
+        fun=value,
+        jac=grad,
+        nit=nit,
+        nfev=counter.nfev,
+        njev=counter.njev,
+        status=int(status),
+        success=status.success,
+        message=status.message,
+        state=as_state_dict(method, run.steps_taken + x_nit, state),
+        **extra,
+    )
+    if allvecs is not None:
+        result.allvecs = allvecs
+    if history is not None:
+        result.history = history_columns(history, settings["history"])
+    if settings["disp"]:
+        _print_summary(result)
+    return result
+
+
+def _keep_copies(allvecs: list) -> Notify:
+    """A notification that appends a copy of every iterate to ``allvecs``."""
+
+    def keep(x: np.ndarray, value: Any, grad: np.ndarray, nit: int) -> None:
+        allvecs.append(x.copy())
+
+    return keep
+
+
+def _source(run: Run, need_value: bool) -> Any:
+    """Where the run's gradients come from: minibatches, a C-level objective, or a Python
+    objective (asked for its value at every iterate when something reads it or ftol tests
+    it)."""
+    if run.native:
+        return NativeObjective(run.fun)
+    if run.batches is not None:
+        return Minibatches(
+            run.objective,
+            need_value,
+            run.batches,
+            epochs=run.settings["epochs"],
+            validate=run.validate,
+            patience=run.patience,
+            min_delta=run.settings["min_delta"],
+            maximize=run.settings["maximize"],
+        )
+    return PythonObjective(run.objective, need_value or run.settings["ftol"] > 0)
+
+
+def _print_summary(result: OptimizeResult) -> None:
+    print(result.message)
+    print(f"         Current function value: {result.fun:f}")
+    print(f"         Iterations: {result.nit:d}")
+    print(f"         Function evaluations: {result.nfev:d}")
+    print(f"         Gradient evaluations: {result.njev:d}")

@@ -1,0 +1,262 @@
+"""Ask/tell optimizer objects: the same kernels and options as `minimize`, for
+loops the user owns (minibatch training, simulations, online learning).
+
+One class per method, made from its declaration by `optimizer_class`.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+import numpy as np
+
+from .._checks.errors import invalid
+from .._checks.options import Option, suggest
+from .._core import stepper
+from .._core.method_kernels import new_kernel
+from .._methods.common import NONFINITE
+from .._methods.method import Method
+from .arguments import clip_threshold, rate_and_schedule
+from .state import as_state_dict, load_state, new_state
+
+__all__ = ["Optimizer", "optimizer_class"]
+
+_CLASS_DOC = """{summary}
+
+The ask/tell form of `rmsopt.{name}`: your loop computes the gradient at ``x``
+and calls `step`, which updates ``x`` in place with the same native kernel and
+options as ``rmsopt.minimize(method="{name}")``. The update equations are in
+`rmsopt.{name}`'s notes.
+
+Parameters
+----------
+x : numpy.ndarray
+    The iterate, updated in place by `step`: a writable, C-contiguous 1-D
+    array of float32 or float64 (the run's precision). It is never copied.
+**options
+    The options below.
+
+{options}
+
+Attributes
+----------
+x : numpy.ndarray
+    The array given, updated in place.
+step_count : int
+    Steps taken (schedules are evaluated at this count).
+skipped_steps : int
+    Steps skipped with ``nonfinite="skip"``.
+state : dict of str to numpy.ndarray
+    Read-only copies of the state arrays as they are now ({rows}).
+options : dict
+    The validated options.
+
+Examples
+--------
+>>> import numpy as np
+>>> import rmsopt
+>>> x = np.zeros(3)
+>>> opt = rmsopt.{class_name}(x, learning_rate=0.01)
+>>> for _ in range(100):
+...     _ = opt.step(2.0 * (x - 1.0))
+>>> opt.step_count, bool(np.all(x > 0))
+(100, True)
+>>> checkpoint = opt.state_dict()        # resume later with load_state_dict
+"""
+
+
+class Optimizer:
+    """Base of the per-method optimizer classes (see `optimizer_class`)."""
+
+    _method: Method
+
+    def __init__(self, x: np.ndarray, **options: Any) -> None:
+        if type(self) is Optimizer:
+            raise TypeError(
+                "Optimizer is the base class of rmsopt's optimizers; use one of them, such as "
+                "rmsopt.RMSprop or rmsopt.Adam."
+            )
+        method = self._method
+        name = type(self).__name__
+        declared = _object_options(method)
+        known = [option.name for option in declared]
+        for given in options:
+            if given not in known:
+                close = suggest(given, known)
+                hint = f" (did you mean {close!r}?)" if close else ""
+                raise TypeError(f"{name}() got an unexpected keyword argument {given!r}{hint}")
+        self._x = _iterate(x, f"The 'x' argument of {name}")
+        self._settings = method.validate(options, declared)
+        state = new_state(method, self._settings, self._x.shape[0], self._x.dtype)
+        self._rate, self._schedule = rate_and_schedule(self._settings["learning_rate"])
+        self._stepper = stepper.Stepper(
+            new_kernel(method.kernel, method.kernel_settings(self._settings)),
+            self._x,
+            np.stack([state, state]),
+            clip_threshold(self._settings["clipnorm"]),
+            clip_threshold(self._settings["clipvalue"]),
+        )
+        self._step_count = 0
+        self._skipped_steps = 0
+
+    @property
+    def x(self) -> np.ndarray:
+        return self._x
+
+    @property
+    def step_count(self) -> int:
+        return self._step_count
+
+    @property
+    def skipped_steps(self) -> int:
+        return self._skipped_steps
+
+    @property
+    def options(self) -> dict[str, Any]:
+        return dict(self._settings)
+
+    @property
+    def state(self) -> dict[str, np.ndarray]:
+        # Snapshots: the live state alternates between two buffers, so a view would go stale.
+        snapshots = {}
+        for row, name in enumerate(self._method.state):
+            snapshot = self._stepper.state[row].copy()
+            snapshot.flags.writeable = False
+            snapshots[name] = snapshot
+        return snapshots
+
+    def step(self, grad: np.ndarray) -> np.ndarray:
+        """Take one step with ``grad``, the gradient at ``x``; return ``x``.
+
+        ``grad`` must be a 1-D array of ``x``'s dtype and length (a
+        non-contiguous one is copied). With a non-finite gradient, or a step
+        that would make ``x`` or the state non-finite, nothing changes and the
+        ``nonfinite`` option decides between FloatingPointError and a skip.
+        """
+        name = type(self).__name__
+        x = self._x
+        if not isinstance(grad, np.ndarray) or grad.dtype != x.dtype:
+            accepted = f"a numpy array of dtype {x.dtype.name}, like x"
+            raise invalid(
+                TypeError, f"The gradient given to {name}.step", accepted, _describe(grad)
+            )
+        if grad.shape != x.shape:
+            accepted = f"of shape {x.shape}, like x"
+            raise invalid(
+                ValueError, f"The gradient given to {name}.step", accepted, _describe(grad)
+            )
+        if not grad.flags.c_contiguous:
+            grad = np.ascontiguousarray(grad)
+
+        rate = self._rate if self._schedule is None else self._schedule(self._step_count)
+        outcome = self._stepper.step(grad, self._step_count + 1, rate)
+        if outcome == stepper.TAKEN:
+            self._step_count += 1
+        elif self._settings["nonfinite"] == "skip":
+            self._skipped_steps += 1
+        else:
+            cause = (
+                "the gradient has a NaN or infinite element"
+                if outcome == stepper.NONFINITE_GRADIENT
+                else "the step would make x or the state non-finite (overflow)"
+            )
+            raise FloatingPointError(
+                f"{name}.step: {cause}; x, the state and step_count are unchanged. "
+                "Pass nonfinite='skip' to skip such steps instead."
+            )
+        return x
+
+    def state_dict(self) -> dict[str, Any]:
+        """The state as a plain dict (copies): ``"method"``, ``"step"`` and one
+        array per state row. It pickles and saves with `numpy.savez`."""
+        return as_state_dict(self._method, self._step_count, self._stepper.state)
+
+    def load_state_dict(self, state: Any) -> None:
+        """Continue from ``state`` (from `state_dict`, `numpy.load` or
+        ``res.state``): the following steps equal those of the run that saved it,
+        given the same ``x`` and options."""
+        x = self._x
+        subject = f"The state given to {type(self).__name__}.load_state_dict"
+        steps, block = load_state(self._method, state, x.shape[0], x.dtype, subject)
+        self._stepper.load(block)
+        self._step_count = steps
+
+    def __repr__(self) -> str:
+        options = ", ".join(
+            f"{name}={value!r}"
+            for name, value in self._settings.items()
+            if value != _default(self._method, name)
+        )
+        return (
+            f"{type(self).__name__}(<{self._x.dtype.name} array of {self._x.shape[0]}>"
+            f"{', ' + options if options else ''}; step_count={self._step_count})"
+        )
+
+
+def optimizer_class(method: Method) -> type[Optimizer]:
+    """The public optimizer class of ``method`` (``rmsopt.<class_name>``)."""
+    declared = _object_options(method)
+    cls = type(
+        method.class_name,
+        (Optimizer,),
+        {
+            "_method": method,
+            "__module__": "rmsopt",
+            "__doc__": _CLASS_DOC.format(
+                summary=method.summary,
+                name=method.name,
+                class_name=method.class_name,
+                options=method.options_section(declared),
+                rows=", ".join(f"``{row}``" for row in method.state),
+            ),
+        },
+    )
+    cls.__signature__ = inspect.Signature(
+        [inspect.Parameter("x", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+        + [
+            inspect.Parameter(option.name, inspect.Parameter.KEYWORD_ONLY, default=option.default)
+            for option in declared
+        ]
+    )
+    return cls
+
+
+def _object_options(method: Method) -> tuple[Option, ...]:
+    """The options of ``method``'s class: the step options and ``nonfinite``."""
+    return method.step_options + (NONFINITE,)
+
+
+def _default(method: Method, name: str) -> Any:
+    for option in _object_options(method):
+        if option.name == name:
+            return option.default
+    raise KeyError(name)
+
+
+def _iterate(x: Any, subject: str) -> np.ndarray:
+    accepted = (
+        "a writable, C-contiguous 1-D numpy array of float32 or float64 with finite values "
+        "(it is updated in place, never copied)"
+    )
+    if not isinstance(x, np.ndarray) or x.dtype not in (np.float32, np.float64):
+        raise invalid(TypeError, subject, accepted, _describe(x))
+    if x.ndim != 1 or not x.flags.c_contiguous or not x.flags.writeable:
+        raise invalid(ValueError, subject, accepted, _describe(x))
+    if x.size == 0:
+        raise invalid(ValueError, subject, "non-empty", "an empty array")
+    if not np.all(np.isfinite(x)):
+        raise invalid(ValueError, subject, accepted, "an array with non-finite values")
+    return x
+
+
+def _describe(value: Any) -> str:
+    if not isinstance(value, np.ndarray):
+        return f"an object of type {type(value).__name__}"
+    traits = []
+    if not value.flags.writeable:
+        traits.append("read-only")
+    if not value.flags.c_contiguous:
+        traits.append("non-contiguous")
+    text = f"{' '.join(traits + [value.dtype.name])} array of shape {value.shape}"
+    return f"{'an' if text[0] in 'aeiou' else 'a'} {text}"

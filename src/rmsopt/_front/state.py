@@ -1,0 +1,80 @@
+"""Optimizer state as a plain dict, and the checks that let a run resume from it.
+
+A state dict holds ``"method"`` (the method's name), ``"step"`` (steps taken)
+and one array per row of the method's state block. It contains only NumPy
+arrays, a string and an integer, so it pickles and saves with `numpy.savez`;
+`load_state` also accepts the 0-d arrays that `numpy.load` gives back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from .._checks.errors import invalid
+from .._methods.method import Method
+
+__all__ = ["as_state_dict", "load_state", "new_state"]
+
+
+def new_state(method: Method, settings: Mapping[str, Any], n: int, dtype: np.dtype) -> np.ndarray:
+    """The state block of a fresh run: one row per state array, initialised."""
+    block = np.zeros((len(method.state), n), dtype=dtype)
+    for name, value in method.initial_state(settings).items():
+        block[method.state.index(name)] = value
+    return block
+
+
+def as_state_dict(method: Method, steps: int, block: np.ndarray) -> dict[str, Any]:
+    """The state dict of ``block`` after ``steps`` steps (rows copied)."""
+    return {
+        "method": method.name,
+        "step": int(steps),
+        **{name: block[row].copy() for row, name in enumerate(method.state)},
+    }
+
+
+def load_state(
+    method: Method, state: Mapping[str, Any], n: int, dtype: np.dtype, subject: str
+) -> tuple[int, np.ndarray]:
+    """``(steps, block)`` from a state dict, after checking that it belongs to
+    ``method`` and to an ``x`` of ``n`` elements of ``dtype``."""
+    expected = {"method", "step", *method.state}
+    accepted = f"a state of method {method.name!r} with the keys {sorted(expected)}"
+    if not isinstance(state, Mapping):
+        raise invalid(TypeError, subject, accepted, repr(state))
+    owner = _item(state.get("method"))
+    if "method" in state and owner != method.name:
+        raise invalid(
+            ValueError, subject, f"a state of method {method.name!r}", f"a state of {owner!r}"
+        )
+    if set(state) != expected:
+        raise invalid(ValueError, subject, accepted, f"the keys {sorted(map(str, state))}")
+    steps = _item(state["step"])
+    if not isinstance(steps, (int, np.integer)) or isinstance(steps, bool) or steps < 0:
+        raise invalid(ValueError, f"{subject}: its 'step'", "an integer >= 0", repr(state["step"]))
+
+    block = np.empty((len(method.state), n), dtype=dtype)
+    for row, name in enumerate(method.state):
+        values = state[name]
+        accepted = f"a {np.dtype(dtype).name} array of shape ({n},)"
+        if not isinstance(values, np.ndarray) or values.dtype != dtype or values.shape != (n,):
+            got = (
+                f"a {values.dtype.name} array of shape {values.shape}"
+                if isinstance(values, np.ndarray)
+                else repr(values)
+            )
+            raise invalid(ValueError, f"{subject}: its {name!r}", accepted, got)
+        if not np.all(np.isfinite(values)):
+            raise invalid(ValueError, f"{subject}: its {name!r}", "finite", "non-finite values")
+        block[row] = values
+    return int(steps), block
+
+
+def _item(value: Any) -> Any:
+    """A Python scalar for the 0-d arrays `numpy.load` returns."""
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        return value.item()
+    return value

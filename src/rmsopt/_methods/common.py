@@ -1,0 +1,255 @@
+"""The options every method shares, declared once: the learning rate, ``maximize``,
+``threads``, gradient clipping, the termination and history options of `minimize`, its
+minibatch options, ``state``, and the optimizer objects' ``nonfinite``."""
+
+from __future__ import annotations
+
+from .._checks.constraints import (
+    BatchIterable,
+    Choice,
+    Flag,
+    HistorySelection,
+    Integer,
+    RateOrSchedule,
+    Real,
+    Seed,
+    StateMapping,
+    Validation,
+)
+from .._checks.options import Option
+
+__all__ = [
+    "CLIPPING_OPTIONS",
+    "HISTORY_OPTIONS",
+    "MAXIMIZE",
+    "MINIBATCH_OPTIONS",
+    "NONFINITE",
+    "STATE",
+    "TERMINATION_OPTIONS",
+    "THREADS",
+    "learning_rate_option",
+    "weight_decay_option",
+]
+
+
+def learning_rate_option(default: float) -> Option:
+    """Every method's step size; its default is the method's own (torch's)."""
+    return Option(
+        "learning_rate",
+        default,
+        RateOrSchedule(),
+        "Step size lr, or a schedule `t -> lr` called once per step with the number of steps "
+        "taken before it (0 for the first); see `rmsopt.schedules`.",
+    )
+
+
+def weight_decay_option(default: float, *, decoupled: bool = False) -> Option:
+    """The ``weight_decay`` option: a coupled L2 term (torch's Adam, RMSprop, SGD,
+    ...) or AdamW's decoupled shrinking of ``x``."""
+    if decoupled:
+        doc = (
+            "Decoupled weight decay: x is multiplied by 1 - lr * weight_decay before each "
+            "update (AdamW), instead of adding an L2 term to the gradient."
+        )
+    else:
+        doc = (
+            "L2 penalty coefficient added to the gradient, g + weight_decay * x "
+            "(coupled, as in torch). The iterates then approach the minimiser of the "
+            "penalised objective, where the gradient of `fun` that `gtol` tests is not zero: "
+            "rely on maxiter, ftol or xtol."
+        )
+    return Option("weight_decay", default, Real(0), doc)
+
+
+MAXIMIZE = Option("maximize", False, Flag(), "Maximize `fun` instead of minimizing it.")
+
+THREADS = Option(
+    "threads",
+    1,
+    Integer(1, high=64),
+    "Threads that share each step of at least 16,384 variables, at most as many as the CPUs "
+    "the process may use (smaller steps stay on one, where handing out chunks costs more than "
+    "it saves). They are a pool of the process, started on first use, on POSIX systems "
+    "(elsewhere steps run on one thread). The iterates are the same for any number.",
+)
+
+CLIPPING_OPTIONS = (
+    Option(
+        "clipnorm",
+        None,
+        Real(0, low_closed=False, none_ok=True),
+        "Before the update, rescale the gradient to this 2-norm when its norm is larger: "
+        "g * clipnorm / ||g|| (Keras's `clipnorm`). None disables it.",
+    ),
+    Option(
+        "clipvalue",
+        None,
+        Real(0, low_closed=False, none_ok=True),
+        "Before the update, clip each gradient element to [-clipvalue, clipvalue] (Keras's "
+        "`clipvalue`). None disables it; at most one of clipnorm and clipvalue may be set.",
+    ),
+)
+
+STATE = Option(
+    "state",
+    None,
+    StateMapping(),
+    "Resume from a previous run's optimizer state (`res.state`, with `x0=res.x`): the run "
+    "continues with the step count, moving averages and buffers where they were, so that "
+    "its iterates equal those of one uninterrupted run.",
+)
+
+TERMINATION_OPTIONS = (
+    Option(
+        "maxiter",
+        1000,
+        Integer(0),
+        "Maximum number of iterations (optimizer steps). In minibatch mode there is no limit "
+        "unless maxiter is given: `epochs` ends the run.",
+    ),
+    Option(
+        "maxfev",
+        None,
+        Integer(1, none_ok=True),
+        "Maximum number of calls of `fun`, finite-difference calls included, checked once "
+        "per iteration; None means no limit. Iterations that only need the gradient from a "
+        "separate `jac` do not call `fun`.",
+    ),
+    Option(
+        "gtol",
+        1e-5,
+        Real(0),
+        "Stop when the max-norm of the projected gradient of `fun` is at most gtol. "
+        "`tol` sets it when not given.",
+    ),
+    Option(
+        "ftol",
+        0.0,
+        Real(0),
+        "Stop when ``|f_k - f_{k+1}| <= ftol * max(|f_k|, |f_{k+1}|, 1)``; 0 disables the test. "
+        "When positive, `fun` is evaluated at every iterate. Steps taken at a scheduled "
+        "learning rate of 0 are not tested.",
+    ),
+    Option(
+        "xtol",
+        0.0,
+        Real(0),
+        "Stop when the max-norm of the step, ``max_i |x_{k+1,i} - x_{k,i}|``, is at most xtol; "
+        "0 disables the test. Steps taken at a scheduled learning rate of 0 are not tested.",
+    ),
+    Option(
+        "disp",
+        False,
+        Flag(),
+        "Print iteration lines (iteration, f(x), max|g|) at iterations 1-10, then every 10 up "
+        "to 100, every 100 up to 1000, and so on, and a convergence message at the end, as "
+        "SciPy's methods do. `fun` is then evaluated at every iterate.",
+    ),
+    Option(
+        "progress",
+        False,
+        Flag(),
+        "Show a tqdm progress bar (the `progress` extra) with the loss and the gradient's "
+        "max-norm. `fun` is then evaluated at every iterate.",
+    ),
+    Option(
+        "return_all",
+        False,
+        Flag(),
+        "Keep every iterate in the result's `allvecs` (a list of arrays, x0 first).",
+    ),
+)
+
+
+HISTORY_OPTIONS = (
+    Option(
+        "history",
+        False,
+        HistorySelection(),
+        "Record a history in the result's `history`: per recorded iteration 'fun' (NaN where "
+        "not evaluated; recording it evaluates fun at every iterate), 'grad_norm' and "
+        "'step_norm' (2-norms), 'learning_rate', and the min, median and max of the effective "
+        "'step_size' and of the second moment 'v'. True records all; a list picks groups.",
+    ),
+    Option(
+        "history_interval",
+        1,
+        Integer(1),
+        "Record every history_interval-th iteration, iteration 0 in full-batch runs, and "
+        "always the last.",
+    ),
+    Option(
+        "history_size",
+        10_000,
+        Integer(2),
+        "At most this many rows: when the table is full, every other row is dropped and the "
+        "interval doubles, so a long run keeps a bounded history spread over all of it.",
+    ),
+)
+
+MINIBATCH_OPTIONS = (
+    Option(
+        "batch_size",
+        None,
+        Integer(1, none_ok=True),
+        "Minibatch mode: every iteration evaluates `fun`/`jac` on `batch_size` samples, the "
+        "arrays in `args` sliced along axis 0 (so every element of `args` must be per-sample "
+        "data; pass constants through a closure). An epoch is one pass over the samples; its "
+        "last batch may be smaller. See docs/stochastic.md.",
+    ),
+    Option(
+        "batches",
+        None,
+        BatchIterable(),
+        "Minibatch mode with batches you make: an iterable whose items are tuples of args for "
+        "`fun` (or single arrays); one pass over it is an epoch, so it must be re-iterable "
+        "(a list, or an object whose __iter__ starts a new pass) when epochs > 1. Exclusive "
+        "with batch_size.",
+    ),
+    Option("epochs", 1, Integer(1), "Minibatch mode: the number of passes over the data."),
+    Option(
+        "shuffle",
+        True,
+        Flag(),
+        "Minibatch mode with batch_size: draw a new order of the samples for every epoch.",
+    ),
+    Option(
+        "seed",
+        None,
+        Seed(),
+        "Minibatch mode: seeds the numpy.random.Generator that shuffles; the same int seed "
+        "gives bit-identical runs. A Generator is used as given, and advanced.",
+    ),
+    Option(
+        "validation",
+        None,
+        Validation(),
+        "Minibatch mode: held-out data (a tuple used as `args`) or a callable x -> float, "
+        "evaluated at the end of every epoch (larger is better when maximizing). The result "
+        "is then the best validated iterate (see Returns in `rmsopt.minimize`).",
+    ),
+    Option(
+        "patience",
+        None,
+        Integer(1, none_ok=True),
+        "Early stopping: end the run when the validation value has not improved by more "
+        "than min_delta for this many epochs. Needs `validation`; None never stops early.",
+    ),
+    Option(
+        "min_delta",
+        0.0,
+        Real(0),
+        "Early stopping: an epoch improves on the best validation value v_best when its value "
+        "is below v_best - min_delta. Needs `validation`.",
+    ),
+)
+
+
+NONFINITE = Option(
+    "nonfinite",
+    "raise",
+    Choice(("raise", "skip")),
+    "What `step` does with a gradient that has a NaN or infinite element, or a step that "
+    "would make x or the state non-finite: 'raise' raises FloatingPointError, 'skip' counts "
+    "it in `skipped_steps`. Either way x, the state and `step_count` are left unchanged.",
+)

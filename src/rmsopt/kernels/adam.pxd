@@ -1,0 +1,194 @@
+# Adam's step (Kingma and Ba, 2015), and AdamW's with decoupled_weight_decay, written once for
+# float32 and float64. With g the gradient (negated when maximizing; plus weight_decay * x for
+# Adam's coupled decay), step t is
+#
+#     x  <- x * (1 - lr * weight_decay)                 (AdamW's decoupled decay only)
+#     m  <- m + (1 - beta1) * (g - m)                   exp_avg
+#     v  <- beta2 * v + (1 - beta2) * g**2              exp_avg_sq
+#     w  <- max(w, v)                                   max_exp_avg_sq (amsgrad only)
+#     x  <- x - lr / (1 - beta1**t) * m / (sqrt(v or w) / sqrt(1 - beta2**t) + eps)
+#
+# in torch.optim.Adam's order of operations (its lerp for m).
+#
+# Each function here is inline and nogil: a module that cimports it compiles its own copy with
+# its own flags (rmsopt compiles one for the architecture's baseline and one for AVX2, and
+# chooses at import), and every copy gives the same bits. See rmsopt/kernels/__init__.py for
+# the conventions every step follows.
+from cython cimport floating
+from libc.math cimport pow, sqrt
+
+from rmsopt.kernels.elementwise cimport lerp, penalized_gradient, root
+
+
+cdef enum:  # rows of the state block
+    EXP_AVG = 0
+    EXP_AVG_SQ = 1
+    MAX_EXP_AVG_SQ = 2
+
+
+ctypedef struct AdamParams:
+    double beta1
+    double beta2
+    double epsilon
+    double weight_decay
+    bint amsgrad
+    bint decoupled_weight_decay
+    bint maximize
+
+
+ctypedef struct AdamScalars:
+    # A step's scalars in the working precision (double; exact for float32 values).
+    double one_minus_beta1, beta2, one_minus_beta2, epsilon, neg_step_size, correction2_root
+    double shrink
+
+
+cdef inline void common_step(Py_ssize_t n,
+                             Py_ssize_t stride,               # distance between state rows
+                             const floating* x,               # IN (unused when in_place)
+                             const floating* grad,            # IN
+                             const floating* state,           # IN (unused when in_place)
+                             floating* x_out,                 # OUT, or IN/OUT when in_place
+                             floating* state_out,             # OUT, or IN/OUT when in_place
+                             const AdamScalars* s,
+                             bint in_place,
+                             bint shrinks,
+                             bint amsgrad,
+                             ) noexcept nogil:
+    # The step without maximize or coupled weight decay, with the general loop's operations in
+    # its order, called only with constant flags so that each inlined copy has no tests left in
+    # its loop and vectorises (see rmsprop.common_step, which this follows).
+    cdef:
+        Py_ssize_t i
+        const floating* x_in = x_out if in_place else x
+        const floating* state_in = state_out if in_place else state
+        const floating* exp_avg = state_in + EXP_AVG * stride
+        const floating* exp_avg_sq = state_in + EXP_AVG_SQ * stride
+        const floating* max_exp_avg_sq = state_in + MAX_EXP_AVG_SQ * stride
+        floating* exp_avg_out = state_out + EXP_AVG * stride
+        floating* exp_avg_sq_out = state_out + EXP_AVG_SQ * stride
+        floating* max_exp_avg_sq_out = state_out + MAX_EXP_AVG_SQ * stride
+        floating one_minus_beta1 = <floating>s.one_minus_beta1, beta2 = <floating>s.beta2
+        floating one_minus_beta2 = <floating>s.one_minus_beta2, epsilon = <floating>s.epsilon
+        floating neg_step_size = <floating>s.neg_step_size, shrink = <floating>s.shrink
+        floating correction2_root = <floating>s.correction2_root
+        floating xi, g, m, v, w
+    for i in range(n):
+        xi = x_in[i]
+        g = grad[i]
+        if shrinks:
+            xi = xi * shrink
+        m = lerp(exp_avg[i], g, one_minus_beta1)
+        exp_avg_out[i] = m
+        v = exp_avg_sq[i] * beta2 + one_minus_beta2 * g * g
+        exp_avg_sq_out[i] = v
+        if amsgrad:
+            w = max_exp_avg_sq[i]
+            if w > v:
+                v = w
+            max_exp_avg_sq_out[i] = v
+        x_out[i] = xi + neg_step_size * m / (root(v) / correction2_root + epsilon)
+
+
+cdef inline void common_step_for(Py_ssize_t n, Py_ssize_t stride, const floating* x,
+                                 const floating* grad, const floating* state, floating* x_out,
+                                 floating* state_out, const AdamScalars* s, bint in_place,
+                                 bint shrinks, bint amsgrad) noexcept nogil:
+    # One call of common_step per combination of the flags, each with constants.
+    cdef int flags = 4 * in_place + 2 * shrinks + amsgrad
+    if flags == 0:
+        common_step(n, stride, x, grad, state, x_out, state_out, s, False, False, False)
+    elif flags == 1:
+        common_step(n, stride, x, grad, state, x_out, state_out, s, False, False, True)
+    elif flags == 2:
+        common_step(n, stride, x, grad, state, x_out, state_out, s, False, True, False)
+    elif flags == 3:
+        common_step(n, stride, x, grad, state, x_out, state_out, s, False, True, True)
+    elif flags == 4:
+        common_step(n, stride, x, grad, state, x_out, state_out, s, True, False, False)
+    elif flags == 5:
+        common_step(n, stride, x, grad, state, x_out, state_out, s, True, False, True)
+    elif flags == 6:
+        common_step(n, stride, x, grad, state, x_out, state_out, s, True, True, False)
+    else:
+        common_step(n, stride, x, grad, state, x_out, state_out, s, True, True, True)
+
+
+cdef inline void adam_step(Py_ssize_t n,
+                           Py_ssize_t stride,               # distance between state rows
+                           const floating* x,               # IN
+                           const floating* grad,            # IN
+                           const floating* state,           # IN: rows at stride
+                           floating* x_out,                 # OUT (may be x)
+                           floating* state_out,             # OUT (may be state)
+                           const AdamParams* p,
+                           Py_ssize_t step,
+                           double learning_rate,
+                           ) noexcept nogil:
+    cdef:
+        Py_ssize_t i
+        const floating* exp_avg = state + EXP_AVG * stride
+        const floating* exp_avg_sq = state + EXP_AVG_SQ * stride
+        const floating* max_exp_avg_sq = state + MAX_EXP_AVG_SQ * stride
+        floating* exp_avg_out = state_out + EXP_AVG * stride
+        floating* exp_avg_sq_out = state_out + EXP_AVG_SQ * stride
+        floating* max_exp_avg_sq_out = state_out + MAX_EXP_AVG_SQ * stride
+        # The bias corrections are computed in double, as torch computes them in Python floats.
+        double correction1 = 1.0 - pow(p.beta1, <double>step)
+        double correction2 = 1.0 - pow(p.beta2, <double>step)
+        floating neg_step_size = <floating>(-(learning_rate / correction1))
+        floating correction2_root = <floating>pow(correction2, 0.5)
+        floating one_minus_beta1 = <floating>(1.0 - p.beta1)
+        floating beta2 = <floating>p.beta2
+        floating one_minus_beta2 = <floating>(1.0 - p.beta2)
+        floating epsilon = <floating>p.epsilon
+        bint decoupled = p.decoupled_weight_decay, amsgrad = p.amsgrad, maximize = p.maximize
+        floating coupled_decay = 0 if decoupled else <floating>p.weight_decay
+        floating shrink = <floating>(1.0 - learning_rate * p.weight_decay)
+        bint shrinks = decoupled and p.weight_decay != 0
+        floating xi, g, m, v
+        AdamScalars scalars
+
+    if not (maximize or coupled_decay != 0):
+        scalars.one_minus_beta1 = one_minus_beta1
+        scalars.beta2 = beta2
+        scalars.one_minus_beta2 = one_minus_beta2
+        scalars.epsilon = epsilon
+        scalars.neg_step_size = neg_step_size
+        scalars.correction2_root = correction2_root
+        scalars.shrink = shrink
+        common_step_for(n, stride, x, grad, state, x_out, state_out, &scalars,
+                        x_out == x and state_out == state, shrinks, amsgrad)
+        return
+
+    for i in range(n):
+        xi = x[i]
+        g = penalized_gradient(grad[i], xi, maximize, coupled_decay)
+        if shrinks:
+            xi = xi * shrink
+        m = lerp(exp_avg[i], g, one_minus_beta1)
+        exp_avg_out[i] = m
+        v = exp_avg_sq[i] * beta2 + one_minus_beta2 * g * g
+        exp_avg_sq_out[i] = v
+        if amsgrad:
+            if max_exp_avg_sq[i] > v:
+                v = max_exp_avg_sq[i]
+            max_exp_avg_sq_out[i] = v
+        x_out[i] = xi + neg_step_size * m / (root(v) / correction2_root + epsilon)
+
+
+cdef inline void adam_step_size(Py_ssize_t n,
+                                const floating* state,           # IN: (rows, n)
+                                const AdamParams* p,
+                                Py_ssize_t step,
+                                double learning_rate,
+                                double* out,                     # OUT
+                                ) noexcept nogil:
+    # lr / (1 - beta1**t) / (sqrt(v) / sqrt(1 - beta2**t) + eps), the factor applied to m.
+    cdef:
+        Py_ssize_t i
+        Py_ssize_t row = MAX_EXP_AVG_SQ if p.amsgrad else EXP_AVG_SQ
+        double correction1 = 1.0 - pow(p.beta1, <double>step)
+        double correction2_root = sqrt(1.0 - pow(p.beta2, <double>step))
+    for i in range(n):
+        out[i] = (learning_rate / correction1
+                  / (sqrt(<double>state[row * n + i]) / correction2_root + p.epsilon))

@@ -1,0 +1,233 @@
+# RMSprop's step (Hinton, 2012), written once for float32 and float64. With g the gradient
+# (negated when maximizing, plus weight_decay * x), step t is
+#
+#     v  <- rho * v + (1 - rho) * g**2                  square_avg
+#     m  <- m + (1 - rho) * (g - m)                     grad_avg (centered only)
+#     v' <- v / (1 - rho**t), m' <- m / (1 - rho**t)    (bias_correction only)
+#     s  <- max(v' - m'**2, 0)  (centered)   or  v'     (otherwise)
+#     d  <- sqrt(s + eps)  (epsilon_in_sqrt) or  sqrt(s) + eps
+#     b  <- momentum * b + g / d;  x <- x - lr * b      (momentum > 0)
+#     x  <- x - lr * g / d                              (otherwise)
+#
+# with the operations ordered as torch.optim.RMSprop orders them (its lerp for m), so that
+# iterates agree with torch's to rounding.
+#
+# Each function here is inline and nogil: a module that cimports it compiles its own copy with
+# its own flags (rmsopt compiles one for the architecture's baseline and one for AVX2, and
+# chooses at import), and every copy gives the same bits. See rmsopt/kernels/__init__.py for
+# the conventions every step follows.
+from cython cimport floating
+from libc.math cimport pow, sqrt
+
+from rmsopt.kernels.elementwise cimport lerp, penalized_gradient, root
+
+
+cdef enum:  # rows of the state block
+    SQUARE_AVG = 0
+    GRAD_AVG = 1
+    MOMENTUM_BUFFER = 2
+
+
+ctypedef struct RMSpropParams:
+    double rho
+    double epsilon
+    double momentum
+    double weight_decay
+    bint centered
+    bint maximize
+    bint epsilon_in_sqrt
+    bint bias_correction
+
+
+cdef inline void common_step(Py_ssize_t n,
+                             Py_ssize_t stride,               # distance between state rows
+                             const floating* x,               # IN (unused when in_place)
+                             const floating* grad,            # IN
+                             const floating* state,           # IN (unused when in_place)
+                             floating* x_out,                 # OUT, or IN/OUT when in_place
+                             floating* state_out,             # OUT, or IN/OUT when in_place
+                             floating rho,
+                             floating one_minus_rho,
+                             floating epsilon,
+                             floating momentum,
+                             floating neg_lr,
+                             bint in_place,
+                             bint centered,
+                             bint has_momentum,
+                             ) noexcept nogil:
+    # The step without weight decay, maximize, bias correction or epsilon in the square root,
+    # with the general loop's operations in its order. It is only called with constant flags,
+    # so each inlined copy has no tests left in its loop and the compiler vectorises it. In
+    # place, it reads through the output pointers: the compiler's runtime overlap test would
+    # send identical input and output pointers to its scalar fallback.
+    cdef:
+        Py_ssize_t i
+        const floating* x_in = x_out if in_place else x
+        const floating* state_in = state_out if in_place else state
+        const floating* square_avg = state_in + SQUARE_AVG * stride
+        const floating* grad_avg = state_in + GRAD_AVG * stride
+        const floating* momentum_buffer = state_in + MOMENTUM_BUFFER * stride
+        floating* square_avg_out = state_out + SQUARE_AVG * stride
+        floating* grad_avg_out = state_out + GRAD_AVG * stride
+        floating* momentum_buffer_out = state_out + MOMENTUM_BUFFER * stride
+        floating g, v, m, spread, denom, b
+    for i in range(n):
+        g = grad[i]
+        v = square_avg[i] * rho
+        v = v + one_minus_rho * g * g
+        square_avg_out[i] = v
+        if centered:
+            m = lerp(grad_avg[i], g, one_minus_rho)
+            grad_avg_out[i] = m
+            spread = v - m * m
+            if spread < 0:
+                spread = 0
+        else:
+            spread = v
+        denom = root(spread) + epsilon
+        if has_momentum:
+            b = momentum_buffer[i] * momentum + g / denom
+            momentum_buffer_out[i] = b
+            x_out[i] = x_in[i] + neg_lr * b
+        else:
+            x_out[i] = x_in[i] + neg_lr * g / denom
+
+
+cdef inline void common_step_for(Py_ssize_t n, Py_ssize_t stride, const floating* x,
+                                 const floating* grad,
+                                 const floating* state, floating* x_out, floating* state_out,
+                                 floating rho, floating one_minus_rho, floating epsilon,
+                                 floating momentum, floating neg_lr, bint in_place,
+                                 bint centered, bint has_momentum) noexcept nogil:
+    # One call of common_step per combination of the flags, each with constants.
+    if in_place:
+        if centered:
+            if has_momentum:
+                common_step(n, stride, x, grad, state, x_out, state_out, rho, one_minus_rho,
+                            epsilon, momentum, neg_lr, True, True, True)
+            else:
+                common_step(n, stride, x, grad, state, x_out, state_out, rho, one_minus_rho,
+                            epsilon, momentum, neg_lr, True, True, False)
+        elif has_momentum:
+            common_step(n, stride, x, grad, state, x_out, state_out, rho, one_minus_rho, epsilon,
+                        momentum, neg_lr, True, False, True)
+        else:
+            common_step(n, stride, x, grad, state, x_out, state_out, rho, one_minus_rho, epsilon,
+                        momentum, neg_lr, True, False, False)
+    elif centered:
+        if has_momentum:
+            common_step(n, stride, x, grad, state, x_out, state_out, rho, one_minus_rho, epsilon,
+                        momentum, neg_lr, False, True, True)
+        else:
+            common_step(n, stride, x, grad, state, x_out, state_out, rho, one_minus_rho, epsilon,
+                        momentum, neg_lr, False, True, False)
+    elif has_momentum:
+        common_step(n, stride, x, grad, state, x_out, state_out, rho, one_minus_rho, epsilon,
+                    momentum, neg_lr, False, False, True)
+    else:
+        common_step(n, stride, x, grad, state, x_out, state_out, rho, one_minus_rho, epsilon,
+                    momentum, neg_lr, False, False, False)
+
+
+cdef inline void rmsprop_step(Py_ssize_t n,
+                              Py_ssize_t stride,               # distance between state rows
+                              const floating* x,               # IN
+                              const floating* grad,            # IN
+                              const floating* state,           # IN: rows at stride
+                              floating* x_out,                 # OUT (may be x)
+                              floating* state_out,             # OUT (may be state)
+                              const RMSpropParams* p,
+                              Py_ssize_t step,
+                              double learning_rate,
+                              ) noexcept nogil:
+    cdef:
+        Py_ssize_t i
+        const floating* square_avg = state + SQUARE_AVG * stride
+        const floating* grad_avg = state + GRAD_AVG * stride
+        const floating* momentum_buffer = state + MOMENTUM_BUFFER * stride
+        floating* square_avg_out = state_out + SQUARE_AVG * stride
+        floating* grad_avg_out = state_out + GRAD_AVG * stride
+        floating* momentum_buffer_out = state_out + MOMENTUM_BUFFER * stride
+        floating rho = <floating>p.rho
+        # Scalars are rounded to the working precision as torch rounds them.
+        floating one_minus_rho = <floating>(1.0 - p.rho)
+        floating epsilon = <floating>p.epsilon
+        floating momentum = <floating>p.momentum
+        floating weight_decay = <floating>p.weight_decay
+        floating neg_lr = <floating>(-learning_rate)
+        # pow costs more than a whole step at small n: only bias correction needs it.
+        floating correction = <floating>(1.0 - pow(p.rho, <double>step)) if p.bias_correction else 1
+        # Flags in locals: the state arrays could alias *p as far as the compiler knows, which
+        # would stop it from hoisting the tests out of the loop and vectorising.
+        bint maximize = p.maximize, centered = p.centered
+        bint bias_correction = p.bias_correction, epsilon_in_sqrt = p.epsilon_in_sqrt
+        floating xi, g, v, m, spread, denom, b
+        bint in_place
+
+    if not (maximize or bias_correction or epsilon_in_sqrt or weight_decay != 0):
+        in_place = x_out == x and state_out == state
+        common_step_for(n, stride, x, grad, state, x_out, state_out, rho, one_minus_rho,
+                        epsilon, momentum, neg_lr, in_place, centered, momentum > 0)
+        return
+
+    for i in range(n):
+        xi = x[i]
+        g = penalized_gradient(grad[i], xi, maximize, weight_decay)
+
+        v = square_avg[i] * rho
+        v = v + one_minus_rho * g * g
+        square_avg_out[i] = v
+        if bias_correction:
+            v = v / correction
+
+        if centered:
+            m = lerp(grad_avg[i], g, one_minus_rho)
+            grad_avg_out[i] = m
+            if bias_correction:
+                m = m / correction
+            spread = v - m * m
+            # Rounding can push the variance estimate below zero under nearly constant
+            # gradients; torch and Keras then take sqrt of a negative number (NaN).
+            if spread < 0:
+                spread = 0
+        else:
+            spread = v
+
+        if epsilon_in_sqrt:
+            denom = root(spread + epsilon)
+        else:
+            denom = root(spread) + epsilon
+
+        if momentum > 0:
+            b = momentum_buffer[i] * momentum + g / denom
+            momentum_buffer_out[i] = b
+            x_out[i] = xi + neg_lr * b
+        else:
+            x_out[i] = xi + neg_lr * g / denom
+
+
+cdef inline void rmsprop_step_size(Py_ssize_t n,
+                                   const floating* state,           # IN: (rows, n)
+                                   const RMSpropParams* p,
+                                   Py_ssize_t step,
+                                   double learning_rate,
+                                   double* out,                     # OUT
+                                   ) noexcept nogil:
+    # lr / (sqrt(v) + eps) with v bias-corrected, centered and eps placed as the options say.
+    cdef:
+        Py_ssize_t i
+        double correction = 1.0 - pow(p.rho, <double>step) if p.bias_correction else 1.0
+        double v, m, spread
+    for i in range(n):
+        v = state[SQUARE_AVG * n + i] / correction
+        if p.centered:
+            m = state[GRAD_AVG * n + i] / correction
+            spread = v - m * m
+            if spread < 0:
+                spread = 0
+        else:
+            spread = v
+        if p.epsilon_in_sqrt:
+            out[i] = learning_rate / sqrt(spread + p.epsilon)
+        else:
+            out[i] = learning_rate / (sqrt(spread) + p.epsilon)
