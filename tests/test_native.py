@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -350,6 +351,22 @@ def test_ctrl_c_stops_a_native_run():
             )
     finally:
         timer.cancel()
+
+
+@pytest.mark.parametrize("n", [10_000, 100_000])
+def test_ctrl_c_stops_a_long_native_run_soon(n):
+    # The loop checks for signals on the clock, not every fixed number of iterations (which
+    # took minutes to come round at n = 1e5): the run ends soon after the signal.
+    sphere = problems.sphere(n=n)
+    timer = threading.Timer(0.2, lambda: os.kill(os.getpid(), signal.SIGINT))
+    timer.start()
+    started = time.perf_counter()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            rmsopt.minimize(sphere.native, sphere.x0, options={"maxiter": 10**12, "gtol": 0.0})
+    finally:
+        timer.cancel()
+    assert time.perf_counter() - started < 10  # not a timing target: it used to take minutes
 
 
 def test_another_thread_runs_during_a_native_run():

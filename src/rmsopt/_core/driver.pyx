@@ -19,8 +19,11 @@ from cpython.exc cimport PyErr_CheckSignals
 from cython cimport floating
 from libc.math cimport INFINITY, NAN
 
+from libc.math cimport isfinite
+
+from .chunks cimport StepMeasures
 from .history cimport History, record
-from .kernel cimport Kernel, committable_step
+from .kernel cimport Kernel, gradient_magnitude, measured_step
 from .sources cimport EPOCH_ENDED, EVALUATED, NOT_FINITE, Source, Workspace
 from .termination cimport (
     CALLBACK_STOP,
@@ -30,15 +33,23 @@ from .termination cimport (
     budget,
     termination,
 )
-from .vector cimport max_abs_difference, projected_gradient_max_norm
+from .vector cimport projected_gradient_max_norm
+
+cdef extern from "monotonic.h":
+    double monotonic_seconds "rmsopt_monotonic_seconds"() noexcept nogil
 
 cdef enum:
     # The smallest n for which a Python objective's loop lets other threads run during its
     # native work; below it, releasing and taking back the GIL (~0.1 us) costs more.
     RELEASE_GIL_FROM = 1024
-    # Iterations between checks for Ctrl-C in a loop that never enters Python (a check takes
-    # the GIL, about 0.1 us).
-    SIGNAL_CHECK_INTERVAL = 65536
+    # A loop that never enters Python checks for Ctrl-C on the clock, every `interval`
+    # iterations, the interval adapted so that checks come 25 to 50 ms of the loop's own work
+    # apart, whatever an iteration costs. A check takes the GIL: about 0.1 us when it is free,
+    # up to the switch interval (5 ms) when another thread runs Python.
+    LONGEST_CHECK_INTERVAL = 1 << 30
+
+# Seconds of the loop's work between checks for Ctrl-C that the interval aims at.
+cdef double SIGNAL_CHECK_AT_LEAST = 0.025, SIGNAL_CHECK_AT_MOST = 0.05
 
 
 cdef class Loop:
@@ -146,31 +157,61 @@ cdef int evaluation_code(int evaluation) noexcept nogil:
     return NONFINITE if evaluation == NOT_FINITE else EXCEPTION
 
 
+cdef inline int evaluate(Loop run,
+                         int buffer,                # the iterate's buffer
+                         const floating* x,         # IN: that iterate
+                         const floating* grad,      # IN: its gradient buffer
+                         double* gradient_norm,     # OUT: the projected gradient's max-norm
+                         ) noexcept nogil:
+    # The source's evaluation at the iterate in `buffer`, then one pass over the gradient:
+    # its finiteness and (without a box, where the projected gradient is the gradient) its
+    # max-norm. EVALUATED, EPOCH_ENDED, or the status the run ends with.
+    cdef int evaluation = run.source.evaluate(buffer)
+    cdef double magnitude
+    if evaluation == EVALUATED or evaluation == EPOCH_ENDED:
+        if evaluation == EPOCH_ENDED:
+            return EPOCH_ENDED
+        magnitude = gradient_magnitude(run.kernel, run.workspace.n, grad)
+        if not isfinite(magnitude):
+            return NONFINITE
+        if run.lower == NULL:
+            gradient_norm[0] = magnitude
+        elif run.source.full_data:
+            gradient_norm[0] = projected_gradient_max_norm(run.workspace.n, x, grad, run.lower,
+                                                           run.upper, run.maximize)
+        return EVALUATED
+    return evaluation_code(evaluation)
+
+
 cdef int iterate(Loop run, floating* dtype) noexcept nogil:
     # The loop; `dtype` only selects the precision. Returns the status code.
     # Without the GIL the source and the workspace are reached through `run` (a local object
     # reference would need the GIL to count).
     cdef:
-        Py_ssize_t n = run.workspace.n, rows = run.workspace.rows, step
+        Py_ssize_t n = run.workspace.n, step
         floating* x[2]
         floating* grad[2]
         floating* state[2]
         floating* clip = <floating*>run.workspace.clip
         int i, following, evaluation, code = CONTINUE
         int stepped_with = 0                # the gradient buffer of the last committed step
-        double gradient_norm, step_norm = INFINITY, previous_value = NAN
+        double gradient_norm = INFINITY, step_norm = INFINITY, previous_value = NAN
+        double next_gradient_norm = INFINITY
+        StepMeasures measures
         bint full_data = run.source.full_data, has_history = run.history is not None
         bint notifies = run.notify is not None
         bint checks_signals = not run.source.needs_gil
+        Py_ssize_t check_interval = 1, since_check = 0
+        double last_check = monotonic_seconds() if checks_signals else 0.0, now
     for i in range(2):
         x[i] = <floating*>run.workspace.x[i]
         grad[i] = <floating*>run.workspace.grad[i]
         state[i] = <floating*>run.workspace.state[i]
 
     if full_data:
-        evaluation = run.source.evaluate(0)
+        evaluation = evaluate(run, 0, x[0], grad[0], &gradient_norm)
         if evaluation != EVALUATED:
-            return evaluation_code(evaluation)
+            return evaluation
         run.value, run.value_known = run.source.value, run.source.value_known
         if has_history:
             record(run.history, run.kernel, 0, run.value, n, grad[0], x[0], x[0], state[0], 0,
@@ -179,8 +220,6 @@ cdef int iterate(Loop run, floating* dtype) noexcept nogil:
     while True:
         # The tests at the committed iterate: whether to stop before another step.
         if full_data:
-            gradient_norm = projected_gradient_max_norm(n, x[run.current], grad[run.current],
-                                                        run.lower, run.upper, run.maximize)
             code = termination(gradient_norm, run.gtol, run.nit, run.value, previous_value,
                                run.ftol, step_norm, run.xtol, run.rate, run.maxiter,
                                run.source.nfev, run.maxfev)
@@ -195,14 +234,15 @@ cdef int iterate(Loop run, floating* dtype) noexcept nogil:
 
         # Minibatches take the gradient of the next batch at the committed iterate.
         if not full_data:
-            evaluation = run.source.evaluate(run.current)
+            evaluation = evaluate(run, run.current, x[run.current], grad[run.current],
+                                  &gradient_norm)
             if evaluation == EPOCH_ENDED:
                 code = run.source.end_epoch(run.current, run.nit)
                 if code == CONTINUE:
                     continue
                 break
             if evaluation != EVALUATED:
-                code = evaluation_code(evaluation)
+                code = evaluation
                 break
             run.value, run.value_known = run.source.value, run.source.value_known
 
@@ -212,20 +252,23 @@ cdef int iterate(Loop run, floating* dtype) noexcept nogil:
             if code != CONTINUE:
                 break
         following = 1 - run.current
-        if not committable_step(run.kernel, n, rows, x[run.current], grad[run.current],
-                                state[run.current], x[following], state[following], clip,
-                                run.clipnorm, run.clipvalue, step, run.rate, run.lower,
-                                run.upper):
+        measures = measured_step(run.kernel, n, x[run.current], grad[run.current],
+                                 state[run.current], x[following], state[following], clip,
+                                 run.clipnorm, run.clipvalue, step, run.rate, run.lower,
+                                 run.upper)
+        if not measures.finite:
             code = NONFINITE
             break
 
         # A whole objective is evaluated at the new iterate before the step is committed.
         if full_data:
-            evaluation = run.source.evaluate(following)
+            evaluation = evaluate(run, following, x[following], grad[following],
+                                  &next_gradient_norm)
             if evaluation != EVALUATED:
-                code = evaluation_code(evaluation)
+                code = evaluation
                 break
-            step_norm = max_abs_difference(n, x[following], x[run.current])
+            gradient_norm = next_gradient_norm
+            step_norm = measures.step_norm
             previous_value = run.value
             run.value, run.value_known = run.source.value, run.source.value_known
 
@@ -241,10 +284,19 @@ cdef int iterate(Loop run, floating* dtype) noexcept nogil:
             code = run.call_back(stepped_with)
             if code != CONTINUE:
                 break
-        if checks_signals and run.nit % SIGNAL_CHECK_INTERVAL == 0:
-            code = run.check_signals()
-            if code != CONTINUE:
-                break
+        if checks_signals:
+            since_check += 1
+            if since_check >= check_interval:
+                since_check = 0
+                now = monotonic_seconds()
+                if now - last_check < SIGNAL_CHECK_AT_LEAST:
+                    check_interval = min(2 * check_interval, LONGEST_CHECK_INTERVAL)
+                elif now - last_check > SIGNAL_CHECK_AT_MOST and check_interval > 1:
+                    check_interval //= 2
+                code = run.check_signals()
+                if code != CONTINUE:
+                    break
+                last_check = monotonic_seconds()  # the wait for the GIL is not the loop's
 
     if has_history and run.nit > 0:
         record(run.history, run.kernel, run.nit, run.value, n, grad[stepped_with],

@@ -9,18 +9,20 @@
 # are neither read nor written.
 from cython cimport floating
 
-from .chunks cimport split_step
+from .chunks cimport StepMeasures, split_magnitude, split_step
 from .thread_pool cimport ChunkTask
-from .vector cimport all_finite, all_finite_rows, clip_gradient, project_onto_box
+from .vector cimport clip_gradient
 
 
 cdef class Kernel:
-    # A subclass (method_kernels.pyx, generated) sets these four in __init__; kernel_step runs
-    # its chunk loop over chunks.split_step, on `threads` threads for large n.
+    # A subclass (method_kernels.pyx, generated) sets these in __init__; kernel_step runs its
+    # chunk loop over chunks.split_step, on `threads` threads for large n.
     cdef readonly Py_ssize_t state_rows    # rows of the state block the kernel indexes
+    cdef readonly unsigned rows_written    # bit r: its steps write state row r (the options')
     cdef readonly int threads              # threads sharing a step of at least PARALLEL_FROM
     cdef const void* params                # the subclass's parameter struct
     cdef ChunkTask* loop                   # its module's chunk loop, as the CPU build chosen
+    cdef ChunkTask* magnitude_loop         # the same build's magnitude reduction
     # The effective per-element step size after step `step` (see rmsopt.effective_step_size),
     # computed in double from the state; the default, learning_rate everywhere, is SGD's.
     cdef void step_size_double(self,
@@ -49,9 +51,19 @@ cdef inline void kernel_step(Kernel kernel,
                              Py_ssize_t step,             # t, 1 for the first step
                              double learning_rate,
                              ) noexcept nogil:
+    # The step alone: no projection, no reductions.
     if kernel.loop != NULL:  # Kernel itself has no loop (Kernel.step refuses it)
         split_step(kernel.loop[0], kernel.threads, n, x, grad, state, x_out, state_out,
-                   kernel.params, step, learning_rate)
+                   kernel.params, step, learning_rate, False, NULL, NULL, 0)
+
+
+cdef inline double gradient_magnitude(Kernel kernel,
+                                      Py_ssize_t n,
+                                      const floating* grad,   # IN
+                                      ) noexcept nogil:
+    # max |grad| when the gradient is finite, else infinity or NaN: one vectorised pass that
+    # is both the finiteness check and (without a box) the projected gradient's max-norm.
+    return split_magnitude(kernel.magnitude_loop[0], kernel.threads, n, grad)
 
 
 cdef inline void kernel_step_size(Kernel kernel,
@@ -67,47 +79,28 @@ cdef inline void kernel_step_size(Kernel kernel,
         kernel.step_size_float(n, state, step, learning_rate, out)
 
 
-cdef inline void clipped_kernel_step(Kernel kernel,
-                                     Py_ssize_t n,
-                                     const floating* x,           # IN
-                                     const floating* grad,        # IN
-                                     const floating* state,       # IN
-                                     floating* x_out,             # OUT
-                                     floating* state_out,         # OUT
-                                     floating* clipped,           # scratch, n when clipping
-                                     double clipnorm,             # infinity disables
-                                     double clipvalue,            # infinity disables
-                                     Py_ssize_t step,
-                                     double learning_rate,
-                                     ) noexcept nogil:
-    # The step every caller takes: clip the gradient (Keras's definitions), then the kernel.
+cdef inline StepMeasures measured_step(Kernel kernel,
+                                       Py_ssize_t n,
+                                       const floating* x,           # IN
+                                       const floating* grad,        # IN
+                                       const floating* state,       # IN
+                                       floating* x_out,             # OUT
+                                       floating* state_out,         # OUT
+                                       floating* clipped,           # scratch, n when clipping
+                                       double clipnorm,             # infinity disables
+                                       double clipvalue,            # infinity disables
+                                       Py_ssize_t step,
+                                       double learning_rate,
+                                       const double* lower,         # IN: the box, or NULL
+                                       const double* upper,         # IN
+                                       ) noexcept nogil:
+    # The step every loop takes: clip the gradient (Keras's definitions), then, in one pass
+    # over the arrays, step out of place, project onto the box and measure: the step may be
+    # committed when x_out and the state rows the step wrote are finite (a finite but huge
+    # gradient can overflow the state, v = g**2, while x stays finite). Rows it did not write
+    # hold what they held, which was finite.
     if clip_gradient(n, grad, clipped, clipnorm, clipvalue):
-        kernel_step(kernel, n, x, clipped, state, x_out, state_out, step, learning_rate)
-    else:
-        kernel_step(kernel, n, x, grad, state, x_out, state_out, step, learning_rate)
-
-
-cdef inline bint committable_step(Kernel kernel,
-                                  Py_ssize_t n,
-                                  Py_ssize_t rows,             # of the state blocks
-                                  const floating* x,           # IN
-                                  const floating* grad,        # IN
-                                  const floating* state,       # IN
-                                  floating* x_out,             # OUT
-                                  floating* state_out,         # OUT
-                                  floating* clipped,           # scratch, n when clipping
-                                  double clipnorm,
-                                  double clipvalue,
-                                  Py_ssize_t step,
-                                  double learning_rate,
-                                  const double* lower,         # IN: the box, or NULL
-                                  const double* upper,         # IN
-                                  ) noexcept nogil:
-    # Clip, step out of place, project onto the box; True when x_out and state_out are finite
-    # and the step may be committed. A finite but huge gradient can overflow the state
-    # (v = g**2) while x stays finite, so both are checked.
-    clipped_kernel_step(kernel, n, x, grad, state, x_out, state_out, clipped, clipnorm,
-                        clipvalue, step, learning_rate)
-    if lower != NULL:
-        project_onto_box(n, x_out, lower, upper)
-    return all_finite(n, x_out) and all_finite_rows(rows, n, state_out)
+        grad = clipped
+    return split_step(kernel.loop[0], kernel.threads, n, x, grad, state, x_out, state_out,
+                      kernel.params, step, learning_rate, True, lower, upper,
+                      kernel.rows_written)

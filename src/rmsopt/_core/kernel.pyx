@@ -2,6 +2,9 @@
 import numpy as np
 
 from cython cimport floating
+from libc.math cimport INFINITY
+
+from .chunks cimport StepMeasures
 
 
 cdef class Kernel:
@@ -105,3 +108,33 @@ def _step(Kernel kernel, const floating[::1] x, const floating[::1] grad,
     with nogil:
         kernel_step(kernel, x.shape[0], &x[0], &grad[0], &state[0, 0], &x_out[0],
                     &state_out[0, 0], step, learning_rate)
+
+
+def measure_step(Kernel kernel, const floating[::1] x, const floating[::1] grad,
+                 const floating[:, ::1] state, floating[::1] x_out, floating[:, ::1] state_out,
+                 Py_ssize_t step, double learning_rate, lower=None, upper=None):
+    """The loops' measured step (``measured_step`` of kernel.pxd) from Python, for tests:
+    step out of place into ``x_out`` and ``state_out``, project onto the box (float64
+    ``lower`` and ``upper``, or None) and return ``(finite, step_norm)``. Arrays as for
+    `Kernel.step`, not empty, checked by the caller."""
+    cdef const double[::1] low, high
+    cdef const double* low_data = NULL
+    cdef const double* high_data = NULL
+    cdef StepMeasures measures
+    if lower is not None:
+        low, high = lower, upper
+        low_data, high_data = &low[0], &high[0]
+    with nogil:
+        measures = measured_step(kernel, x.shape[0], &x[0], &grad[0], &state[0, 0], &x_out[0],
+                                 &state_out[0, 0], NULL, INFINITY, INFINITY, step,
+                                 learning_rate, low_data, high_data)
+    return bool(measures.finite), measures.step_norm
+
+
+def magnitude(Kernel kernel, const floating[::1] values):
+    """``gradient_magnitude`` of kernel.pxd from Python, for tests: max |values| when every
+    value is finite, else infinity or NaN."""
+    cdef double result
+    with nogil:
+        result = gradient_magnitude(kernel, values.shape[0], &values[0])
+    return result

@@ -2,8 +2,10 @@
 # a Python objective), and the buffers the loop steps through. driver.pyx runs one loop for all
 # of them: a source is the only thing that differs between runs.
 cdef enum:  # what Source.evaluate reports
-    EVALUATED = 0      # the gradient is written, and the value when asked for or free: finite
-    NOT_FINITE = 1     # the value or the gradient has a NaN or an infinity
+    # EVALUATED: the gradient is written, and the value when asked for or free, finite (the
+    # loop checks the gradient, in one pass with its norm).
+    EVALUATED = 0
+    NOT_FINITE = 1     # the value is NaN or infinite
     RAISED = 2         # the user's code raised; the source keeps the exception in `error`
     EPOCH_ENDED = 3    # minibatches: the pass over the data has no batch left
 

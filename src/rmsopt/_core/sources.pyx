@@ -21,7 +21,6 @@ from .termination cimport (
     EXCEPTION,
     NONFINITE,
 )
-from .vector cimport all_finite
 
 
 cdef class Workspace:
@@ -69,12 +68,6 @@ cdef class Workspace:
             else:
                 double_row = self.clipped
                 self.clip = &double_row[0]
-
-
-cdef inline bint gradient_finite(Workspace workspace, int buffer) noexcept nogil:
-    if workspace.is_float:
-        return all_finite(workspace.n, <const float*>workspace.grad[buffer])
-    return all_finite(workspace.n, <const double*>workspace.grad[buffer])
 
 
 cdef class Source:
@@ -136,8 +129,7 @@ cdef class PythonObjective(Source):
             self.nfev = self.objective.nfev
         self.value_known = value is not None
         self.value = value if self.value_known else NAN
-        if not ((not self.value_known or isfinite(self.value))
-                and gradient_finite(self.workspace, buffer)):
+        if self.value_known and not isfinite(self.value):
             return NOT_FINITE
         return EVALUATED
 
@@ -188,7 +180,7 @@ cdef class NativeObjective(Source):
         cdef Py_ssize_t n = self.workspace.n
         cdef double* grad = <double*>self.workspace.grad[buffer]
         self.value = self.call(n, <const double*>self.workspace.x[buffer], grad)
-        if not (isfinite(self.value) and all_finite(n, grad)):
+        if not isfinite(self.value):
             return NOT_FINITE
         return EVALUATED
 

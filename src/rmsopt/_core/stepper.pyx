@@ -7,11 +7,10 @@ the iterate copied into the user's array and the spare state made current.
 import numpy as np
 
 from cython cimport floating
-from libc.math cimport INFINITY
+from libc.math cimport INFINITY, isfinite
 from libc.string cimport memcpy
 
-from .kernel cimport Kernel, committable_step
-from .vector cimport all_finite
+from .kernel cimport Kernel, gradient_magnitude, measured_step
 
 cdef enum Outcome:  # of Stepper.step
     OUTCOME_TAKEN = 0
@@ -38,12 +37,12 @@ cdef inline int take_step(Kernel kernel,
                           double learning_rate,
                           ) noexcept nogil:
     cdef Py_ssize_t block = rows * n
-    if not all_finite(n, grad):
+    if not isfinite(gradient_magnitude(kernel, n, grad)):
         return OUTCOME_NONFINITE_GRADIENT
     # The objects have no box.
-    if not committable_step(kernel, n, rows, x, grad, states + current * block, x_next,
-                            states + (1 - current) * block, clipped, clipnorm, clipvalue, step,
-                            learning_rate, NULL, NULL):
+    if not measured_step(kernel, n, x, grad, states + current * block, x_next,
+                         states + (1 - current) * block, clipped, clipnorm, clipvalue, step,
+                         learning_rate, NULL, NULL).finite:
         return OUTCOME_NONFINITE_STEP
     memcpy(x, x_next, n * sizeof(floating))
     return OUTCOME_TAKEN

@@ -8,6 +8,7 @@ user's functions.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -64,6 +65,23 @@ class Objective:
         self.separate_gradient = jac is not True and callable(jac)
         self.nfev = 0
         self.njev = 0
+        self._spare: np.ndarray | None = None
+
+    def _copy(self, x: np.ndarray) -> np.ndarray:
+        """A copy of ``x`` for the user's functions, which may keep or change it (SciPy's
+        convention). The last copy is reused when nothing else holds it or a view of it: a
+        fresh array of n elements every call would cost more than the step."""
+        spare = self._spare
+        # References: the attribute, `spare` and getrefcount's argument. Any other is the user's.
+        if (
+            spare is None
+            or sys.getrefcount(spare) > 3
+            or spare.shape != x.shape
+            or spare.dtype != x.dtype
+        ):
+            spare = self._spare = np.empty_like(x)
+        np.copyto(spare, x)
+        return spare
 
     def value(self, x: np.ndarray, args: tuple | None = None) -> float:
         """``fun`` at ``x`` as a float (for ``jac=True``, the value part).
@@ -72,7 +90,7 @@ class Objective:
         if self.jac is True:
             return self._value_and_gradient(x, args)[0]
         self.nfev += 1
-        return as_scalar(self.fun(x.copy(), *args))
+        return as_scalar(self.fun(self._copy(x), *args))
 
     def evaluate(
         self, x: np.ndarray, grad_out: np.ndarray, need_value: bool, args: tuple | None = None
@@ -85,7 +103,7 @@ class Objective:
         if self.separate_gradient:  # the common case first: this runs every iteration
             value = self.value(x, args) if need_value else None
             self.njev += 1
-            grad = self.jac(x.copy(), *args)
+            grad = self.jac(self._copy(x), *args)
         elif self.jac is True:
             value, grad = self._value_and_gradient(x, args)
         else:
@@ -132,7 +150,7 @@ class Objective:
     def _value_and_gradient(self, x: np.ndarray, args: tuple) -> tuple[float, Any]:
         self.nfev += 1
         self.njev += 1
-        returned = self.fun(x.copy(), *args)
+        returned = self.fun(self._copy(x), *args)
         if not isinstance(returned, (tuple, list)) or len(returned) != 2:
             raise invalid(
                 TypeError,

@@ -30,6 +30,11 @@ ctypedef struct AdadeltaParams:
     bint maximize
 
 
+cdef inline unsigned adadelta_rows_written(const AdadeltaParams* p) noexcept nogil:
+    # The state rows a step with these parameters writes (bit r for row r).
+    return (<unsigned>1 << SQUARE_AVG) | (<unsigned>1 << ACC_DELTA)
+
+
 cdef inline void adadelta_step(Py_ssize_t n,
                                Py_ssize_t stride,               # distance between state rows
                                const floating* x,               # IN

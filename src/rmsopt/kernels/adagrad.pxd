@@ -28,6 +28,11 @@ ctypedef struct AdagradParams:
     bint maximize
 
 
+cdef inline unsigned adagrad_rows_written(const AdagradParams* p) noexcept nogil:
+    # The state rows a step with these parameters writes (bit r for row r).
+    return <unsigned>1 << SQUARE_SUM
+
+
 cdef inline void adagrad_step(Py_ssize_t n,
                               Py_ssize_t stride,               # distance between state rows
                               const floating* x,               # IN

@@ -36,6 +36,14 @@ ctypedef struct AdamParams:
     bint maximize
 
 
+cdef inline unsigned adam_rows_written(const AdamParams* p) noexcept nogil:
+    # The state rows a step with these parameters writes (bit r for row r).
+    cdef unsigned rows = (<unsigned>1 << EXP_AVG) | (<unsigned>1 << EXP_AVG_SQ)
+    if p.amsgrad:
+        rows |= <unsigned>1 << MAX_EXP_AVG_SQ
+    return rows
+
+
 ctypedef struct AdamScalars:
     # A step's scalars in the working precision (double; exact for float32 values).
     double one_minus_beta1, beta2, one_minus_beta2, epsilon, neg_step_size, correction2_root

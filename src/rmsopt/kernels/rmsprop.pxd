@@ -39,6 +39,16 @@ ctypedef struct RMSpropParams:
     bint bias_correction
 
 
+cdef inline unsigned rmsprop_rows_written(const RMSpropParams* p) noexcept nogil:
+    # The state rows a step with these parameters writes (bit r for row r).
+    cdef unsigned rows = <unsigned>1 << SQUARE_AVG
+    if p.centered:
+        rows |= <unsigned>1 << GRAD_AVG
+    if p.momentum > 0:
+        rows |= <unsigned>1 << MOMENTUM_BUFFER
+    return rows
+
+
 cdef inline void common_step(Py_ssize_t n,
                              Py_ssize_t stride,               # distance between state rows
                              const floating* x,               # IN (unused when in_place)

@@ -29,6 +29,11 @@ ctypedef struct SGDParams:
     bint maximize
 
 
+cdef inline unsigned sgd_rows_written(const SGDParams* p) noexcept nogil:
+    # The state rows a step with these parameters writes (bit r for row r).
+    return <unsigned>1 << MOMENTUM_BUFFER if p.momentum != 0 else 0
+
+
 cdef inline void momentum_step(Py_ssize_t n,
                                Py_ssize_t stride,               # distance between state rows
                                const floating* x,               # IN (unused when in_place)
