@@ -445,6 +445,151 @@ def print_method_section(torch, args: argparse.Namespace) -> None:
     print_table(header, rows)
 
 
+ENTRY_POINT_SIZE = 1_000_000
+ENTRY_POINT_ITERATIONS = 100
+
+
+class TimedGradient:
+    """The gradient ``0.5 * x`` of ``0.25 * |x|**2``, timing itself: ``seconds`` is the time
+    spent inside it, which the entry-point table subtracts ("minus the user's jac")."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        started = timeit.default_timer()
+        grad = 0.5 * x
+        self.seconds += timeit.default_timer() - started
+        return grad
+
+
+def minimize_ns(x0: np.ndarray, args: argparse.Namespace) -> tuple[float, float]:
+    """ns per element per iteration of RMSprop's ``minimize``, whole and minus the time inside
+    the user's jac (best of ``args.repeat`` runs)."""
+    whole = beyond = np.inf
+    options = {"learning_rate": suite.LEARNING_RATE, "rho": suite.RHO, "epsilon": suite.EPSILON}
+    options.update(maxiter=ENTRY_POINT_ITERATIONS, gtol=0.0)
+    for _ in range(args.repeat):
+        jac = TimedGradient()
+        started = timeit.default_timer()
+        rmsopt.minimize(suite.half_square_norm, x0, jac=jac, options=options)
+        elapsed = timeit.default_timer() - started
+        whole = min(whole, elapsed)
+        beyond = min(beyond, elapsed - jac.seconds)
+    scale = 1e9 / (ENTRY_POINT_ITERATIONS * x0.size)
+    return whole * scale, beyond * scale
+
+
+def peak_arrays(run: Callable[[], object], n: int, dtype: str) -> float:
+    """Peak NumPy memory of ``run()`` in arrays of n elements (tracemalloc)."""
+    tracemalloc.start()
+    try:
+        run()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    return peak / (n * np.dtype(dtype).itemsize)
+
+
+def entry_point_timings(dtype: str, torch, args: argparse.Namespace) -> dict[str, float]:
+    """ns per element per iteration of each entry point at ENTRY_POINT_SIZE in ``dtype``."""
+    n = ENTRY_POINT_SIZE
+    x, grads, state = suite.make_arrays(n, dtype)
+    kernel = suite.make_kernel(momentum=0.0, centered=False)
+
+    def kernel_step():
+        grads.reverse()
+        kernel.step(x, grads[0], state, 1, suite.LEARNING_RATE)
+
+    optimizer = rmsopt.RMSprop(
+        x, learning_rate=suite.LEARNING_RATE, rho=suite.RHO, epsilon=suite.EPSILON
+    )
+
+    def class_step():
+        grads.reverse()
+        optimizer.step(grads[0])
+
+    whole, beyond = minimize_ns(x.copy(), args)
+    timings = {
+        "kernel alone, in place": seconds_per_call(kernel_step, args.repeat, args.min_time),
+        "RMSprop(x).step(g)": seconds_per_call(class_step, args.repeat, args.min_time),
+    }
+    timings = {name: seconds * 1e9 / n for name, seconds in timings.items()}
+    timings["minimize per iteration"] = whole
+    timings["minimize minus the user's jac"] = beyond
+    if torch is not None:
+        parameter = torch.nn.Parameter(torch.from_numpy(x.copy()))
+        torch_optimizer = torch.optim.RMSprop(
+            [parameter], lr=suite.LEARNING_RATE, alpha=suite.RHO, eps=suite.EPSILON
+        )
+
+        def torch_loop():
+            with torch.no_grad():
+                parameter.grad = 0.5 * parameter
+            torch_optimizer.step()
+
+        seconds = seconds_per_call(torch_loop, args.repeat, args.min_time)
+        timings["torch.optim.RMSprop loop (p.grad = 0.5 * p; step)"] = seconds * 1e9 / n
+    return timings
+
+
+def entry_point_memory(dtype: str) -> tuple[float, float]:
+    """Peak arrays of minimize beyond x0 and of the class beyond x and g, 10 iterations."""
+    n = ENTRY_POINT_SIZE
+    x0 = np.ones(n, dtype=dtype)
+
+    def run_minimize():
+        options = {"maxiter": 10, "gtol": 0.0}
+        rmsopt.minimize(
+            suite.half_square_norm, x0, jac=suite.half_square_norm_grad, options=options
+        )
+
+    def run_class():
+        x = np.ones(n, dtype=dtype)
+        grad = np.ones(n, dtype=dtype)
+        optimizer = rmsopt.RMSprop(x)
+        for _ in range(10):
+            optimizer.step(grad)
+
+    return peak_arrays(run_minimize, n, dtype), peak_arrays(run_class, n, dtype) - 2
+
+
+def print_entry_section(torch, args: argparse.Namespace) -> None:
+    """What users call, against the kernel, a plain C loop and a torch.optim loop."""
+    n = ENTRY_POINT_SIZE
+    rows = []
+    with tempfile.TemporaryDirectory() as folder:
+        c_program = build_c_program("step_loop", folder)
+        for dtype in suite.DTYPES:
+            c_ns = c_step_ns(c_program, n, "plain", dtype, args) if c_program else np.nan
+            timings = entry_point_timings(dtype, torch, args)
+            timings["plain C loop, -O3, in place"] = c_ns
+            torch_ns = next((v for k, v in timings.items() if k.startswith("torch")), np.nan)
+            for name, ns in timings.items():
+                rows.append(
+                    [
+                        f"{name} / {dtype}",
+                        format_ns(ns),
+                        f"{ns / c_ns:.2f}",
+                        f"{ns / torch_ns:.2f}" if torch is not None else "-",
+                    ]
+                )
+    print(
+        f"\nWhat users call, RMSprop at n = {n:,}: ns per element per iteration, and the ratio "
+        "to a plain C loop of the same update and to a torch.optim loop (below 1: faster)"
+    )
+    print_table(["entry point / dtype", "ns/el/iter", "/ C loop", "/ torch"], rows)
+    memory_rows = []
+    for dtype in suite.DTYPES:
+        minimize_peak, class_peak = entry_point_memory(dtype)
+        memory_rows.append([dtype, f"{minimize_peak:.2f}", f"{class_peak:.2f}"])
+    print(
+        "\nPeak arrays of n elements held (tracemalloc), plain RMSprop, 10 iterations: minimize "
+        "beyond x0 (its gradient allocates nothing), and the class beyond the user's x and g"
+    )
+    print_table(["dtype", "minimize", "RMSprop class"], memory_rows)
+
+
 def minimize_peak_arrays(method: str, dtype: str, iterations: int, n: int) -> float:
     """Peak memory of ``minimize`` beyond ``x0``, in arrays of n elements: NumPy's allocations
     as ``tracemalloc`` traces them, with a gradient that allocates nothing."""
@@ -609,6 +754,11 @@ def main(argv: list[str] | None = None) -> None:
         help="torch's intra-op threads (default 1: every implementation on "
         "one core, as rmsopt's kernel and NumPy are)",
     )
+    parser.add_argument(
+        "--entry-points",
+        action="store_true",
+        help="only the table of what users call (minimize, step) against the C loop and torch",
+    )
     args = parser.parse_args(argv)
     args.repeat, args.min_time = (5, 0.05) if args.quick else (9, 0.1)
     sizes = [10**k for k in range(1, 7 if args.quick else 8)]
@@ -616,6 +766,9 @@ def main(argv: list[str] | None = None) -> None:
     torch = import_torch(args.torch_threads)
     optax = import_optax()
     print_machine(torch, optax, args)
+    print_entry_section(torch, args)
+    if args.entry_points:
+        return
     print_step_section(sizes, torch, optax, args)
     print_method_section(torch, args)
     print_loop_section(args)

@@ -15,11 +15,11 @@ state that produced it.
 The front door has validated everything: arrays are C-contiguous, of one dtype, of matching
 lengths, and not empty.
 """
+import numpy as np
+
 from cpython.exc cimport PyErr_CheckSignals
 from cython cimport floating
-from libc.math cimport INFINITY, NAN
-
-from libc.math cimport isfinite
+from libc.math cimport INFINITY, NAN, isfinite
 
 from .chunks cimport StepMeasures
 from .history cimport History, record
@@ -160,13 +160,14 @@ cdef int evaluation_code(int evaluation) noexcept nogil:
 cdef inline int evaluate(Loop run,
                          int buffer,                # the iterate's buffer
                          const floating* x,         # IN: that iterate
-                         const floating* grad,      # IN: its gradient buffer
                          double* gradient_norm,     # OUT: the projected gradient's max-norm
                          ) noexcept nogil:
     # The source's evaluation at the iterate in `buffer`, then one pass over the gradient:
     # its finiteness and (without a box, where the projected gradient is the gradient) its
-    # max-norm. EVALUATED, EPOCH_ENDED, or the status the run ends with.
+    # max-norm. EVALUATED, EPOCH_ENDED, or the status the run ends with. The gradient buffer's
+    # address is read after the evaluation, which may have handed over the user's array.
     cdef int evaluation = run.source.evaluate(buffer)
+    cdef const floating* grad = <const floating*>run.workspace.grad[buffer]
     cdef double magnitude
     if evaluation == EVALUATED or evaluation == EPOCH_ENDED:
         if evaluation == EPOCH_ENDED:
@@ -190,7 +191,6 @@ cdef int iterate(Loop run, floating* dtype) noexcept nogil:
     cdef:
         Py_ssize_t n = run.workspace.n, step
         floating* x[2]
-        floating* grad[2]
         floating* state[2]
         floating* clip = <floating*>run.workspace.clip
         int i, following, evaluation, code = CONTINUE
@@ -205,17 +205,16 @@ cdef int iterate(Loop run, floating* dtype) noexcept nogil:
         double last_check = monotonic_seconds() if checks_signals else 0.0, now
     for i in range(2):
         x[i] = <floating*>run.workspace.x[i]
-        grad[i] = <floating*>run.workspace.grad[i]
         state[i] = <floating*>run.workspace.state[i]
 
     if full_data:
-        evaluation = evaluate(run, 0, x[0], grad[0], &gradient_norm)
+        evaluation = evaluate(run, 0, x[0], &gradient_norm)
         if evaluation != EVALUATED:
             return evaluation
         run.value, run.value_known = run.source.value, run.source.value_known
         if has_history:
-            record(run.history, run.kernel, 0, run.value, n, grad[0], x[0], x[0], state[0], 0,
-                   run.rate, False)
+            record(run.history, run.kernel, 0, run.value, n, <floating*>run.workspace.grad[0],
+                   x[0], x[0], state[0], 0, run.rate, False)
 
     while True:
         # The tests at the committed iterate: whether to stop before another step.
@@ -234,8 +233,7 @@ cdef int iterate(Loop run, floating* dtype) noexcept nogil:
 
         # Minibatches take the gradient of the next batch at the committed iterate.
         if not full_data:
-            evaluation = evaluate(run, run.current, x[run.current], grad[run.current],
-                                  &gradient_norm)
+            evaluation = evaluate(run, run.current, x[run.current], &gradient_norm)
             if evaluation == EPOCH_ENDED:
                 code = run.source.end_epoch(run.current, run.nit)
                 if code == CONTINUE:
@@ -252,7 +250,8 @@ cdef int iterate(Loop run, floating* dtype) noexcept nogil:
             if code != CONTINUE:
                 break
         following = 1 - run.current
-        measures = measured_step(run.kernel, n, x[run.current], grad[run.current],
+        measures = measured_step(run.kernel, n, x[run.current],
+                                 <floating*>run.workspace.grad[run.current],
                                  state[run.current], x[following], state[following], clip,
                                  run.clipnorm, run.clipvalue, step, run.rate, run.lower,
                                  run.upper)
@@ -262,8 +261,7 @@ cdef int iterate(Loop run, floating* dtype) noexcept nogil:
 
         # A whole objective is evaluated at the new iterate before the step is committed.
         if full_data:
-            evaluation = evaluate(run, following, x[following], grad[following],
-                                  &next_gradient_norm)
+            evaluation = evaluate(run, following, x[following], &next_gradient_norm)
             if evaluation != EVALUATED:
                 code = evaluation
                 break
@@ -278,7 +276,8 @@ cdef int iterate(Loop run, floating* dtype) noexcept nogil:
         run.committed_rate = run.rate
         run.nit += 1
         if has_history:
-            record(run.history, run.kernel, run.nit, run.value, n, grad[stepped_with],
+            record(run.history, run.kernel, run.nit, run.value, n,
+                   <floating*>run.workspace.grad[stepped_with],
                    x[1 - run.current], x[run.current], state[run.current], step, run.rate, False)
         if notifies:
             code = run.call_back(stepped_with)
@@ -299,7 +298,8 @@ cdef int iterate(Loop run, floating* dtype) noexcept nogil:
                 last_check = monotonic_seconds()  # the wait for the GIL is not the loop's
 
     if has_history and run.nit > 0:
-        record(run.history, run.kernel, run.nit, run.value, n, grad[stepped_with],
+        record(run.history, run.kernel, run.nit, run.value, n,
+               <floating*>run.workspace.grad[stepped_with],
                x[1 - run.current], x[run.current], state[run.current],
                run.steps_taken + run.nit, run.committed_rate, True)
     return code
@@ -320,12 +320,15 @@ def run(Loop loop):
     if code == EXCEPTION:
         raise source.error if source.error is not None else loop.error
     x, state, x_nit = source.reported(loop.current, loop.nit)
+    gradient = loop.workspace.grad_rows[loop.current]
+    if gradient is None:  # the first evaluation failed before a gradient was taken
+        gradient = np.full(loop.workspace.n, np.nan, dtype=loop.workspace.dtype)
     return (
         code,
         loop.nit,
         loop.value if loop.value_known else None,
         x,
-        loop.workspace.grads[loop.current].copy(),
+        gradient,
         state,
         x_nit,
     )

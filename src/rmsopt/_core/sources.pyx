@@ -24,50 +24,61 @@ from .termination cimport (
 
 
 cdef class Workspace:
-    """The buffers of a run from ``x0`` (1-D, float32 or float64, not empty) and ``state0``
-    (``(rows, n)`` of the same dtype), with a clipping row when ``clipping``."""
+    """The buffers of a run: ``x0`` (1-D, float32 or float64, not empty) and ``state0``
+    (``(rows, n)`` of the same dtype, C-contiguous) become the first iterate and state buffers
+    without a copy (the caller hands them over), the second ones are allocated, and so is,
+    when ``clipping``, a scratch row. Gradient buffers are made when a source needs them: a
+    Python objective's gradient that nothing else holds is kept as it is."""
 
     def __init__(self, x0, state0, bint clipping):
-        cdef double[:, ::1] doubles
-        cdef float[:, ::1] floats
-        cdef double[:, :, ::1] double_blocks
-        cdef float[:, :, ::1] float_blocks
-        cdef double[::1] double_row
-        cdef float[::1] float_row
         cdef int i
         self.n, self.rows = x0.shape[0], state0.shape[0]
         self.is_float = x0.dtype == np.float32
-        self.xs = np.empty((2, self.n), dtype=x0.dtype)
-        self.xs[0] = x0
-        self.grads = np.empty((2, self.n), dtype=x0.dtype)
-        self.states = np.empty((2, self.rows, self.n), dtype=x0.dtype)
+        self.dtype = x0.dtype
+        self.x_rows = (x0, np.empty_like(x0))
+        self.grad_rows = [None, None]
+        self.own_grads = [None, None]
         # Rows a configuration never writes must hold their values in both halves.
-        self.states[0] = state0
-        self.states[1] = state0
+        self.state_blocks = (state0, state0.copy())
         self.clipped = np.empty(self.n if clipping else 0, dtype=x0.dtype)
-        self.x_rows = (self.xs[0], self.xs[1])
-        self.grad_rows = (self.grads[0], self.grads[1])
         self.clip = NULL
-        # The front door refuses an empty x0 and every method has a state row: each view has
-        # an element 0 (but the clipping row when not clipping).
         for i in range(2):
-            if self.is_float:
-                floats, float_blocks = self.xs, self.states
-                self.x[i], self.state[i] = &floats[i, 0], &float_blocks[i, 0, 0]
-                floats = self.grads
-                self.grad[i] = &floats[i, 0]
-            else:
-                doubles, double_blocks = self.xs, self.states
-                self.x[i], self.state[i] = &doubles[i, 0], &double_blocks[i, 0, 0]
-                doubles = self.grads
-                self.grad[i] = &doubles[i, 0]
+            self.x[i] = address(self.x_rows[i])
+            self.grad[i] = NULL
+            self.state[i] = address(self.state_blocks[i])
         if clipping:
-            if self.is_float:
-                float_row = self.clipped
-                self.clip = &float_row[0]
-            else:
-                double_row = self.clipped
-                self.clip = &double_row[0]
+            self.clip = address(self.clipped)
+
+    cdef void own_gradient(self, int buffer):
+        # Make gradient buffer `buffer` the workspace's own array (allocated once).
+        if self.own_grads[buffer] is None:
+            self.own_grads[buffer] = np.empty(self.n, dtype=self.dtype)
+        self.grad_rows[buffer] = self.own_grads[buffer]
+        self.grad[buffer] = address(self.own_grads[buffer])
+
+    cdef void take_gradient(self, int buffer, object grad, bint private):
+        # `grad` (x's shape) as gradient buffer `buffer`: kept as it is when nothing else holds
+        # it and it is an aligned, contiguous, writable array of the run's dtype (no copy),
+        # else copied into the workspace's own buffer, cast as NumPy assignment casts.
+        if (private and grad.dtype == self.dtype and grad.flags.c_contiguous
+                and grad.flags.aligned and grad.flags.writeable):
+            self.grad_rows[buffer] = grad
+            self.grad[buffer] = address(grad)
+        else:
+            self.own_gradient(buffer)
+            self.own_grads[buffer][...] = np.nan if grad is None else grad
+
+
+cdef void* address(array) except NULL:
+    # The first element's address of a C-contiguous, non-empty float32 or float64 array.
+    cdef float[::1] floats
+    cdef double[::1] doubles
+    flat = array.reshape(-1)
+    if flat.dtype == np.float32:
+        floats = flat
+        return &floats[0]
+    doubles = flat
+    return &doubles[0]
 
 
 cdef class Source:
@@ -92,15 +103,17 @@ cdef class Source:
         return CONTINUE
 
     def reported(self, int current, Py_ssize_t nit):
-        """``(x, state, nit)``: copies of the iterate the run reports and its state, and the
-        iteration it was reached at; for whole objectives, the last one."""
-        return (self.workspace.xs[current].copy(), self.workspace.states[current].copy(), nit)
+        """``(x, state, nit)``: the iterate the run reports and its state (the workspace's
+        buffers, which the run no longer uses), and the iteration it was reached at; for
+        whole objectives, the last one."""
+        return (self.workspace.x_rows[current], self.workspace.state_blocks[current], nit)
 
 
 cdef class PythonObjective(Source):
-    """A Python objective (``objective.evaluate(x, grad_out, need_value, args)`` returning the
-    value, or None when not asked for and not free; ``objective.nfev`` counting the calls of
-    ``fun``) evaluated on its own arguments. ``need_value``: evaluate ``fun`` at every iterate."""
+    """A Python objective (``objective.gradient(x, need_value, args)`` returning the value, or
+    None when not asked for and not free, the gradient and whether nothing else holds it;
+    ``objective.nfev`` counting the calls of ``fun``) evaluated on its own arguments.
+    ``need_value``: evaluate ``fun`` at every iterate."""
 
     cdef object objective
     cdef bint need_value
@@ -117,11 +130,12 @@ cdef class PythonObjective(Source):
 
     cdef int call(self, int buffer, object batch):
         # With the GIL: the user's functions at x[buffer], on `batch` (None: their own args).
-        cdef object value
+        cdef object value, grad
+        cdef bint private
         try:
-            value = self.objective.evaluate(self.workspace.x_rows[buffer],
-                                            self.workspace.grad_rows[buffer], self.need_value,
-                                            batch)
+            value, grad, private = self.objective.gradient(self.workspace.x_rows[buffer],
+                                                           self.need_value, batch)
+            self.workspace.take_gradient(buffer, grad, private)
         except BaseException as error:  # re-raised by the loop's caller, with the run so far
             self.error = error
             return RAISED
@@ -156,6 +170,13 @@ cdef class NativeObjective(Source):
         self.full_data = True
         self.needs_gil = False
         self.value_known = True
+
+    def bind(self, Workspace workspace):
+        """Evaluate into ``workspace``'s buffers from now on; the C function writes the
+        gradient into the workspace's own."""
+        Source.bind(self, workspace)
+        workspace.own_gradient(0)
+        workspace.own_gradient(1)
 
     @property
     def njev(self):
@@ -284,8 +305,8 @@ cdef class Minibatches(PythonObjective):
             score = -validation_value if self.maximize else validation_value
             if score < self.best_score - self.min_delta:
                 self.best_score, self.waited = score, 0
-                self.best = (self.completed, nit, self.workspace.xs[current].copy(),
-                             self.workspace.states[current].copy())
+                self.best = (self.completed, nit, self.workspace.x_rows[current].copy(),
+                             self.workspace.state_blocks[current].copy())
             else:
                 self.waited += 1
                 if self.waited >= self.patience:

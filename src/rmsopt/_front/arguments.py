@@ -27,7 +27,7 @@ from .callback import adapt_callback
 from .minibatch import check_minibatch_options, is_minibatch, make_batches, validator
 from .native import check_native, is_native
 from .objective import FINITE_DIFFERENCES, Objective
-from .state import load_state, new_state
+from .state import load_state
 
 __all__ = [
     "NO_LIMIT",
@@ -64,7 +64,8 @@ class Run:
         A fresh start (float32 or float64, clipped into the box) and the box as a pair of
         float64 arrays, or None.
     steps_taken, state
-        The steps the starting state has taken and its ``(rows, n)`` block.
+        The steps the starting state has taken and its ``(rows, n)`` block (None for a fresh
+        start, whose state the run makes).
     learning_rate, schedule
         The constant rate, or 0.0 with ``schedule(t)`` the validated rate of the step that
         follows ``t`` steps.
@@ -92,7 +93,7 @@ class Run:
     x: np.ndarray
     box: tuple[np.ndarray, np.ndarray] | None
     steps_taken: int
-    state: np.ndarray
+    state: np.ndarray | None
     learning_rate: float
     schedule: Callable[[int], float] | None
     clipnorm: float
@@ -159,7 +160,7 @@ def check_arguments(
 
     notify, callback_needs_value = adapt_callback(callback)
     if settings["state"] is None:
-        steps_taken, state = 0, new_state(method, settings, x.shape[0], x.dtype)
+        steps_taken, state = 0, None  # made by the run, with the rows its kernel uses only
     else:
         subject = method.subject("state")
         steps_taken, state = load_state(method, settings["state"], x.shape[0], x.dtype, subject)

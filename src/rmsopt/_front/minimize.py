@@ -23,7 +23,7 @@ from .arguments import Run, check_arguments
 from .display import IterationLines, Notify, ProgressBar, chain
 from .history import history_columns, new_history
 from .minibatch import planned_steps
-from .state import as_state_dict
+from .state import as_state_dict, new_state, rows_used
 from .status import Status
 
 __all__ = ["make_method_callable", "minimize", "show_options"]
@@ -206,11 +206,20 @@ def solve(
         or "fun" in (settings["history"] or ())
     )
     history = new_history(method, settings, run.x.shape[0])
+    kernel = new_kernel(method.kernel, method.kernel_settings(settings))
+    # The run holds the leading state rows its kernel uses; the others stay as they started.
+    rows = rows_used(kernel.rows_written)
+    if run.state is None:
+        state0 = new_state(method, settings, run.x.shape[0], run.x.dtype, rows)
+    else:
+        state0 = run.state[:rows]
     source = _source(run, need_value)
-    workspace = Workspace(run.x, run.state, run.clipnorm < np.inf or run.clipvalue < np.inf)
+    # The workspace takes over run.x (a fresh copy) and state0 as its first buffers.
+    workspace = Workspace(run.x, state0, run.clipnorm < np.inf or run.clipvalue < np.inf)
+    del state0
     source.bind(workspace)
     loop = Loop(
-        new_kernel(method.kernel, method.kernel_settings(settings)),
+        kernel,
         source,
         workspace,
         history=history,
@@ -236,9 +245,6 @@ def solve(
 
     extra: dict[str, Any] = {}
     if run.batches is not None:
-        # The value and gradient reported are those of the whole data at x.
-        grad = np.empty_like(x)
-        value = run.objective.evaluate(x, grad, True, run.batches.full)
         extra["epochs"] = source.completed
         if run.validate is not None:
             values = source.validation_values
@@ -246,23 +252,36 @@ def solve(
             extra["best_epoch"] = best_epoch
             extra["val_fun"] = None if best_epoch is None else values[best_epoch - 1]
             extra["val_history"] = values
+    native_counts = (source.nfev, source.njev) if run.native else None
+    # The result keeps the buffers it reports; the others go with the workspace.
+    del loop, source, workspace
+    if run.batches is not None:
+        # The value and gradient reported are those of the whole data at x.
+        grad = np.empty_like(x)
+        value = run.objective.evaluate(x, grad, True, run.batches.full)
     elif value is None:
         value = run.objective.value(x)
     status = Status(code)
     if not (np.isfinite(value) and np.all(np.isfinite(grad))):
         status = Status.NONFINITE
-    counter = source if run.native else run.objective
     result = OptimizeResult(
         x=x,
         fun=value,
         jac=grad,
         nit=nit,
-        nfev=counter.nfev,
-        njev=counter.njev,
+        nfev=native_counts[0] if run.native else run.objective.nfev,
+        njev=native_counts[1] if run.native else run.objective.njev,
         status=int(status),
         success=status.success,
         message=status.message,
-        state=as_state_dict(method, run.steps_taken + x_nit, state),
+        state=as_state_dict(
+            method,
+            run.steps_taken + x_nit,
+            state,
+            None if run.state is None else run.state[state.shape[0] :],
+            settings,
+            copy=False,
+        ),
         **extra,
     )
     if allvecs is not None:

@@ -92,12 +92,14 @@ class Objective:
         self.nfev += 1
         return as_scalar(self.fun(self._copy(x), *args))
 
-    def evaluate(
-        self, x: np.ndarray, grad_out: np.ndarray, need_value: bool, args: tuple | None = None
-    ) -> float | None:
-        """Write the gradient at ``x`` into ``grad_out``; return the value when it
-        was asked for or came for free, else None. ``args`` (a minibatch)
-        replaces the objective's own."""
+    def gradient(
+        self, x: np.ndarray, need_value: bool, args: tuple | None = None
+    ) -> tuple[float | None, np.ndarray | None, bool]:
+        """``(value, gradient, private)`` at ``x``: the value when it was asked for or came
+        for free, else None; the gradient as an array of x's shape (the user's own when it
+        is one; None when the value is not finite and finite differences could not be
+        taken); and whether nothing but the caller holds that array, which may then keep it
+        instead of copying it. ``args`` (a minibatch) replaces the objective's own."""
         if args is None:
             args = self.args
         if self.separate_gradient:  # the common case first: this runs every iteration
@@ -110,14 +112,22 @@ class Objective:
             # Finite differences need the value at x anyway; SciPy reuses it as f0.
             value = self.value(x, args)
             if not np.isfinite(value):
-                grad_out[...] = np.nan  # differences from a non-finite f0 mean nothing
-                return value
+                return value, None, False  # differences from a non-finite f0 mean nothing
             self.njev += 1
             grad = self._finite_differences(x, value, args)
-        if type(grad) is np.ndarray and grad.shape == x.shape and grad.dtype.kind in "fiu":
-            grad_out[...] = grad
-        else:
-            grad_out[...] = _as_gradient(grad, x.shape[0], self.gradient_source)
+        if not (type(grad) is np.ndarray and grad.shape == x.shape and grad.dtype.kind in "fiu"):
+            grad = _as_gradient(grad, x.shape[0], self.gradient_source)
+        # References to an array nobody else holds: the name `grad` and getrefcount's argument.
+        private = grad.base is None and sys.getrefcount(grad) == 2
+        return value, grad, private
+
+    def evaluate(
+        self, x: np.ndarray, grad_out: np.ndarray, need_value: bool, args: tuple | None = None
+    ) -> float | None:
+        """Write the gradient at ``x`` into ``grad_out``; return the value when it
+        was asked for or came for free, else None (see `gradient`)."""
+        value, grad, _ = self.gradient(x, need_value, args)
+        grad_out[...] = np.nan if grad is None else grad
         return value
 
     def _finite_differences(self, x: np.ndarray, value: float, args: tuple) -> np.ndarray:

@@ -18,7 +18,7 @@ from .._core.method_kernels import new_kernel
 from .._methods.common import NONFINITE
 from .._methods.method import Method
 from .arguments import clip_threshold, rate_and_schedule
-from .state import as_state_dict, load_state, new_state
+from .state import as_state_dict, load_state, new_state, rows_used
 
 __all__ = ["Optimizer", "optimizer_class"]
 
@@ -88,10 +88,15 @@ class Optimizer:
                 raise TypeError(f"{name}() got an unexpected keyword argument {given!r}{hint}")
         self._x = _iterate(x, f"The 'x' argument of {name}")
         self._settings = method.validate(options, declared)
-        state = new_state(method, self._settings, self._x.shape[0], self._x.dtype)
+        kernel = new_kernel(method.kernel, method.kernel_settings(self._settings))
+        # The leading state rows the kernel uses, double-buffered; the rows after them keep
+        # their starting values (None: as the options initialise them).
+        self._rows = rows_used(kernel.rows_written)
+        self._rest: np.ndarray | None = None
+        state = new_state(method, self._settings, self._x.shape[0], self._x.dtype, self._rows)
         self._rate, self._schedule = rate_and_schedule(self._settings["learning_rate"])
         self._stepper = stepper.Stepper(
-            new_kernel(method.kernel, method.kernel_settings(self._settings)),
+            kernel,
             self._x,
             np.stack([state, state]),
             clip_threshold(self._settings["clipnorm"]),
@@ -119,11 +124,10 @@ class Optimizer:
     @property
     def state(self) -> dict[str, np.ndarray]:
         # Snapshots: the live state alternates between two buffers, so a view would go stale.
-        snapshots = {}
-        for row, name in enumerate(self._method.state):
-            snapshot = self._stepper.state[row].copy()
+        snapshots = self.state_dict()
+        del snapshots["method"], snapshots["step"]
+        for snapshot in snapshots.values():
             snapshot.flags.writeable = False
-            snapshots[name] = snapshot
         return snapshots
 
     def step(self, grad: np.ndarray) -> np.ndarray:
@@ -170,7 +174,9 @@ class Optimizer:
     def state_dict(self) -> dict[str, Any]:
         """The state as a plain dict (copies): ``"method"``, ``"step"`` and one
         array per state row. It pickles and saves with `numpy.savez`."""
-        return as_state_dict(self._method, self._step_count, self._stepper.state)
+        return as_state_dict(
+            self._method, self._step_count, self._stepper.state, self._rest, self._settings
+        )
 
     def load_state_dict(self, state: Any) -> None:
         """Continue from ``state`` (from `state_dict`, `numpy.load` or
@@ -179,7 +185,8 @@ class Optimizer:
         x = self._x
         subject = f"The state given to {type(self).__name__}.load_state_dict"
         steps, block = load_state(self._method, state, x.shape[0], x.dtype, subject)
-        self._stepper.load(block)
+        self._stepper.load(block[: self._rows])
+        self._rest = block[self._rows :].copy() if self._rows < block.shape[0] else None
         self._step_count = steps
 
     def __repr__(self) -> str:

@@ -16,24 +16,56 @@ import numpy as np
 from .._checks.errors import invalid
 from .._methods.method import Method
 
-__all__ = ["as_state_dict", "load_state", "new_state"]
+__all__ = ["as_state_dict", "load_state", "new_state", "rows_used"]
 
 
-def new_state(method: Method, settings: Mapping[str, Any], n: int, dtype: np.dtype) -> np.ndarray:
-    """The state block of a fresh run: one row per state array, initialised."""
-    block = np.zeros((len(method.state), n), dtype=dtype)
+def new_state(
+    method: Method,
+    settings: Mapping[str, Any],
+    n: int,
+    dtype: np.dtype,
+    rows: int | None = None,
+) -> np.ndarray:
+    """The state block of a fresh run: its first ``rows`` rows (default: every row of the
+    method's state), initialised."""
+    rows = len(method.state) if rows is None else rows
+    block = np.zeros((rows, n), dtype=dtype)
     for name, value in method.initial_state(settings).items():
-        block[method.state.index(name)] = value
+        if method.state.index(name) < rows:
+            block[method.state.index(name)] = value
     return block
 
 
-def as_state_dict(method: Method, steps: int, block: np.ndarray) -> dict[str, Any]:
-    """The state dict of ``block`` after ``steps`` steps (rows copied)."""
-    return {
-        "method": method.name,
-        "step": int(steps),
-        **{name: block[row].copy() for row, name in enumerate(method.state)},
-    }
+def rows_used(rows_written: int) -> int:
+    """How many leading rows of the state block a kernel writing the rows of the bit mask
+    ``rows_written`` needs: up to its last written row (at least one, so that every buffer
+    has an element). The rows after it are never read or written."""
+    return max(int(rows_written).bit_length(), 1)
+
+
+def as_state_dict(
+    method: Method,
+    steps: int,
+    block: np.ndarray,
+    rest: np.ndarray | None = None,
+    settings: Mapping[str, Any] | None = None,
+    copy: bool = True,
+) -> dict[str, Any]:
+    """The state dict after ``steps`` steps of ``block``, the leading rows of the state; the
+    rows after them are those of ``rest`` (the rows after ``block``'s, as the run started),
+    or fresh ones as ``settings`` initialise them. ``copy=False`` hands ``block``'s rows over as
+    they are (a run's result, whose buffers nothing else uses)."""
+    used = block.shape[0]
+    initial = method.initial_state(settings) if rest is None else {}
+    rows = {}
+    for row, name in enumerate(method.state):
+        if row < used:
+            rows[name] = block[row].copy() if copy else block[row]
+        elif rest is not None:
+            rows[name] = rest[row - used].copy()
+        else:
+            rows[name] = np.full(block.shape[1], initial.get(name, 0.0), dtype=block.dtype)
+    return {"method": method.name, "step": int(steps), **rows}
 
 
 def load_state(
