@@ -8,6 +8,7 @@
 # new iterate and the state rows the step wrote are finite) while the block is in cache.
 from cpython.pycapsule cimport PyCapsule_GetPointer
 from cython cimport floating
+from libc.math cimport INFINITY
 from libc.stdint cimport int32_t, int64_t
 
 from .thread_pool cimport ChunkTask, run_chunks, usable_cpus
@@ -28,6 +29,12 @@ cdef extern from "reductions.h":
     void step_max_f32 "rmsopt_step_max_f32"(
         Py_ssize_t n, const float* a, const float* b, int64_t* difference,
         int32_t* magnitude) noexcept nogil
+    void projected_max_f64 "rmsopt_projected_max_f64"(
+        Py_ssize_t n, const double* x, const double* g, const double* lower,
+        const double* upper, int maximize, int64_t* gradient, int64_t* projected) noexcept nogil
+    void projected_max_f32 "rmsopt_projected_max_f32"(
+        Py_ssize_t n, const float* x, const float* g, const double* lower,
+        const double* upper, int maximize, int64_t* gradient, int64_t* projected) noexcept nogil
     double double_from_bits "rmsopt_double_from_bits"(int64_t bits) noexcept nogil
     double double_from_f32_bits "rmsopt_double_from_f32_bits"(int32_t bits) noexcept nogil
 
@@ -56,6 +63,12 @@ ctypedef struct Chunk:
     bint measured
     const double* lower       # the box from the chunk's first element, or NULL
     const double* upper
+    bint clip_by_norm         # the gradient is g * clipnorm / norm (Keras's clipnorm)
+    double clipnorm
+    double norm
+    bint clip_by_value        # the gradient is g clipped to [-clipvalue, clipvalue]
+    double clipvalue
+    bint maximize             # for the projected gradient (split_projected)
     unsigned rows_written     # bit r: the step writes state row r
     int64_t step_bits         # OUT: magnitude bits of max |x_out - x| (as a double)
     # OUT: magnitude bits of max |x_out| and of the written rows, in the chunk's dtype
@@ -81,10 +94,13 @@ cdef inline StepMeasures split_step(ChunkTask loop,      # a method's <name>_chu
                                     const void* params,
                                     Py_ssize_t step,
                                     double learning_rate,
-                                    bint measured,               # project and reduce too
+                                    bint measured,               # clip, project, reduce too
                                     const double* lower,         # IN: the box, or NULL
                                     const double* upper,         # IN
                                     unsigned rows_written,       # the kernel's written rows
+                                    double clipnorm,             # infinity: no clipping
+                                    double norm,                 # the gradient's, if clipnorm
+                                    double clipvalue,            # infinity: no clipping
                                     ) noexcept nogil:
     cdef Chunk chunks[MAX_CHUNKS]
     cdef Py_ssize_t start, stop
@@ -115,6 +131,12 @@ cdef inline StepMeasures split_step(ChunkTask loop,      # a method's <name>_chu
         chunks[t].lower = lower + start if lower != NULL else NULL
         chunks[t].upper = upper + start if upper != NULL else NULL
         chunks[t].rows_written = rows_written
+        # Keras clips by norm only when the norm exceeds clipnorm.
+        chunks[t].clip_by_norm = clipnorm < INFINITY and norm > clipnorm
+        chunks[t].clipnorm = clipnorm
+        chunks[t].norm = norm
+        chunks[t].clip_by_value = clipvalue < INFINITY
+        chunks[t].clipvalue = clipvalue
         chunks[t].step_bits = 0
         chunks[t].value_bits = 0
     if count == 1:
@@ -129,6 +151,30 @@ cdef inline StepMeasures split_step(ChunkTask loop,      # a method's <name>_chu
     return measures
 
 
+cdef inline const floating* clipped_block(const Chunk* c,
+                                          const floating* grad,    # IN: the block's gradient
+                                          Py_ssize_t size,
+                                          floating* scratch,       # OUT: BLOCK elements
+                                          ) noexcept nogil:
+    # The block's gradient as the step takes it: clipped into `scratch` (Keras's definitions:
+    # g * clipnorm / norm in double, or g clipped elementwise to [-clipvalue, clipvalue]),
+    # or `grad` itself when not clipping.
+    cdef Py_ssize_t i
+    cdef double value, limit = c.clipvalue
+    if c.clip_by_norm:
+        for i in range(size):
+            scratch[i] = <floating>((<double>grad[i] * c.clipnorm) / c.norm)
+        return scratch
+    if c.clip_by_value:
+        for i in range(size):
+            value = grad[i]
+            value = limit if value > limit else value
+            value = -limit if value < -limit else value
+            scratch[i] = <floating>value
+        return scratch
+    return grad
+
+
 cdef inline void finish_block(Chunk* c,
                               Py_ssize_t start,        # the block's first element in the chunk
                               Py_ssize_t size,         # its length
@@ -139,13 +185,18 @@ cdef inline void finish_block(Chunk* c,
     # After a block's step: project it onto the box, then fold it into the chunk's reductions.
     cdef Py_ssize_t i, row
     cdef floating* block_out = x_out + start
+    cdef const double* lower = c.lower + start if c.lower != NULL else NULL
+    cdef const double* upper = c.upper + start if c.lower != NULL else NULL
+    cdef double value
     cdef int32_t float_bits = 0
-    if c.lower != NULL:
+    if lower != NULL:
+        # Branch-free, so that it vectorises; lower <= upper, and the bounds of a float32 run
+        # are float32 values, so the result is the clipped element exactly (NaN stays NaN).
         for i in range(size):
-            if block_out[i] < c.lower[start + i]:
-                block_out[i] = <floating>c.lower[start + i]
-            elif block_out[i] > c.upper[start + i]:
-                block_out[i] = <floating>c.upper[start + i]
+            value = block_out[i]
+            value = lower[i] if value < lower[i] else value
+            value = upper[i] if value > upper[i] else value
+            block_out[i] = <floating>value
     if floating is float:
         step_max_f32(size, block_out, x + start, &c.step_bits, &float_bits)
         for row in range(32):
@@ -208,3 +259,55 @@ cdef inline ChunkTask loop_from(object capsule, ChunkTask baseline) except NULL:
     if capsule is None:
         return baseline
     return <ChunkTask>PyCapsule_GetPointer(capsule, b"rmsopt chunk loop")
+
+
+cdef inline void reduce_chunk_projected(Chunk* c) noexcept nogil:
+    # split_projected's reductions of a chunk: value_bits, the gradient's magnitude bits (in
+    # its dtype), and step_bits, the projected gradient's (as a double).
+    if c.is_float:
+        projected_max_f32(c.n, <const float*>c.x, <const float*>c.grad, c.lower, c.upper,
+                          c.maximize, &c.value_bits, &c.step_bits)
+    else:
+        projected_max_f64(c.n, <const double*>c.x, <const double*>c.grad, c.lower, c.upper,
+                          c.maximize, &c.value_bits, &c.step_bits)
+
+
+cdef inline double split_projected(ChunkTask loop,       # a build's projected_chunk
+                                   int threads,
+                                   Py_ssize_t n,
+                                   const floating* x,        # IN
+                                   const floating* grad,     # IN
+                                   const double* lower,      # IN: the box
+                                   const double* upper,      # IN
+                                   bint maximize,
+                                   ) noexcept nogil:
+    # The projected gradient's max-norm when the gradient is finite, else infinity or NaN.
+    cdef Chunk chunks[MAX_CHUNKS]
+    cdef Py_ssize_t start, stop
+    cdef int count = (1 if n < PARALLEL_FROM
+                      else max(min(threads, usable_cpus(), <int>MAX_CHUNKS), 1))
+    cdef int t
+    cdef int64_t gradient_bits = 0, projected_bits = 0
+    cdef int64_t exponent = F32_EXPONENT if floating is float else F64_EXPONENT
+    for t in range(count):
+        start = (t * n // count) & ~15
+        stop = n if t == count - 1 else ((t + 1) * n // count) & ~15
+        chunks[t].n = stop - start
+        chunks[t].x = x + start
+        chunks[t].grad = grad + start
+        chunks[t].lower = lower + start
+        chunks[t].upper = upper + start
+        chunks[t].maximize = maximize
+        chunks[t].is_float = floating is float
+        chunks[t].value_bits = 0
+        chunks[t].step_bits = 0
+    if count == 1:
+        loop(chunks, 0)
+    else:
+        run_chunks(loop, chunks, count)
+    for t in range(count):
+        gradient_bits = max(gradient_bits, chunks[t].value_bits)
+        projected_bits = max(projected_bits, chunks[t].step_bits)
+    if gradient_bits >= exponent:
+        return INFINITY
+    return double_from_bits(projected_bits)

@@ -23,7 +23,7 @@ from libc.math cimport INFINITY, NAN, isfinite
 
 from .chunks cimport StepMeasures
 from .history cimport History, record
-from .kernel cimport Kernel, gradient_magnitude, measured_step
+from .kernel cimport Kernel, gradient_magnitude, measured_step, projected_gradient_norm
 from .sources cimport EPOCH_ENDED, EVALUATED, NOT_FINITE, Source, Workspace
 from .termination cimport (
     CALLBACK_STOP,
@@ -33,7 +33,6 @@ from .termination cimport (
     budget,
     termination,
 )
-from .vector cimport projected_gradient_max_norm
 
 cdef extern from "monotonic.h":
     double monotonic_seconds "rmsopt_monotonic_seconds"() noexcept nogil
@@ -168,19 +167,19 @@ cdef inline int evaluate(Loop run,
     # address is read after the evaluation, which may have handed over the user's array.
     cdef int evaluation = run.source.evaluate(buffer)
     cdef const floating* grad = <const floating*>run.workspace.grad[buffer]
-    cdef double magnitude
-    if evaluation == EVALUATED or evaluation == EPOCH_ENDED:
-        if evaluation == EPOCH_ENDED:
-            return EPOCH_ENDED
-        magnitude = gradient_magnitude(run.kernel, run.workspace.n, grad)
-        if not isfinite(magnitude):
-            return NONFINITE
+    cdef double norm
+    if evaluation == EVALUATED:
         if run.lower == NULL:
-            gradient_norm[0] = magnitude
-        elif run.source.full_data:
-            gradient_norm[0] = projected_gradient_max_norm(run.workspace.n, x, grad, run.lower,
-                                                           run.upper, run.maximize)
+            norm = gradient_magnitude(run.kernel, run.workspace.n, grad)
+        else:
+            norm = projected_gradient_norm(run.kernel, run.workspace.n, x, grad, run.lower,
+                                           run.upper, run.maximize)
+        if not isfinite(norm):
+            return NONFINITE
+        gradient_norm[0] = norm
         return EVALUATED
+    if evaluation == EPOCH_ENDED:
+        return EPOCH_ENDED
     return evaluation_code(evaluation)
 
 
@@ -192,7 +191,6 @@ cdef int iterate(Loop run, floating* dtype) noexcept nogil:
         Py_ssize_t n = run.workspace.n, step
         floating* x[2]
         floating* state[2]
-        floating* clip = <floating*>run.workspace.clip
         int i, following, evaluation, code = CONTINUE
         int stepped_with = 0                # the gradient buffer of the last committed step
         double gradient_norm = INFINITY, step_norm = INFINITY, previous_value = NAN
@@ -252,7 +250,7 @@ cdef int iterate(Loop run, floating* dtype) noexcept nogil:
         following = 1 - run.current
         measures = measured_step(run.kernel, n, x[run.current],
                                  <floating*>run.workspace.grad[run.current],
-                                 state[run.current], x[following], state[following], clip,
+                                 state[run.current], x[following], state[following],
                                  run.clipnorm, run.clipvalue, step, run.rate, run.lower,
                                  run.upper)
         if not measures.finite:

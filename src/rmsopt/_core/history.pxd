@@ -23,6 +23,7 @@ cdef class History:
     cdef readonly Py_ssize_t interval, count, capacity
     cdef Py_ssize_t v_row                  # the state row of v, or -1 (SGD has none)
     cdef bint record_step_size
+    cdef bint record_norms                 # the gradient's and the step's 2-norms
     # The arrays own the memory; record() writes through the pointers, which stay valid while
     # the arrays live (they are never resized).
     cdef object table_array, nits_array, scratch_array
@@ -68,13 +69,15 @@ cdef inline void record(History history,
     table_row = history.table_data + row * COLUMNS
     history.nits_data[row] = nit
     table_row[FUN] = value
-    table_row[GRAD_NORM] = two_norm(n, grad)
-    for i in range(STEP_NORM, COLUMNS):
+    for i in range(GRAD_NORM, COLUMNS):
         table_row[i] = NAN
+    if history.record_norms:
+        table_row[GRAD_NORM] = two_norm(n, grad)
     if step > 0:
-        for i in range(n):
-            scratch[i] = <double>x_after[i] - <double>x_before[i]
-        table_row[STEP_NORM] = two_norm(n, scratch)
+        if history.record_norms:
+            for i in range(n):
+                scratch[i] = <double>x_after[i] - <double>x_before[i]
+            table_row[STEP_NORM] = two_norm(n, scratch)
         table_row[LEARNING_RATE] = learning_rate
         if history.record_step_size:
             kernel_step_size(kernel, n, state, step, learning_rate, scratch)

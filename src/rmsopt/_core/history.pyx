@@ -5,10 +5,11 @@ cdef class History:
     """A table of at most ``capacity`` rows for a run over ``n`` variables,
     one every ``interval`` iterations; ``v_row`` is the state row holding the
     second moment (-1 for none), ``record_step_size`` whether to compute the
-    effective step size."""
+    effective step size, ``record_norms`` whether the gradient's and the step's norms. What
+    is not recorded costs nothing (its columns are NaN)."""
 
     def __init__(self, Py_ssize_t capacity, Py_ssize_t interval, Py_ssize_t n,
-                 Py_ssize_t v_row, bint record_step_size):
+                 Py_ssize_t v_row, bint record_step_size, bint record_norms=True):
         cdef double[:, ::1] table
         cdef Py_ssize_t[::1] nits
         cdef double[::1] scratch
@@ -17,6 +18,7 @@ cdef class History:
         self.count = 0
         self.v_row = v_row
         self.record_step_size = record_step_size
+        self.record_norms = record_norms
         self.table_array = np.empty((capacity, COLUMNS))
         self.nits_array = np.empty(capacity, dtype=np.intp)
         self.scratch_array = np.empty(n)

@@ -8,10 +8,11 @@
 # nothing of element i after writing x_out[i]. Rows of the state a configuration does not use
 # are neither read nor written.
 from cython cimport floating
+from libc.math cimport INFINITY
 
-from .chunks cimport StepMeasures, split_magnitude, split_step
+from .chunks cimport StepMeasures, split_magnitude, split_projected, split_step
 from .thread_pool cimport ChunkTask
-from .vector cimport clip_gradient
+from .vector cimport two_norm
 
 
 cdef class Kernel:
@@ -23,6 +24,7 @@ cdef class Kernel:
     cdef const void* params                # the subclass's parameter struct
     cdef ChunkTask* loop                   # its module's chunk loop, as the CPU build chosen
     cdef ChunkTask* magnitude_loop         # the same build's magnitude reduction
+    cdef ChunkTask* projected_loop         # and projected gradient's
     # The effective per-element step size after step `step` (see rmsopt.effective_step_size),
     # computed in double from the state; the default, learning_rate everywhere, is SGD's.
     cdef void step_size_double(self,
@@ -54,7 +56,8 @@ cdef inline void kernel_step(Kernel kernel,
     # The step alone: no projection, no reductions.
     if kernel.loop != NULL:  # Kernel itself has no loop (Kernel.step refuses it)
         split_step(kernel.loop[0], kernel.threads, n, x, grad, state, x_out, state_out,
-                   kernel.params, step, learning_rate, False, NULL, NULL, 0)
+                   kernel.params, step, learning_rate, False, NULL, NULL, 0, INFINITY, 0.0,
+                   INFINITY)
 
 
 cdef inline double gradient_magnitude(Kernel kernel,
@@ -64,6 +67,20 @@ cdef inline double gradient_magnitude(Kernel kernel,
     # max |grad| when the gradient is finite, else infinity or NaN: one vectorised pass that
     # is both the finiteness check and (without a box) the projected gradient's max-norm.
     return split_magnitude(kernel.magnitude_loop[0], kernel.threads, n, grad)
+
+
+cdef inline double projected_gradient_norm(Kernel kernel,
+                                           Py_ssize_t n,
+                                           const floating* x,      # IN
+                                           const floating* grad,   # IN
+                                           const double* lower,    # IN: the box
+                                           const double* upper,    # IN
+                                           bint maximize,
+                                           ) noexcept nogil:
+    # With a box: the projected gradient's max-norm when the gradient is finite, else
+    # infinity: one vectorised pass, as gradient_magnitude is without one.
+    return split_projected(kernel.projected_loop[0], kernel.threads, n, x, grad, lower, upper,
+                           maximize)
 
 
 cdef inline void kernel_step_size(Kernel kernel,
@@ -86,7 +103,6 @@ cdef inline StepMeasures measured_step(Kernel kernel,
                                        const floating* state,       # IN
                                        floating* x_out,             # OUT
                                        floating* state_out,         # OUT
-                                       floating* clipped,           # scratch, n when clipping
                                        double clipnorm,             # infinity disables
                                        double clipvalue,            # infinity disables
                                        Py_ssize_t step,
@@ -94,13 +110,12 @@ cdef inline StepMeasures measured_step(Kernel kernel,
                                        const double* lower,         # IN: the box, or NULL
                                        const double* upper,         # IN
                                        ) noexcept nogil:
-    # The step every loop takes: clip the gradient (Keras's definitions), then, in one pass
-    # over the arrays, step out of place, project onto the box and measure: the step may be
-    # committed when x_out and the state rows the step wrote are finite (a finite but huge
-    # gradient can overflow the state, v = g**2, while x stays finite). Rows it did not write
-    # hold what they held, which was finite.
-    if clip_gradient(n, grad, clipped, clipnorm, clipvalue):
-        grad = clipped
+    # The step every loop takes, in one pass over the arrays: clip the gradient (Keras's
+    # definitions; clipnorm needs the gradient's norm first, one more pass), step out of place,
+    # project onto the box and measure. The step may be committed when x_out and the state
+    # rows the step wrote are finite (a finite but huge gradient can overflow the state,
+    # v = g**2, while x stays finite). Rows it did not write hold what they held, finite.
+    cdef double norm = two_norm(n, grad) if clipnorm < INFINITY else 0.0
     return split_step(kernel.loop[0], kernel.threads, n, x, grad, state, x_out, state_out,
                       kernel.params, step, learning_rate, True, lower, upper,
-                      kernel.rows_written)
+                      kernel.rows_written, clipnorm, norm, clipvalue)

@@ -126,7 +126,7 @@ def measure_step(Kernel kernel, const floating[::1] x, const floating[::1] grad,
         low_data, high_data = &low[0], &high[0]
     with nogil:
         measures = measured_step(kernel, x.shape[0], &x[0], &grad[0], &state[0, 0], &x_out[0],
-                                 &state_out[0, 0], NULL, INFINITY, INFINITY, step,
+                                 &state_out[0, 0], INFINITY, INFINITY, step,
                                  learning_rate, low_data, high_data)
     return bool(measures.finite), measures.step_norm
 

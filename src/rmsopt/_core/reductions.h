@@ -99,6 +99,44 @@ static inline void rmsopt_step_max_f32(ptrdiff_t n, const float *a, const float 
     *magnitude = vm;
 }
 
+/* With a box: the magnitude bits of max |g| into *gradient (finiteness) and of the projected
+ * gradient's max-norm, max |x - P(x - d)| with d = g (-g when maximizing) and P the projection
+ * onto [lower, upper], into *projected; in double, as the loop's termination test takes it. */
+static inline void rmsopt_projected_max_f64(ptrdiff_t n, const double *x, const double *g,
+                                            const double *lower, const double *upper,
+                                            int maximize, int64_t *gradient, int64_t *projected)
+{
+    int64_t gm = *gradient, pm = *projected;
+    for (ptrdiff_t i = 0; i < n; i++) {
+        double descent = maximize ? -g[i] : g[i];
+        double trial = x[i] - descent;
+        trial = trial < lower[i] ? lower[i] : trial;
+        trial = trial > upper[i] ? upper[i] : trial;
+        gm = RMSOPT_MAX(gm, rmsopt_f64_bits(g[i]));
+        pm = RMSOPT_MAX(pm, rmsopt_f64_bits(x[i] - trial));
+    }
+    *gradient = gm;
+    *projected = pm;
+}
+
+static inline void rmsopt_projected_max_f32(ptrdiff_t n, const float *x, const float *g,
+                                            const double *lower, const double *upper,
+                                            int maximize, int64_t *gradient, int64_t *projected)
+{
+    int32_t gm = (int32_t)*gradient;
+    int64_t pm = *projected;
+    for (ptrdiff_t i = 0; i < n; i++) {
+        double descent = maximize ? -(double)g[i] : (double)g[i];
+        double trial = (double)x[i] - descent;
+        trial = trial < lower[i] ? lower[i] : trial;
+        trial = trial > upper[i] ? upper[i] : trial;
+        gm = RMSOPT_MAX(gm, rmsopt_f32_bits(g[i]));
+        pm = RMSOPT_MAX(pm, rmsopt_f64_bits((double)x[i] - trial));
+    }
+    *gradient = gm;
+    *projected = pm;
+}
+
 /* The double whose magnitude bits are `bits`, from a double's or a float's pattern. */
 static inline double rmsopt_double_from_bits(int64_t bits)
 {

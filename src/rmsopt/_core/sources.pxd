@@ -12,22 +12,20 @@ cdef enum:  # what Source.evaluate reports
 
 cdef class Workspace:
     # The loop's buffers: two iterates, their gradients and two state blocks, so that a step
-    # writes the spare half and is committed by flipping which half is current; and a scratch
-    # row for the clipped gradient. Each is its own array (the run's result keeps the current
-    # ones, and the others are freed with the workspace); the pointers are taken once.
+    # writes the spare half and is committed by flipping which half is current. Each is its
+    # own array (the run's result keeps the current ones, and the others are freed with the
+    # workspace); the pointers are taken once.
     cdef readonly tuple x_rows          # the two iterate buffers, (n,)
     # Their gradients, (n,): the user's own arrays when nothing else holds them, else
     # own_grads's.
     cdef readonly list grad_rows
     cdef list own_grads                 # the workspace's gradient buffers, made when needed
     cdef readonly tuple state_blocks    # the two state blocks, (rows, n)
-    cdef readonly object clipped        # (n,) when clipping, else (0,)
     cdef readonly Py_ssize_t n, rows
     cdef readonly bint is_float
     cdef void* x[2]
     cdef void* grad[2]
     cdef void* state[2]
-    cdef void* clip                     # NULL when not clipping
     cdef readonly object dtype
 
     cdef void own_gradient(self, int buffer)

@@ -26,11 +26,11 @@ from .termination cimport (
 cdef class Workspace:
     """The buffers of a run: ``x0`` (1-D, float32 or float64, not empty) and ``state0``
     (``(rows, n)`` of the same dtype, C-contiguous) become the first iterate and state buffers
-    without a copy (the caller hands them over), the second ones are allocated, and so is,
-    when ``clipping``, a scratch row. Gradient buffers are made when a source needs them: a
-    Python objective's gradient that nothing else holds is kept as it is."""
+    without a copy (the caller hands them over) and the second ones are allocated. Gradient
+    buffers are made when a source needs them: a Python objective's gradient that nothing
+    else holds is kept as it is."""
 
-    def __init__(self, x0, state0, bint clipping):
+    def __init__(self, x0, state0):
         cdef int i
         self.n, self.rows = x0.shape[0], state0.shape[0]
         self.is_float = x0.dtype == np.float32
@@ -40,14 +40,10 @@ cdef class Workspace:
         self.own_grads = [None, None]
         # Rows a configuration never writes must hold their values in both halves.
         self.state_blocks = (state0, state0.copy())
-        self.clipped = np.empty(self.n if clipping else 0, dtype=x0.dtype)
-        self.clip = NULL
         for i in range(2):
             self.x[i] = address(self.x_rows[i])
             self.grad[i] = NULL
             self.state[i] = address(self.state_blocks[i])
-        if clipping:
-            self.clip = address(self.clipped)
 
     cdef void own_gradient(self, int buffer):
         # Make gradient buffer `buffer` the workspace's own array (allocated once).

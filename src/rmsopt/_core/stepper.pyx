@@ -7,7 +7,7 @@ the iterate copied into the user's array and the spare state made current.
 import numpy as np
 
 from cython cimport floating
-from libc.math cimport INFINITY, isfinite
+from libc.math cimport isfinite
 from libc.string cimport memcpy
 
 from .kernel cimport Kernel, gradient_magnitude, measured_step
@@ -30,7 +30,6 @@ cdef inline int take_step(Kernel kernel,
                           floating* states,                  # IN/OUT: current and spare state
                           int current,
                           floating* x_next,                  # scratch
-                          floating* clipped,                 # scratch when clipping
                           double clipnorm,
                           double clipvalue,
                           Py_ssize_t step,
@@ -41,7 +40,7 @@ cdef inline int take_step(Kernel kernel,
         return OUTCOME_NONFINITE_GRADIENT
     # The objects have no box.
     if not measured_step(kernel, n, x, grad, states + current * block, x_next,
-                         states + (1 - current) * block, clipped, clipnorm, clipvalue, step,
+                         states + (1 - current) * block, clipnorm, clipvalue, step,
                          learning_rate, NULL, NULL).finite:
         return OUTCOME_NONFINITE_STEP
     memcpy(x, x_next, n * sizeof(floating))
@@ -61,14 +60,13 @@ cdef class Stepper:
     cdef object states_array
     # The views hold the buffers (the user's x among them) for the Stepper's life; step() passes
     # their addresses, taken once in __init__.
-    cdef double[::1] x_double, x_next_double, clipped_double
+    cdef double[::1] x_double, x_next_double
     cdef double[:, :, ::1] states_double
-    cdef float[::1] x_float, x_next_float, clipped_float
+    cdef float[::1] x_float, x_next_float
     cdef float[:, :, ::1] states_float
     cdef Py_ssize_t n, rows
     cdef void* x_data
     cdef void* x_next_data
-    cdef void* clipped_data                # NULL when not clipping
     cdef void* states_data                 # (2, rows, n)
 
     def __init__(self, Kernel kernel, x, states, double clipnorm, double clipvalue):
@@ -79,26 +77,18 @@ cdef class Stepper:
         self.current = 0
         self.is_double = x.dtype == np.float64
         self.n, self.rows = states.shape[2], states.shape[1]
-        clipping = clipnorm < INFINITY or clipvalue < INFINITY
         x_next = np.empty_like(x)
-        clipped = np.empty(x.shape[0] if clipping else 0, dtype=x.dtype)
-        # x is never empty (the objects refuse that): every view has an element 0, except the
-        # clipping scratch when not clipping.
-        self.clipped_data = NULL
+        # x is never empty (the objects refuse that): every view has an element 0.
         if self.is_double:
-            self.x_double, self.x_next_double, self.clipped_double = x, x_next, clipped
+            self.x_double, self.x_next_double = x, x_next
             self.states_double = states
             self.x_data, self.x_next_data = &self.x_double[0], &self.x_next_double[0]
             self.states_data = &self.states_double[0, 0, 0]
-            if clipping:
-                self.clipped_data = &self.clipped_double[0]
         else:
-            self.x_float, self.x_next_float, self.clipped_float = x, x_next, clipped
+            self.x_float, self.x_next_float = x, x_next
             self.states_float = states
             self.x_data, self.x_next_data = &self.x_float[0], &self.x_next_float[0]
             self.states_data = &self.states_float[0, 0, 0]
-            if clipping:
-                self.clipped_data = &self.clipped_float[0]
 
     @property
     def state(self):
@@ -125,7 +115,7 @@ cdef class Stepper:
             with nogil:
                 outcome = take_step(self.kernel, self.n, self.rows, <double*>self.x_data,
                                     grad_double_data, <double*>self.states_data, self.current,
-                                    <double*>self.x_next_data, <double*>self.clipped_data,
+                                    <double*>self.x_next_data,
                                     self.clipnorm, self.clipvalue, step, learning_rate)
         else:
             grad_float = grad
@@ -133,7 +123,7 @@ cdef class Stepper:
             with nogil:
                 outcome = take_step(self.kernel, self.n, self.rows, <float*>self.x_data,
                                     grad_float_data, <float*>self.states_data, self.current,
-                                    <float*>self.x_next_data, <float*>self.clipped_data,
+                                    <float*>self.x_next_data,
                                     self.clipnorm, self.clipvalue, step, learning_rate)
         if outcome == OUTCOME_TAKEN:
             self.current = 1 - self.current

@@ -1,81 +1,11 @@
-# Whole-vector helpers shared by the drivers and the optimizer objects: finiteness, step size,
-# box projection, the projected-gradient norm and gradient clipping. Inline and nogil.
+# Whole-vector helpers of the loop and the history: the 2-norm, and min, median and max.
+# Inline and nogil. (A step's own reductions are in chunks.pxd, computed in its pass over the
+# arrays.)
 # Vectors are a length and a pointer to that many contiguous elements (n first), never
 # memoryviews: a memoryview passed by value is a ~200-byte struct copied at every call, which in
-# the small-n hot loops cost more than the arithmetic. The caller guarantees the lengths; the
-# box is `lower`/`upper` of n doubles each, or NULL for no box.
+# the small-n hot loops cost more than the arithmetic. The caller guarantees the lengths.
 from cython cimport floating
 from libc.math cimport INFINITY, NAN, fabs, isfinite, sqrt
-
-
-cdef inline bint all_finite(Py_ssize_t n,
-                            const floating* values,       # IN
-                            ) noexcept nogil:
-    cdef Py_ssize_t i
-    for i in range(n):
-        if not isfinite(values[i]):
-            return False
-    return True
-
-
-cdef inline bint all_finite_rows(Py_ssize_t rows,
-                                 Py_ssize_t n,
-                                 const floating* values,  # IN: C-contiguous (rows, n)
-                                 ) noexcept nogil:
-    # The rows are contiguous: one pass over rows * n elements.
-    return all_finite(rows * n, values)
-
-
-cdef inline double max_abs_difference(Py_ssize_t n,
-                                      const floating* a,  # IN
-                                      const floating* b,  # IN
-                                      ) noexcept nogil:
-    cdef Py_ssize_t i
-    cdef double largest = 0.0, difference
-    for i in range(n):
-        difference = fabs(<double>a[i] - <double>b[i])
-        if difference > largest:
-            largest = difference
-    return largest
-
-
-cdef inline void project_onto_box(Py_ssize_t n,
-                                  floating* x,              # IN/OUT
-                                  const double* lower,      # IN
-                                  const double* upper,      # IN
-                                  ) noexcept nogil:
-    cdef Py_ssize_t i
-    for i in range(n):
-        if x[i] < lower[i]:
-            x[i] = <floating>lower[i]
-        elif x[i] > upper[i]:
-            x[i] = <floating>upper[i]
-
-
-cdef inline double projected_gradient_max_norm(Py_ssize_t n,
-                                               const floating* x,      # IN
-                                               const floating* grad,   # IN
-                                               const double* lower,    # IN, NULL: no box
-                                               const double* upper,    # IN
-                                               bint maximize,
-                                               ) noexcept nogil:
-    # max_i |P(x - d) - x| with d the descent direction's gradient (-grad when maximizing) and
-    # P the projection onto the box: without bounds this is max_i |grad_i|.
-    cdef Py_ssize_t i
-    cdef bint has_bounds = lower != NULL
-    cdef double largest = 0.0, trial, descent
-    for i in range(n):
-        descent = -<double>grad[i] if maximize else <double>grad[i]
-        if has_bounds:
-            trial = <double>x[i] - descent
-            if trial < lower[i]:
-                trial = lower[i]
-            elif trial > upper[i]:
-                trial = upper[i]
-            descent = <double>x[i] - trial
-        if fabs(descent) > largest:
-            largest = fabs(descent)
-    return largest
 
 
 cdef inline double two_norm(Py_ssize_t n,
@@ -98,36 +28,6 @@ cdef inline double two_norm(Py_ssize_t n,
         scaled = values[i] / largest
         total += scaled * scaled
     return largest * sqrt(total)
-
-
-cdef inline bint clip_gradient(Py_ssize_t n,
-                               const floating* grad,  # IN
-                               floating* clipped,     # OUT
-                               double clipnorm,
-                               double clipvalue,
-                               ) noexcept nogil:
-    # Keras's clipping (infinity disables): clipnorm rescales g to 2-norm clipnorm when its norm
-    # exceeds it, as g * clipnorm / norm; clipvalue clips each element to [-clipvalue, clipvalue].
-    # Returns whether `clipped` was written; when it was not, the gradient is used as it is.
-    cdef Py_ssize_t i
-    cdef double norm
-    if clipnorm < INFINITY:
-        norm = two_norm(n, grad)
-        if not norm > clipnorm:
-            return False
-        for i in range(n):
-            clipped[i] = <floating>((<double>grad[i] * clipnorm) / norm)
-        return True
-    if clipvalue < INFINITY:
-        for i in range(n):
-            if grad[i] > clipvalue:
-                clipped[i] = <floating>clipvalue
-            elif grad[i] < -clipvalue:
-                clipped[i] = <floating>(-clipvalue)
-            else:
-                clipped[i] = grad[i]
-        return True
-    return False
 
 
 cdef inline void _swap(double* values, Py_ssize_t i, Py_ssize_t j) noexcept nogil:

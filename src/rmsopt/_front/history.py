@@ -37,7 +37,12 @@ def new_history(method: Method, settings: Mapping[str, Any], n: int) -> History 
         else -1
     )
     return History(
-        settings["history_size"], settings["history_interval"], n, v_row, "step_size" in groups
+        settings["history_size"],
+        settings["history_interval"],
+        n,
+        v_row,
+        "step_size" in groups,
+        "grad_norm" in groups or "step_norm" in groups,
     )
 
 

@@ -215,7 +215,7 @@ def solve(
         state0 = run.state[:rows]
     source = _source(run, need_value)
     # The workspace takes over run.x (a fresh copy) and state0 as its first buffers.
-    workspace = Workspace(run.x, state0, run.clipnorm < np.inf or run.clipvalue < np.inf)
+    workspace = Workspace(run.x, state0)
     del state0
     source.bind(workspace)
     loop = Loop(

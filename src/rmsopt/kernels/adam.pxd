@@ -17,7 +17,7 @@
 from cython cimport floating
 from libc.math cimport pow, sqrt
 
-from rmsopt.kernels.elementwise cimport lerp, penalized_gradient, root
+from rmsopt.kernels.elementwise cimport lerp, root
 
 
 cdef enum:  # rows of the state block
@@ -47,7 +47,7 @@ cdef inline unsigned adam_rows_written(const AdamParams* p) noexcept nogil:
 ctypedef struct AdamScalars:
     # A step's scalars in the working precision (double; exact for float32 values).
     double one_minus_beta1, beta2, one_minus_beta2, epsilon, neg_step_size, correction2_root
-    double shrink
+    double shrink, coupled_decay
 
 
 cdef inline void common_step(Py_ssize_t n,
@@ -61,10 +61,12 @@ cdef inline void common_step(Py_ssize_t n,
                              bint in_place,
                              bint shrinks,
                              bint amsgrad,
+                             bint maximize,
+                             bint decayed,                    # coupled weight decay != 0
                              ) noexcept nogil:
-    # The step without maximize or coupled weight decay, with the general loop's operations in
-    # its order, called only with constant flags so that each inlined copy has no tests left in
-    # its loop and vectorises (see rmsprop.common_step, which this follows).
+    # The step with the general loop's operations in its order, called only with constant
+    # flags so that each inlined copy has no tests left in its loop and vectorises (see
+    # rmsprop.common_step, which this follows).
     cdef:
         Py_ssize_t i
         const floating* x_in = x_out if in_place else x
@@ -79,10 +81,15 @@ cdef inline void common_step(Py_ssize_t n,
         floating one_minus_beta2 = <floating>s.one_minus_beta2, epsilon = <floating>s.epsilon
         floating neg_step_size = <floating>s.neg_step_size, shrink = <floating>s.shrink
         floating correction2_root = <floating>s.correction2_root
+        floating coupled_decay = <floating>s.coupled_decay
         floating xi, g, m, v, w
     for i in range(n):
         xi = x_in[i]
         g = grad[i]
+        if maximize:
+            g = -g
+        if decayed:
+            g = g + coupled_decay * xi
         if shrinks:
             xi = xi * shrink
         m = lerp(exp_avg[i], g, one_minus_beta1)
@@ -97,28 +104,67 @@ cdef inline void common_step(Py_ssize_t n,
         x_out[i] = xi + neg_step_size * m / (root(v) / correction2_root + epsilon)
 
 
+# common_step's flags turned into constants one at a time: each branch passes a literal, so
+# once these are inlined every call of common_step has constant flags.
+cdef inline void common_step_decayed(Py_ssize_t n, Py_ssize_t stride, const floating* x,
+                                     const floating* grad, const floating* state,
+                                     floating* x_out, floating* state_out, const AdamScalars* s,
+                                     bint in_place, bint shrinks, bint amsgrad, bint maximize,
+                                     bint decayed) noexcept nogil:
+    if decayed:
+        common_step(n, stride, x, grad, state, x_out, state_out, s, in_place, shrinks, amsgrad,
+                    maximize, True)
+    else:
+        common_step(n, stride, x, grad, state, x_out, state_out, s, in_place, shrinks, amsgrad,
+                    maximize, False)
+
+
+cdef inline void common_step_maximize(Py_ssize_t n, Py_ssize_t stride, const floating* x,
+                                      const floating* grad, const floating* state,
+                                      floating* x_out, floating* state_out,
+                                      const AdamScalars* s, bint in_place, bint shrinks,
+                                      bint amsgrad, bint maximize, bint decayed) noexcept nogil:
+    if maximize:
+        common_step_decayed(n, stride, x, grad, state, x_out, state_out, s, in_place, shrinks,
+                            amsgrad, True, decayed)
+    else:
+        common_step_decayed(n, stride, x, grad, state, x_out, state_out, s, in_place, shrinks,
+                            amsgrad, False, decayed)
+
+
+cdef inline void common_step_amsgrad(Py_ssize_t n, Py_ssize_t stride, const floating* x,
+                                     const floating* grad, const floating* state,
+                                     floating* x_out, floating* state_out, const AdamScalars* s,
+                                     bint in_place, bint shrinks, bint amsgrad, bint maximize,
+                                     bint decayed) noexcept nogil:
+    if amsgrad:
+        common_step_maximize(n, stride, x, grad, state, x_out, state_out, s, in_place, shrinks,
+                             True, maximize, decayed)
+    else:
+        common_step_maximize(n, stride, x, grad, state, x_out, state_out, s, in_place, shrinks,
+                             False, maximize, decayed)
+
+
 cdef inline void common_step_for(Py_ssize_t n, Py_ssize_t stride, const floating* x,
                                  const floating* grad, const floating* state, floating* x_out,
                                  floating* state_out, const AdamScalars* s, bint in_place,
-                                 bint shrinks, bint amsgrad) noexcept nogil:
-    # One call of common_step per combination of the flags, each with constants.
-    cdef int flags = 4 * in_place + 2 * shrinks + amsgrad
-    if flags == 0:
-        common_step(n, stride, x, grad, state, x_out, state_out, s, False, False, False)
-    elif flags == 1:
-        common_step(n, stride, x, grad, state, x_out, state_out, s, False, False, True)
-    elif flags == 2:
-        common_step(n, stride, x, grad, state, x_out, state_out, s, False, True, False)
-    elif flags == 3:
-        common_step(n, stride, x, grad, state, x_out, state_out, s, False, True, True)
-    elif flags == 4:
-        common_step(n, stride, x, grad, state, x_out, state_out, s, True, False, False)
-    elif flags == 5:
-        common_step(n, stride, x, grad, state, x_out, state_out, s, True, False, True)
-    elif flags == 6:
-        common_step(n, stride, x, grad, state, x_out, state_out, s, True, True, False)
+                                 bint shrinks, bint amsgrad, bint maximize,
+                                 bint decayed) noexcept nogil:
+    # One inlined copy of common_step per combination of the flags, each with constants
+    # (decoupled and coupled decay exclude each other: shrinks and decayed are never both set).
+    if in_place:
+        if shrinks:
+            common_step_amsgrad(n, stride, x, grad, state, x_out, state_out, s, True, True,
+                                amsgrad, maximize, False)
+        else:
+            common_step_amsgrad(n, stride, x, grad, state, x_out, state_out, s, True, False,
+                                amsgrad, maximize, decayed)
+    elif shrinks:
+        common_step_amsgrad(n, stride, x, grad, state, x_out, state_out, s, False, True,
+                            amsgrad, maximize, False)
     else:
-        common_step(n, stride, x, grad, state, x_out, state_out, s, True, True, True)
+        common_step_amsgrad(n, stride, x, grad, state, x_out, state_out, s, False, False,
+                            amsgrad, maximize, decayed)
 
 
 cdef inline void adam_step(Py_ssize_t n,
@@ -132,56 +178,24 @@ cdef inline void adam_step(Py_ssize_t n,
                            Py_ssize_t step,
                            double learning_rate,
                            ) noexcept nogil:
+    # The step's scalars, then common_step with the configuration's flags as constants.
     cdef:
-        Py_ssize_t i
-        const floating* exp_avg = state + EXP_AVG * stride
-        const floating* exp_avg_sq = state + EXP_AVG_SQ * stride
-        const floating* max_exp_avg_sq = state + MAX_EXP_AVG_SQ * stride
-        floating* exp_avg_out = state_out + EXP_AVG * stride
-        floating* exp_avg_sq_out = state_out + EXP_AVG_SQ * stride
-        floating* max_exp_avg_sq_out = state_out + MAX_EXP_AVG_SQ * stride
         # The bias corrections are computed in double, as torch computes them in Python floats.
         double correction1 = 1.0 - pow(p.beta1, <double>step)
         double correction2 = 1.0 - pow(p.beta2, <double>step)
-        floating neg_step_size = <floating>(-(learning_rate / correction1))
-        floating correction2_root = <floating>pow(correction2, 0.5)
-        floating one_minus_beta1 = <floating>(1.0 - p.beta1)
-        floating beta2 = <floating>p.beta2
-        floating one_minus_beta2 = <floating>(1.0 - p.beta2)
-        floating epsilon = <floating>p.epsilon
-        bint decoupled = p.decoupled_weight_decay, amsgrad = p.amsgrad, maximize = p.maximize
-        floating coupled_decay = 0 if decoupled else <floating>p.weight_decay
-        floating shrink = <floating>(1.0 - learning_rate * p.weight_decay)
-        bint shrinks = decoupled and p.weight_decay != 0
-        floating xi, g, m, v
+        bint decoupled = p.decoupled_weight_decay
         AdamScalars scalars
-
-    if not (maximize or coupled_decay != 0):
-        scalars.one_minus_beta1 = one_minus_beta1
-        scalars.beta2 = beta2
-        scalars.one_minus_beta2 = one_minus_beta2
-        scalars.epsilon = epsilon
-        scalars.neg_step_size = neg_step_size
-        scalars.correction2_root = correction2_root
-        scalars.shrink = shrink
-        common_step_for(n, stride, x, grad, state, x_out, state_out, &scalars,
-                        x_out == x and state_out == state, shrinks, amsgrad)
-        return
-
-    for i in range(n):
-        xi = x[i]
-        g = penalized_gradient(grad[i], xi, maximize, coupled_decay)
-        if shrinks:
-            xi = xi * shrink
-        m = lerp(exp_avg[i], g, one_minus_beta1)
-        exp_avg_out[i] = m
-        v = exp_avg_sq[i] * beta2 + one_minus_beta2 * g * g
-        exp_avg_sq_out[i] = v
-        if amsgrad:
-            if max_exp_avg_sq[i] > v:
-                v = max_exp_avg_sq[i]
-            max_exp_avg_sq_out[i] = v
-        x_out[i] = xi + neg_step_size * m / (root(v) / correction2_root + epsilon)
+    scalars.one_minus_beta1 = <floating>(1.0 - p.beta1)
+    scalars.beta2 = <floating>p.beta2
+    scalars.one_minus_beta2 = <floating>(1.0 - p.beta2)
+    scalars.epsilon = <floating>p.epsilon
+    scalars.neg_step_size = <floating>(-(learning_rate / correction1))
+    scalars.correction2_root = <floating>pow(correction2, 0.5)
+    scalars.shrink = <floating>(1.0 - learning_rate * p.weight_decay)
+    scalars.coupled_decay = 0 if decoupled else <floating>p.weight_decay
+    common_step_for(n, stride, x, grad, state, x_out, state_out, &scalars,
+                    x_out == x and state_out == state, decoupled and p.weight_decay != 0,
+                    p.amsgrad, p.maximize, scalars.coupled_decay != 0)
 
 
 cdef inline void adam_step_size(Py_ssize_t n,

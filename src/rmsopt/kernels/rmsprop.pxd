@@ -60,16 +60,19 @@ cdef inline void common_step(Py_ssize_t n,
                              floating one_minus_rho,
                              floating epsilon,
                              floating momentum,
+                             floating weight_decay,
                              floating neg_lr,
                              bint in_place,
                              bint centered,
                              bint has_momentum,
+                             bint maximize,
+                             bint decayed,                    # weight_decay != 0
                              ) noexcept nogil:
-    # The step without weight decay, maximize, bias correction or epsilon in the square root,
-    # with the general loop's operations in its order. It is only called with constant flags,
-    # so each inlined copy has no tests left in its loop and the compiler vectorises it. In
-    # place, it reads through the output pointers: the compiler's runtime overlap test would
-    # send identical input and output pointers to its scalar fallback.
+    # The step without bias correction or epsilon in the square root, with the general loop's
+    # operations in its order. It is only called with constant flags, so each inlined copy has
+    # no tests left in its loop and the compiler vectorises it. In place, it reads through the
+    # output pointers: the compiler's runtime overlap test would send identical input and
+    # output pointers to its scalar fallback.
     cdef:
         Py_ssize_t i
         const floating* x_in = x_out if in_place else x
@@ -80,9 +83,14 @@ cdef inline void common_step(Py_ssize_t n,
         floating* square_avg_out = state_out + SQUARE_AVG * stride
         floating* grad_avg_out = state_out + GRAD_AVG * stride
         floating* momentum_buffer_out = state_out + MOMENTUM_BUFFER * stride
-        floating g, v, m, spread, denom, b
+        floating xi, g, v, m, spread, denom, b
     for i in range(n):
+        xi = x_in[i]
         g = grad[i]
+        if maximize:
+            g = -g
+        if decayed:
+            g = g + weight_decay * xi
         v = square_avg[i] * rho
         v = v + one_minus_rho * g * g
         square_avg_out[i] = v
@@ -98,45 +106,96 @@ cdef inline void common_step(Py_ssize_t n,
         if has_momentum:
             b = momentum_buffer[i] * momentum + g / denom
             momentum_buffer_out[i] = b
-            x_out[i] = x_in[i] + neg_lr * b
+            x_out[i] = xi + neg_lr * b
         else:
-            x_out[i] = x_in[i] + neg_lr * g / denom
+            x_out[i] = xi + neg_lr * g / denom
+
+
+# common_step's flags turned into constants one at a time: each branch passes a literal, so
+# once these are inlined every call of common_step has constant flags.
+cdef inline void common_step_decayed(Py_ssize_t n, Py_ssize_t stride, const floating* x,
+                                     const floating* grad, const floating* state,
+                                     floating* x_out, floating* state_out, floating rho,
+                                     floating one_minus_rho, floating epsilon,
+                                     floating momentum, floating weight_decay, floating neg_lr,
+                                     bint in_place, bint centered, bint has_momentum,
+                                     bint maximize, bint decayed) noexcept nogil:
+    if decayed:
+        common_step(n, stride, x, grad, state, x_out, state_out, rho, one_minus_rho, epsilon,
+                    momentum, weight_decay, neg_lr, in_place, centered, has_momentum, maximize,
+                    True)
+    else:
+        common_step(n, stride, x, grad, state, x_out, state_out, rho, one_minus_rho, epsilon,
+                    momentum, weight_decay, neg_lr, in_place, centered, has_momentum, maximize,
+                    False)
+
+
+cdef inline void common_step_maximize(Py_ssize_t n, Py_ssize_t stride, const floating* x,
+                                      const floating* grad, const floating* state,
+                                      floating* x_out, floating* state_out, floating rho,
+                                      floating one_minus_rho, floating epsilon,
+                                      floating momentum, floating weight_decay, floating neg_lr,
+                                      bint in_place, bint centered, bint has_momentum,
+                                      bint maximize, bint decayed) noexcept nogil:
+    if maximize:
+        common_step_decayed(n, stride, x, grad, state, x_out, state_out, rho, one_minus_rho,
+                            epsilon, momentum, weight_decay, neg_lr, in_place, centered,
+                            has_momentum, True, decayed)
+    else:
+        common_step_decayed(n, stride, x, grad, state, x_out, state_out, rho, one_minus_rho,
+                            epsilon, momentum, weight_decay, neg_lr, in_place, centered,
+                            has_momentum, False, decayed)
+
+
+cdef inline void common_step_momentum(Py_ssize_t n, Py_ssize_t stride, const floating* x,
+                                      const floating* grad, const floating* state,
+                                      floating* x_out, floating* state_out, floating rho,
+                                      floating one_minus_rho, floating epsilon,
+                                      floating momentum, floating weight_decay, floating neg_lr,
+                                      bint in_place, bint centered, bint has_momentum,
+                                      bint maximize, bint decayed) noexcept nogil:
+    if has_momentum:
+        common_step_maximize(n, stride, x, grad, state, x_out, state_out, rho, one_minus_rho,
+                             epsilon, momentum, weight_decay, neg_lr, in_place, centered, True,
+                             maximize, decayed)
+    else:
+        common_step_maximize(n, stride, x, grad, state, x_out, state_out, rho, one_minus_rho,
+                             epsilon, momentum, weight_decay, neg_lr, in_place, centered, False,
+                             maximize, decayed)
+
+
+cdef inline void common_step_centered(Py_ssize_t n, Py_ssize_t stride, const floating* x,
+                                      const floating* grad, const floating* state,
+                                      floating* x_out, floating* state_out, floating rho,
+                                      floating one_minus_rho, floating epsilon,
+                                      floating momentum, floating weight_decay, floating neg_lr,
+                                      bint in_place, bint centered, bint has_momentum,
+                                      bint maximize, bint decayed) noexcept nogil:
+    if centered:
+        common_step_momentum(n, stride, x, grad, state, x_out, state_out, rho, one_minus_rho,
+                             epsilon, momentum, weight_decay, neg_lr, in_place, True,
+                             has_momentum, maximize, decayed)
+    else:
+        common_step_momentum(n, stride, x, grad, state, x_out, state_out, rho, one_minus_rho,
+                             epsilon, momentum, weight_decay, neg_lr, in_place, False,
+                             has_momentum, maximize, decayed)
 
 
 cdef inline void common_step_for(Py_ssize_t n, Py_ssize_t stride, const floating* x,
-                                 const floating* grad,
-                                 const floating* state, floating* x_out, floating* state_out,
-                                 floating rho, floating one_minus_rho, floating epsilon,
-                                 floating momentum, floating neg_lr, bint in_place,
-                                 bint centered, bint has_momentum) noexcept nogil:
-    # One call of common_step per combination of the flags, each with constants.
+                                 const floating* grad, const floating* state, floating* x_out,
+                                 floating* state_out, floating rho, floating one_minus_rho,
+                                 floating epsilon, floating momentum, floating weight_decay,
+                                 floating neg_lr, bint in_place, bint centered,
+                                 bint has_momentum, bint maximize, bint decayed) noexcept nogil:
+    # One inlined copy of common_step per combination of the flags, each with constants.
     if in_place:
-        if centered:
-            if has_momentum:
-                common_step(n, stride, x, grad, state, x_out, state_out, rho, one_minus_rho,
-                            epsilon, momentum, neg_lr, True, True, True)
-            else:
-                common_step(n, stride, x, grad, state, x_out, state_out, rho, one_minus_rho,
-                            epsilon, momentum, neg_lr, True, True, False)
-        elif has_momentum:
-            common_step(n, stride, x, grad, state, x_out, state_out, rho, one_minus_rho, epsilon,
-                        momentum, neg_lr, True, False, True)
-        else:
-            common_step(n, stride, x, grad, state, x_out, state_out, rho, one_minus_rho, epsilon,
-                        momentum, neg_lr, True, False, False)
-    elif centered:
-        if has_momentum:
-            common_step(n, stride, x, grad, state, x_out, state_out, rho, one_minus_rho, epsilon,
-                        momentum, neg_lr, False, True, True)
-        else:
-            common_step(n, stride, x, grad, state, x_out, state_out, rho, one_minus_rho, epsilon,
-                        momentum, neg_lr, False, True, False)
-    elif has_momentum:
-        common_step(n, stride, x, grad, state, x_out, state_out, rho, one_minus_rho, epsilon,
-                    momentum, neg_lr, False, False, True)
+        common_step_centered(n, stride, x, grad, state, x_out, state_out, rho, one_minus_rho,
+                             epsilon, momentum, weight_decay, neg_lr, True, centered,
+                             has_momentum, maximize, decayed)
     else:
-        common_step(n, stride, x, grad, state, x_out, state_out, rho, one_minus_rho, epsilon,
-                    momentum, neg_lr, False, False, False)
+        common_step_centered(n, stride, x, grad, state, x_out, state_out, rho, one_minus_rho,
+                             epsilon, momentum, weight_decay, neg_lr, False, centered,
+                             has_momentum, maximize, decayed)
 
 
 cdef inline void rmsprop_step(Py_ssize_t n,
@@ -174,10 +233,11 @@ cdef inline void rmsprop_step(Py_ssize_t n,
         floating xi, g, v, m, spread, denom, b
         bint in_place
 
-    if not (maximize or bias_correction or epsilon_in_sqrt or weight_decay != 0):
+    if not (bias_correction or epsilon_in_sqrt):
         in_place = x_out == x and state_out == state
         common_step_for(n, stride, x, grad, state, x_out, state_out, rho, one_minus_rho,
-                        epsilon, momentum, neg_lr, in_place, centered, momentum > 0)
+                        epsilon, momentum, weight_decay, neg_lr, in_place, centered,
+                        momentum > 0, maximize, weight_decay != 0)
         return
 
     for i in range(n):
