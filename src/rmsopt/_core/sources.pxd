@@ -20,6 +20,7 @@ cdef class Workspace:
     # own_grads's.
     cdef readonly list grad_rows
     cdef list own_grads                 # the workspace's gradient buffers, made when needed
+    cdef void* own_addresses[2]
     cdef readonly tuple state_blocks    # the two state blocks, (rows, n)
     cdef readonly Py_ssize_t n, rows
     cdef readonly bint is_float

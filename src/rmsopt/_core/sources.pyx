@@ -8,6 +8,8 @@ re-raise, never lost and never printed.
 """
 import numpy as np
 
+from cpython.buffer cimport PyBUF_C_CONTIGUOUS, PyBUF_WRITABLE, PyBuffer_Release, PyObject_GetBuffer
+from cpython.exc cimport PyErr_Clear
 from cpython.pycapsule cimport PyCapsule_GetContext, PyCapsule_GetName, PyCapsule_GetPointer
 from libc.math cimport INFINITY, NAN, isfinite
 
@@ -49,20 +51,38 @@ cdef class Workspace:
         # Make gradient buffer `buffer` the workspace's own array (allocated once).
         if self.own_grads[buffer] is None:
             self.own_grads[buffer] = np.empty(self.n, dtype=self.dtype)
+            self.own_addresses[buffer] = address(self.own_grads[buffer])
         self.grad_rows[buffer] = self.own_grads[buffer]
-        self.grad[buffer] = address(self.own_grads[buffer])
+        self.grad[buffer] = self.own_addresses[buffer]
 
     cdef void take_gradient(self, int buffer, object grad, bint private):
         # `grad` (x's shape) as gradient buffer `buffer`: kept as it is when nothing else holds
         # it and it is an aligned, contiguous, writable array of the run's dtype (no copy),
         # else copied into the workspace's own buffer, cast as NumPy assignment casts.
-        if (private and grad.dtype == self.dtype and grad.flags.c_contiguous
-                and grad.flags.aligned and grad.flags.writeable):
+        cdef void* data = NULL
+        if private and grad.dtype == self.dtype:
+            data = contiguous_address(grad, self.dtype.itemsize)
+        if data != NULL:
             self.grad_rows[buffer] = grad
-            self.grad[buffer] = address(grad)
+            self.grad[buffer] = data
         else:
             self.own_gradient(buffer)
             self.own_grads[buffer][...] = np.nan if grad is None else grad
+
+
+cdef void* contiguous_address(array, Py_ssize_t itemsize):
+    # The data address of `array` when it is C-contiguous, writable and aligned, else NULL
+    # (one buffer request: cheaper than reading its flags from Python).
+    cdef Py_buffer view
+    cdef void* data
+    if PyObject_GetBuffer(array, &view, PyBUF_C_CONTIGUOUS | PyBUF_WRITABLE) != 0:
+        PyErr_Clear()
+        return NULL
+    data = view.buf
+    PyBuffer_Release(&view)  # the array stays alive: the workspace keeps it
+    if <size_t>data % itemsize != 0:
+        return NULL
+    return data
 
 
 cdef void* address(array) except NULL:

@@ -117,10 +117,10 @@ class SampleBatches:
         for start in range(0, self.n_samples, self.batch_size):
             stop = start + self.batch_size
             if order is None:
-                yield tuple(array[start:stop] for array in self.data)
+                yield tuple([array[start:stop] for array in self.data])
             else:
                 rows = order[start:stop]
-                yield tuple(array[rows] for array in self.data)
+                yield tuple([array[rows] for array in self.data])
 
 
 class UserBatches:

@@ -73,14 +73,9 @@ class Objective:
         fresh array of n elements every call would cost more than the step."""
         spare = self._spare
         # References: the attribute, `spare` and getrefcount's argument. Any other is the user's.
-        if (
-            spare is None
-            or sys.getrefcount(spare) > 3
-            or spare.shape != x.shape
-            or spare.dtype != x.dtype
-        ):
+        if spare is None or sys.getrefcount(spare) > 3 or spare.shape != x.shape:
             spare = self._spare = np.empty_like(x)
-        np.copyto(spare, x)
+        spare[...] = x  # x is the run's own: of one dtype for the whole run
         return spare
 
     def value(self, x: np.ndarray, args: tuple | None = None) -> float:
