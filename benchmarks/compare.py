@@ -47,6 +47,7 @@ from typing import Any
 
 import numpy as np
 import scipy
+import scipy.optimize
 from scipy.optimize import minimize as scipy_minimize
 from scipy.optimize import rosen, rosen_der
 
@@ -590,6 +591,140 @@ def print_entry_section(torch, args: argparse.Namespace) -> None:
     print_table(["dtype", "minimize", "RMSprop class"], memory_rows)
 
 
+def print_options_section(args: argparse.Namespace) -> None:
+    """What each option costs a minimize run, as a ratio to the plain run of its method."""
+    n = ENTRY_POINT_SIZE
+    box = (np.full(n, -10.0), np.full(n, 10.0))
+    variants = [
+        ("weight_decay=1e-4", {"weight_decay": 1e-4}, None),
+        ("maximize", {"maximize": True}, None),
+        ("clipnorm=1", {"clipnorm": 1.0}, None),
+        ("clipvalue=0.1", {"clipvalue": 0.1}, None),
+        ("bounds (arrays of n)", {}, scipy.optimize.Bounds(*box)),
+        (
+            "schedule (exponential decay)",
+            {"learning_rate": rmsopt.schedules.exponential_decay(1e-3, 0.9, 100)},
+            None,
+        ),
+        ("history=['learning_rate']", {"history": ["learning_rate"]}, None),
+        ("history=['grad_norm', 'step_norm']", {"history": ["grad_norm", "step_norm"]}, None),
+        ("history, every group", {"history": ["grad_norm", "step_norm", "step_size", "v"]}, None),
+    ]
+    rows = []
+    for method in ("rmsprop", "adam"):
+        for dtype in suite.DTYPES:
+            x0 = np.ones(n, dtype=dtype)
+            base = minimize_beyond_jac_ns_for(method, x0, {}, args)
+            for name, options, bounds in variants:
+                ns = minimize_beyond_jac_ns_for(method, x0, options, args, bounds)
+                rows.append([f"{method} / {dtype}", name, format_ns(ns), f"{ns / base:.2f}"])
+            rows.append([f"{method} / {dtype}", "(plain run)", format_ns(base), "1.00"])
+    print(
+        f"\nOptions: minimize beyond the user's jac at n = {n:,}, ns per element per iteration, "
+        "and the ratio to the plain run of the same method"
+    )
+    print_table(["method / dtype", "option", "ns/el/iter", "ratio"], rows)
+
+
+def minimize_beyond_jac_ns_for(
+    method: str, x0: np.ndarray, options: dict, args: argparse.Namespace, bounds: Any = None
+) -> float:
+    """`minimize_beyond_jac_ns` for ``method``."""
+    best = np.inf
+    for _ in range(args.repeat):
+        jac = TimedGradient()
+        started = timeit.default_timer()
+        rmsopt.minimize(
+            suite.half_square_norm,
+            x0,
+            jac=jac,
+            method=method,
+            bounds=bounds,
+            options={"maxiter": ENTRY_POINT_ITERATIONS, "gtol": 0.0, **options},
+        )
+        best = min(best, timeit.default_timer() - started - jac.seconds)
+    return best * 1e9 / (ENTRY_POINT_ITERATIONS * x0.size)
+
+
+def print_threads_section(args: argparse.Namespace) -> None:
+    """Every method's in-place step on one thread and on two at n = 1e7."""
+    n = 10**7
+    rows = []
+    for method, declaration in METHODS.items():
+        for dtype in suite.DTYPES:
+            timings = []
+            for threads in (1, 2):
+                settings = declaration.validate({"threads": threads}, declaration.step_options)
+                kernel = new_kernel(declaration.kernel, declaration.kernel_settings(settings))
+                x, grads, _ = suite.make_arrays(n, dtype)
+                state = np.full((len(declaration.state), n), 0.5, dtype=dtype)
+
+                def step(kernel=kernel, x=x, grads=grads, state=state):
+                    grads.reverse()
+                    kernel.step(x, grads[0], state, 1, suite.LEARNING_RATE)
+
+                timings.append(seconds_per_call(step, args.repeat, args.min_time) * 1e9 / n)
+            rows.append(
+                [
+                    f"{method} / {dtype}",
+                    format_ns(timings[0]),
+                    format_ns(timings[1]),
+                    f"{timings[0] / timings[1]:.2f}",
+                ]
+            )
+    print(
+        "\nThreads at n = 10,000,000: ns per element of the in-place step on one thread and on "
+        "two, and the speed-up"
+    )
+    print_table(["method / dtype", "1 thread", "2 threads", "speed-up"], rows)
+
+
+def print_minibatch_section(args: argparse.Namespace) -> None:
+    """minimize with batch_size against the hand-written loop doing the same steps."""
+    problem = rmsopt.problems.logistic_regression(n_samples=1000)
+    data_x, data_y = problem.args
+    epochs, batch_size, rate = 30, 32, 1e-2
+
+    def run_minimize():
+        return rmsopt.minimize(
+            problem.fun,
+            problem.x0,
+            args=(data_x, data_y),
+            jac=problem.jac,
+            options={"batch_size": batch_size, "epochs": epochs, "seed": 0, "learning_rate": rate},
+        ).x
+
+    def run_loop():
+        rng = np.random.default_rng(0)
+        x = problem.x0.copy()
+        optimizer = rmsopt.RMSprop(x, learning_rate=rate)
+        for _ in range(epochs):
+            order = rng.permutation(data_x.shape[0])
+            for start in range(0, data_x.shape[0], batch_size):
+                rows = order[start : start + batch_size]
+                optimizer.step(problem.jac(x, data_x[rows], data_y[rows]))
+        return x
+
+    same = np.array_equal(run_minimize(), run_loop())
+    minimize_ms = seconds_per_call(run_minimize, args.repeat, args.min_time) * 1e3
+    loop_ms = seconds_per_call(run_loop, args.repeat, args.min_time) * 1e3
+    print(
+        f"\nMinibatches: logistic regression, 1000 samples, {epochs} epochs of batches of "
+        f"{batch_size} (same final x: {same})"
+    )
+    print_table(
+        ["run", "ms", "ratio"],
+        [
+            [
+                "rmsopt.minimize(..., options={'batch_size': 32, ...})",
+                f"{minimize_ms:.2f}",
+                f"{minimize_ms / loop_ms:.2f}",
+            ],
+            ["hand-written loop: shuffle, slice, jac, RMSprop.step", f"{loop_ms:.2f}", "1.00"],
+        ],
+    )
+
+
 def minimize_peak_arrays(method: str, dtype: str, iterations: int, n: int) -> float:
     """Peak memory of ``minimize`` beyond ``x0``, in arrays of n elements: NumPy's allocations
     as ``tracemalloc`` traces them, with a gradient that allocates nothing."""
@@ -767,8 +902,11 @@ def main(argv: list[str] | None = None) -> None:
     optax = import_optax()
     print_machine(torch, optax, args)
     print_entry_section(torch, args)
+    print_options_section(args)
+    print_minibatch_section(args)
     if args.entry_points:
         return
+    print_threads_section(args)
     print_step_section(sizes, torch, optax, args)
     print_method_section(torch, args)
     print_loop_section(args)

@@ -10,7 +10,22 @@
 from cython cimport floating
 from libc.math cimport INFINITY
 
-from .chunks cimport StepMeasures, split_magnitude, split_projected, split_step
+from libc.stdint cimport int32_t, int64_t
+
+from .chunks cimport (
+    F32_EXPONENT,
+    F64_EXPONENT,
+    StepMeasures,
+    double_from_bits,
+    double_from_f32_bits,
+    magnitude_max_f32,
+    magnitude_max_f64,
+    split_magnitude,
+    split_projected,
+    split_step,
+    step_max_f32,
+    step_max_f64,
+)
 from .thread_pool cimport ChunkTask
 from .vector cimport two_norm
 
@@ -66,6 +81,14 @@ cdef inline double gradient_magnitude(Kernel kernel,
                                       ) noexcept nogil:
     # max |grad| when the gradient is finite, else infinity or NaN: one vectorised pass that
     # is both the finiteness check and (without a box) the projected gradient's max-norm.
+    cdef int32_t float_bits
+    cdef int64_t bits
+    if n < SMALL:  # as split_magnitude does, without a task to hand out
+        if floating is float:
+            float_bits = magnitude_max_f32(n, grad, 0)
+            return INFINITY if float_bits >= F32_EXPONENT else double_from_f32_bits(float_bits)
+        bits = magnitude_max_f64(n, grad, 0)
+        return INFINITY if bits >= F64_EXPONENT else double_from_bits(bits)
     return split_magnitude(kernel.magnitude_loop[0], kernel.threads, n, grad)
 
 
@@ -96,6 +119,58 @@ cdef inline void kernel_step_size(Kernel kernel,
         kernel.step_size_float(n, state, step, learning_rate, out)
 
 
+cdef enum:
+    # Below this many variables a measured step and the gradient's pass skip the chunk
+    # machinery (a task handed to a chunk loop, block by block), which costs more than the
+    # elements: the step runs as one plain call and its reductions follow it.
+    SMALL = 64
+
+
+cdef inline StepMeasures small_measured_step(Kernel kernel,
+                                             Py_ssize_t n,
+                                             const floating* x,           # IN
+                                             const floating* grad,        # IN
+                                             const floating* state,       # IN
+                                             floating* x_out,             # OUT
+                                             floating* state_out,         # OUT
+                                             Py_ssize_t step,
+                                             double learning_rate,
+                                             const double* lower,         # IN, or NULL
+                                             const double* upper,         # IN
+                                             ) noexcept nogil:
+    # measured_step for n < SMALL without clipping: the same step, projection and reductions.
+    cdef Py_ssize_t i, row
+    cdef double value
+    cdef int64_t step_bits = 0, value_bits = 0
+    cdef int32_t float_bits = 0
+    cdef StepMeasures measures
+    kernel_step(kernel, n, x, grad, state, x_out, state_out, step, learning_rate)
+    if lower != NULL:
+        for i in range(n):
+            value = x_out[i]
+            value = lower[i] if value < lower[i] else value
+            value = upper[i] if value > upper[i] else value
+            x_out[i] = <floating>value
+    if floating is float:
+        step_max_f32(n, x_out, x, &step_bits, &float_bits)
+        for row in range(32):
+            if kernel.rows_written >> row == 0:
+                break
+            if kernel.rows_written >> row & 1:
+                float_bits = magnitude_max_f32(n, state_out + row * n, float_bits)
+        measures.finite = float_bits < F32_EXPONENT
+    else:
+        step_max_f64(n, x_out, x, &step_bits, &value_bits)
+        for row in range(32):
+            if kernel.rows_written >> row == 0:
+                break
+            if kernel.rows_written >> row & 1:
+                value_bits = magnitude_max_f64(n, state_out + row * n, value_bits)
+        measures.finite = value_bits < F64_EXPONENT
+    measures.step_norm = double_from_bits(step_bits)
+    return measures
+
+
 cdef inline StepMeasures measured_step(Kernel kernel,
                                        Py_ssize_t n,
                                        const floating* x,           # IN
@@ -116,6 +191,9 @@ cdef inline StepMeasures measured_step(Kernel kernel,
     # rows the step wrote are finite (a finite but huge gradient can overflow the state,
     # v = g**2, while x stays finite). Rows it did not write hold what they held, finite.
     cdef double norm = two_norm(n, grad) if clipnorm < INFINITY else 0.0
+    if n < SMALL and clipnorm == INFINITY and clipvalue == INFINITY:
+        return small_measured_step(kernel, n, x, grad, state, x_out, state_out, step,
+                                   learning_rate, lower, upper)
     return split_step(kernel.loop[0], kernel.threads, n, x, grad, state, x_out, state_out,
                       kernel.params, step, learning_rate, True, lower, upper,
                       kernel.rows_written, clipnorm, norm, clipvalue)

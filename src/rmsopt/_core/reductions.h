@@ -45,6 +45,11 @@ static inline int32_t rmsopt_f32_bits(float value)
 /* max over i of the magnitude bits of values[i], and m. */
 static inline int64_t rmsopt_magnitude_max_f64(ptrdiff_t n, const double *values, int64_t m)
 {
+    if (n < RMSOPT_LANES) { /* small vectors: the lanes would cost more than the elements */
+        for (ptrdiff_t i = 0; i < n; i++)
+            m = RMSOPT_MAX(m, rmsopt_f64_bits(values[i]));
+        return m;
+    }
     int64_t lanes[RMSOPT_LANES] = {0};
     ptrdiff_t i = 0;
     for (; i + RMSOPT_LANES <= n; i += RMSOPT_LANES)
@@ -59,6 +64,11 @@ static inline int64_t rmsopt_magnitude_max_f64(ptrdiff_t n, const double *values
 
 static inline int32_t rmsopt_magnitude_max_f32(ptrdiff_t n, const float *values, int32_t m)
 {
+    if (n < 2 * RMSOPT_LANES) {
+        for (ptrdiff_t i = 0; i < n; i++)
+            m = RMSOPT_MAX(m, rmsopt_f32_bits(values[i]));
+        return m;
+    }
     int32_t lanes[2 * RMSOPT_LANES] = {0};
     ptrdiff_t i = 0;
     for (; i + 2 * RMSOPT_LANES <= n; i += 2 * RMSOPT_LANES)
