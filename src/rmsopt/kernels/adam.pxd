@@ -17,7 +17,7 @@
 from cython cimport floating
 from libc.math cimport pow, sqrt
 
-from rmsopt.kernels.elementwise cimport lerp, root
+from rmsopt.kernels.elementwise cimport lerp, penalized_gradient, root
 
 
 cdef enum:  # rows of the state block
@@ -178,24 +178,62 @@ cdef inline void adam_step(Py_ssize_t n,
                            Py_ssize_t step,
                            double learning_rate,
                            ) noexcept nogil:
-    # The step's scalars, then common_step with the configuration's flags as constants.
+    # The step's scalars, then common_step with the configuration's flags as constants; small
+    # steps take the general loop below, the same operations with the flags tested per
+    # element (the constant-flag copies are reached through calls that cost more than a few
+    # elements).
     cdef:
+        Py_ssize_t i
         # The bias corrections are computed in double, as torch computes them in Python floats.
         double correction1 = 1.0 - pow(p.beta1, <double>step)
         double correction2 = 1.0 - pow(p.beta2, <double>step)
-        bint decoupled = p.decoupled_weight_decay
+        bint decoupled = p.decoupled_weight_decay, amsgrad = p.amsgrad, maximize = p.maximize
+        bint shrinks = decoupled and p.weight_decay != 0
+        const floating* exp_avg = state + EXP_AVG * stride
+        const floating* exp_avg_sq = state + EXP_AVG_SQ * stride
+        const floating* max_exp_avg_sq = state + MAX_EXP_AVG_SQ * stride
+        floating* exp_avg_out = state_out + EXP_AVG * stride
+        floating* exp_avg_sq_out = state_out + EXP_AVG_SQ * stride
+        floating* max_exp_avg_sq_out = state_out + MAX_EXP_AVG_SQ * stride
+        floating one_minus_beta1, beta2, one_minus_beta2, epsilon, neg_step_size
+        floating correction2_root, shrink, coupled_decay, xi, g, m, v
         AdamScalars scalars
-    scalars.one_minus_beta1 = <floating>(1.0 - p.beta1)
-    scalars.beta2 = <floating>p.beta2
-    scalars.one_minus_beta2 = <floating>(1.0 - p.beta2)
-    scalars.epsilon = <floating>p.epsilon
-    scalars.neg_step_size = <floating>(-(learning_rate / correction1))
-    scalars.correction2_root = <floating>pow(correction2, 0.5)
-    scalars.shrink = <floating>(1.0 - learning_rate * p.weight_decay)
-    scalars.coupled_decay = 0 if decoupled else <floating>p.weight_decay
-    common_step_for(n, stride, x, grad, state, x_out, state_out, &scalars,
-                    x_out == x and state_out == state, decoupled and p.weight_decay != 0,
-                    p.amsgrad, p.maximize, scalars.coupled_decay != 0)
+    one_minus_beta1 = <floating>(1.0 - p.beta1)
+    beta2 = <floating>p.beta2
+    one_minus_beta2 = <floating>(1.0 - p.beta2)
+    epsilon = <floating>p.epsilon
+    neg_step_size = <floating>(-(learning_rate / correction1))
+    correction2_root = <floating>pow(correction2, 0.5)
+    shrink = <floating>(1.0 - learning_rate * p.weight_decay)
+    coupled_decay = 0 if decoupled else <floating>p.weight_decay
+    if n >= 64:
+        scalars.one_minus_beta1 = one_minus_beta1
+        scalars.beta2 = beta2
+        scalars.one_minus_beta2 = one_minus_beta2
+        scalars.epsilon = epsilon
+        scalars.neg_step_size = neg_step_size
+        scalars.correction2_root = correction2_root
+        scalars.shrink = shrink
+        scalars.coupled_decay = coupled_decay
+        common_step_for(n, stride, x, grad, state, x_out, state_out, &scalars,
+                        x_out == x and state_out == state, shrinks, amsgrad, maximize,
+                        coupled_decay != 0)
+        return
+
+    for i in range(n):
+        xi = x[i]
+        g = penalized_gradient(grad[i], xi, maximize, coupled_decay)
+        if shrinks:
+            xi = xi * shrink
+        m = lerp(exp_avg[i], g, one_minus_beta1)
+        exp_avg_out[i] = m
+        v = exp_avg_sq[i] * beta2 + one_minus_beta2 * g * g
+        exp_avg_sq_out[i] = v
+        if amsgrad:
+            if max_exp_avg_sq[i] > v:
+                v = max_exp_avg_sq[i]
+            max_exp_avg_sq_out[i] = v
+        x_out[i] = xi + neg_step_size * m / (root(v) / correction2_root + epsilon)
 
 
 cdef inline void adam_step_size(Py_ssize_t n,

@@ -233,7 +233,9 @@ cdef inline void rmsprop_step(Py_ssize_t n,
         floating xi, g, v, m, spread, denom, b
         bint in_place
 
-    if not (bias_correction or epsilon_in_sqrt):
+    # Small steps take the general loop: the constant-flag copies are reached through a chain
+    # of calls that costs more than a few elements.
+    if n >= 64 and not (bias_correction or epsilon_in_sqrt):
         in_place = x_out == x and state_out == state
         common_step_for(n, stride, x, grad, state, x_out, state_out, rho, one_minus_rho,
                         epsilon, momentum, weight_decay, neg_lr, in_place, centered,
