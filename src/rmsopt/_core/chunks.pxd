@@ -76,6 +76,20 @@ ctypedef struct Chunk:
     int64_t value_bits
 
 
+cdef inline int chunk_count(Py_ssize_t n, int threads) noexcept nogil:
+    # How many chunks a step of n elements splits into: at most one per usable CPU (a chunk
+    # waiting for a core would delay the whole step), and one below PARALLEL_FROM.
+    if n < PARALLEL_FROM:
+        return 1
+    return max(min(threads, usable_cpus(), <int>MAX_CHUNKS), 1)
+
+
+cdef inline Py_ssize_t chunk_start(int t, int count, Py_ssize_t n) noexcept nogil:
+    # Chunk t's first element (t = count: n). Boundaries on multiples of 16 elements: for
+    # arrays that start on a 64-byte boundary, no two threads write one cache line.
+    return n if t == count else (t * n // count) & ~15
+
+
 ctypedef struct StepMeasures:
     # What a measured step reports: whether x_out and the state rows it wrote are finite, and
     # the max-norm of x_out - x (computed in double).
@@ -104,18 +118,14 @@ cdef inline StepMeasures split_step(ChunkTask loop,      # a method's <name>_chu
                                     ) noexcept nogil:
     cdef Chunk chunks[MAX_CHUNKS]
     cdef Py_ssize_t start, stop
-    # At most one chunk per usable CPU: a chunk waiting for a core would delay the whole step.
-    cdef int count = (1 if n < PARALLEL_FROM
-                      else max(min(threads, usable_cpus(), <int>MAX_CHUNKS), 1))
+    cdef int count = chunk_count(n, threads)
     cdef int t
     cdef int64_t step_bits = 0, value_bits = 0
     cdef int64_t exponent = F32_EXPONENT if floating is float else F64_EXPONENT
     cdef StepMeasures measures
     for t in range(count):
-        # Boundaries on multiples of 16 elements: for arrays that start on a 64-byte boundary,
-        # no two threads write one cache line.
-        start = (t * n // count) & ~15
-        stop = n if t == count - 1 else ((t + 1) * n // count) & ~15
+        start = chunk_start(t, count, n)
+        stop = chunk_start(t + 1, count, n)
         chunks[t].n = stop - start
         chunks[t].stride = n
         chunks[t].x = x + start
@@ -232,13 +242,12 @@ cdef inline double split_magnitude(ChunkTask loop,       # a build's magnitude_c
     # max |values| as a double when every value is finite; infinity or NaN otherwise.
     cdef Chunk chunks[MAX_CHUNKS]
     cdef Py_ssize_t start, stop
-    cdef int count = (1 if n < PARALLEL_FROM
-                      else max(min(threads, usable_cpus(), <int>MAX_CHUNKS), 1))
+    cdef int count = chunk_count(n, threads)
     cdef int t
     cdef int64_t bits = 0
     for t in range(count):
-        start = (t * n // count) & ~15
-        stop = n if t == count - 1 else ((t + 1) * n // count) & ~15
+        start = chunk_start(t, count, n)
+        stop = chunk_start(t + 1, count, n)
         chunks[t].n = stop - start
         chunks[t].grad = values + start
         chunks[t].is_float = floating is float
@@ -284,14 +293,13 @@ cdef inline double split_projected(ChunkTask loop,       # a build's projected_c
     # The projected gradient's max-norm when the gradient is finite, else infinity or NaN.
     cdef Chunk chunks[MAX_CHUNKS]
     cdef Py_ssize_t start, stop
-    cdef int count = (1 if n < PARALLEL_FROM
-                      else max(min(threads, usable_cpus(), <int>MAX_CHUNKS), 1))
+    cdef int count = chunk_count(n, threads)
     cdef int t
     cdef int64_t gradient_bits = 0, projected_bits = 0
     cdef int64_t exponent = F32_EXPONENT if floating is float else F64_EXPONENT
     for t in range(count):
-        start = (t * n // count) & ~15
-        stop = n if t == count - 1 else ((t + 1) * n // count) & ~15
+        start = chunk_start(t, count, n)
+        stop = chunk_start(t + 1, count, n)
         chunks[t].n = stop - start
         chunks[t].x = x + start
         chunks[t].grad = grad + start
