@@ -15,16 +15,16 @@ from libc.stdint cimport int32_t, int64_t
 from .chunks cimport (
     F32_EXPONENT,
     F64_EXPONENT,
+    Chunk,
     StepMeasures,
     double_from_bits,
     double_from_f32_bits,
+    finish_block,
     magnitude_max_f32,
     magnitude_max_f64,
     split_magnitude,
     split_projected,
     split_step,
-    step_max_f32,
-    step_max_f64,
 )
 from .thread_pool cimport ChunkTask
 from .vector cimport two_norm
@@ -138,36 +138,21 @@ cdef inline StepMeasures small_measured_step(Kernel kernel,
                                              const double* lower,         # IN, or NULL
                                              const double* upper,         # IN
                                              ) noexcept nogil:
-    # measured_step for n < SMALL without clipping: the same step, projection and reductions.
-    cdef Py_ssize_t i, row
-    cdef double value
-    cdef int64_t step_bits = 0, value_bits = 0
-    cdef int32_t float_bits = 0
+    # measured_step for n < SMALL without clipping: the step as one plain call, then the
+    # block's projection and reductions of the chunked path, on the whole vector as one block.
+    cdef Chunk block
     cdef StepMeasures measures
+    block.lower, block.upper = lower, upper
+    block.stride = n
+    block.rows_written = kernel.rows_written
+    block.step_bits = block.value_bits = 0
     kernel_step(kernel, n, x, grad, state, x_out, state_out, step, learning_rate)
-    if lower != NULL:
-        for i in range(n):
-            value = x_out[i]
-            value = lower[i] if value < lower[i] else value
-            value = upper[i] if value > upper[i] else value
-            x_out[i] = <floating>value
+    finish_block(&block, 0, n, x, x_out, state_out)
     if floating is float:
-        step_max_f32(n, x_out, x, &step_bits, &float_bits)
-        for row in range(32):
-            if kernel.rows_written >> row == 0:
-                break
-            if kernel.rows_written >> row & 1:
-                float_bits = magnitude_max_f32(n, state_out + row * n, float_bits)
-        measures.finite = float_bits < F32_EXPONENT
+        measures.finite = block.value_bits < F32_EXPONENT
     else:
-        step_max_f64(n, x_out, x, &step_bits, &value_bits)
-        for row in range(32):
-            if kernel.rows_written >> row == 0:
-                break
-            if kernel.rows_written >> row & 1:
-                value_bits = magnitude_max_f64(n, state_out + row * n, value_bits)
-        measures.finite = value_bits < F64_EXPONENT
-    measures.step_norm = double_from_bits(step_bits)
+        measures.finite = block.value_bits < F64_EXPONENT
+    measures.step_norm = double_from_bits(block.step_bits)
     return measures
 
 
