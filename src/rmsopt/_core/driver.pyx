@@ -169,7 +169,8 @@ cdef inline int evaluate(Loop run,
     cdef const floating* grad = <const floating*>run.workspace.grad[buffer]
     cdef double norm
     if evaluation == EVALUATED:
-        if run.lower == NULL:
+        # Minibatch runs have no gtol test: their gradients need only the finiteness pass.
+        if run.lower == NULL or not run.source.full_data:
             norm = gradient_magnitude(run.kernel, run.workspace.n, grad)
         else:
             norm = projected_gradient_norm(run.kernel, run.workspace.n, x, grad, run.lower,
