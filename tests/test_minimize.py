@@ -638,3 +638,55 @@ def test_initial_accumulator_value_follows_its_closed_form(epsilon_in_sqrt):
     denominator = np.sqrt(v + eps) if epsilon_in_sqrt else np.sqrt(v) + eps
     expected = np.concatenate([[0.0], -np.cumsum(lr * g / denominator)])
     np.testing.assert_allclose(np.ravel(res.allvecs), expected, rtol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_in_a_box_gtol_is_tested_first_as_without_one(dtype):
+    # The projected gradient's norm in a box is measured by the pass of the following step;
+    # the statuses must be those of testing it first at every iterate. SGD towards a target
+    # outside the box: a NumPy twin finds the first iterate whose projected gradient is zero.
+    target = np.array([2.0, -3.0, 1.5])
+    lower, upper = np.full(3, -1.0), np.full(3, 1.0)
+
+    def fun(x):
+        return 0.5 * float(np.sum((x - target) ** 2))
+
+    def jac(x):
+        return x - target
+
+    x = np.zeros(3, dtype=dtype)
+    k = 0
+    while np.max(np.abs(x - np.clip(x - jac(x), lower, upper))) > 0.0:
+        x = np.clip(x - 0.3 * jac(x), lower, upper).astype(dtype)
+        k += 1
+    assert k > 2
+
+    def run(maxiter, learning_rate=0.3):
+        return rmsopt.minimize(
+            fun,
+            np.zeros(3, dtype=dtype),
+            jac=jac,
+            method="sgd",
+            bounds=Bounds(lower, upper),
+            options={"learning_rate": learning_rate, "gtol": 0.0, "maxiter": maxiter},
+        )
+
+    for maxiter in (k, k + 5):
+        res = run(maxiter)
+        assert (res.status, res.nit) == (Status.GTOL, k)
+        np.testing.assert_array_equal(res.x, x)
+    assert (run(k - 1).status, run(k - 1).nit) == (Status.MAXITER, k - 1)
+
+    def schedule_failing_from(t_bad):
+        def schedule(t):
+            if t >= t_bad:
+                raise RuntimeError("schedule")
+            return 0.3
+
+        return schedule
+
+    # The schedule of step k + 1 is not needed: the run has converged at iterate k.
+    res = run(k + 5, schedule_failing_from(k))
+    assert (res.status, res.nit) == (Status.GTOL, k)
+    with pytest.raises(RuntimeError, match="schedule"):
+        run(k + 5, schedule_failing_from(k - 1))

@@ -147,13 +147,18 @@ def test_signature_and_docstring_come_from_the_declaration(name):
 
 
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
-def test_non_finite_gradient_raises_and_changes_nothing(name, bad):
-    x = np.ones(4)
-    optimizer = CLASSES[name](x, learning_rate=0.01)
-    optimizer.step(np.ones(4))
+@pytest.mark.parametrize(("n", "where"), [(4, 1), (40_000, -1)])
+def test_non_finite_gradient_raises_and_changes_nothing(name, bad, n, where):
+    # At n = 40,000 the step runs in chunks on two threads, x stepped in place block by block:
+    # the bad last element is met after the rest of x has moved, and all of it is put back.
+    x = np.ones(n)
+    optimizer = CLASSES[name](x, learning_rate=0.01, threads=2)
+    optimizer.step(np.ones(n))
     x_before, state_before = x.copy(), optimizer.state_dict()
+    grad = np.ones(n)
+    grad[where] = bad
     with pytest.raises(FloatingPointError, match="NaN or infinite"):
-        optimizer.step(np.array([1.0, bad, 1.0, 1.0]))
+        optimizer.step(grad)
     np.testing.assert_array_equal(x, x_before)
     assert optimizer.step_count == 1
     for row, values in optimizer.state.items():
@@ -170,13 +175,16 @@ def test_non_finite_gradient_is_skipped_when_asked(name):
     assert optimizer.step_count == 1 and np.all(x < 1.0)
 
 
-def test_overflowing_step_is_rolled_back(dtype):
+@pytest.mark.parametrize("n", [3, 40_000])
+def test_overflowing_step_is_rolled_back(dtype, n):
     # A finite gradient whose square overflows: the state would become inf.
     huge = np.finfo(dtype).max / 4
-    x = np.ones(3, dtype=dtype)
-    optimizer = rmsopt.RMSprop(x, learning_rate=0.01)
+    x = np.ones(n, dtype=dtype)
+    optimizer = rmsopt.RMSprop(x, learning_rate=0.01, threads=2)
+    grad = np.ones(n, dtype=dtype)
+    grad[-1] = huge
     with pytest.raises(FloatingPointError, match="overflow"):
-        optimizer.step(np.full(3, huge, dtype=dtype))
+        optimizer.step(grad)
     np.testing.assert_array_equal(x, 1.0)
     assert optimizer.step_count == 0
     assert all(np.all(values == 0) for values in optimizer.state.values())

@@ -4,8 +4,10 @@
 # One chunk runs on the calling thread; more run on the process's worker pool.
 #
 # A measured step does all its work in one pass over memory: each chunk steps a block of
-# BLOCK elements, projects it onto the box and reduces it (the step's max-norm, whether the
-# new iterate and the state rows the step wrote are finite) while the block is in cache.
+# BLOCK elements, projects it onto the box and reduces it (whether the new iterate and the
+# state rows the step wrote are finite, and as asked the step's max-norm and the gradient's
+# finiteness) while the block is in cache. A step of x in place can save each block of x
+# before stepping it, so that the caller can undo the whole step.
 from cpython.pycapsule cimport PyCapsule_GetPointer
 from cython cimport floating
 from libc.math cimport INFINITY
@@ -45,6 +47,10 @@ cdef enum:
     # Elements stepped, projected and reduced at a time by a measured step: the block's rows
     # stay in the core's caches between the step and the reductions.
     BLOCK = 2048
+    # What a measured step reduces besides the finiteness of what it wrote (Chunk.measures):
+    MEASURE_STEP = 1            # the max-norm of x_out - x
+    MEASURE_GRADIENT = 2        # the magnitude of the gradient (whether it is finite)
+    MEASURE_PROJECTED = 4       # that and the projected gradient's max-norm (with a box)
 
 
 ctypedef struct Chunk:
@@ -61,6 +67,8 @@ ctypedef struct Chunk:
     bint is_float
     # A measured step (see split_step) also projects and reduces:
     bint measured
+    int measures              # MEASURE_* flags, or 0
+    void* x_saved             # x's block is copied here before an in-place step, or NULL
     const double* lower       # the box from the chunk's first element, or NULL
     const double* upper
     bint clip_by_norm         # the gradient is g * clipnorm / norm (Keras's clipnorm)
@@ -74,6 +82,8 @@ ctypedef struct Chunk:
     # OUT: magnitude bits of max |x_out| and of the written rows, in the chunk's dtype
     # (widened): not finite from the dtype's exponent bits on.
     int64_t value_bits
+    int64_t grad_bits         # OUT: magnitude bits of max |grad|, in the chunk's dtype
+    int64_t projected_bits    # OUT: of the projected gradient's max-norm (as a double)
 
 
 cdef inline int chunk_count(Py_ssize_t n, int threads) noexcept nogil:
@@ -91,11 +101,36 @@ cdef inline Py_ssize_t chunk_start(int t, int count, Py_ssize_t n) noexcept nogi
 
 
 ctypedef struct StepMeasures:
-    # What a measured step reports: whether x_out and the state rows it wrote are finite, and
-    # the max-norm of x_out - x (computed in double).
+    # What a measured step reports: whether x_out and the state rows it wrote are finite, the
+    # max-norm of x_out - x (computed in double; with MEASURE_STEP), whether the gradient is
+    # finite (with MEASURE_GRADIENT or MEASURE_PROJECTED; else true) and the projected
+    # gradient's max-norm at x (with MEASURE_PROJECTED: infinity when the gradient is not
+    # finite, as split_projected gives it).
     bint finite
     double step_norm
+    bint gradient_finite
+    double projected_norm
 
+
+cdef inline StepMeasures step_measures(const Chunk* chunks,
+                                       int count,
+                                       int64_t exponent,         # the dtype's
+                                       ) noexcept nogil:
+    # The measures of a step from its chunks' reductions.
+    cdef StepMeasures measures
+    cdef int64_t step_bits = 0, value_bits = 0, grad_bits = 0, projected_bits = 0
+    cdef int t
+    for t in range(count):
+        step_bits = max(step_bits, chunks[t].step_bits)
+        value_bits = max(value_bits, chunks[t].value_bits)
+        grad_bits = max(grad_bits, chunks[t].grad_bits)
+        projected_bits = max(projected_bits, chunks[t].projected_bits)
+    measures.finite = value_bits < exponent
+    measures.step_norm = double_from_bits(step_bits)
+    measures.gradient_finite = grad_bits < exponent
+    measures.projected_norm = (double_from_bits(projected_bits) if measures.gradient_finite
+                               else INFINITY)
+    return measures
 
 cdef inline StepMeasures split_step(ChunkTask loop,      # a method's <name>_chunk
                                     int threads,
@@ -109,8 +144,11 @@ cdef inline StepMeasures split_step(ChunkTask loop,      # a method's <name>_chu
                                     Py_ssize_t step,
                                     double learning_rate,
                                     bint measured,               # clip, project, reduce too
+                                    int measures,                # MEASURE_* flags
+                                    floating* x_saved,           # OUT: x, for an undo; or NULL
                                     const double* lower,         # IN: the box, or NULL
                                     const double* upper,         # IN
+                                    bint maximize,               # for MEASURE_PROJECTED
                                     unsigned rows_written,       # the kernel's written rows
                                     double clipnorm,             # infinity: no clipping
                                     double norm,                 # the gradient's, if clipnorm
@@ -120,9 +158,7 @@ cdef inline StepMeasures split_step(ChunkTask loop,      # a method's <name>_chu
     cdef Py_ssize_t start, stop
     cdef int count = chunk_count(n, threads)
     cdef int t
-    cdef int64_t step_bits = 0, value_bits = 0
     cdef int64_t exponent = F32_EXPONENT if floating is float else F64_EXPONENT
-    cdef StepMeasures measures
     for t in range(count):
         start = chunk_start(t, count, n)
         stop = chunk_start(t + 1, count, n)
@@ -138,8 +174,11 @@ cdef inline StepMeasures split_step(ChunkTask loop,      # a method's <name>_chu
         chunks[t].learning_rate = learning_rate
         chunks[t].is_float = floating is float
         chunks[t].measured = measured
+        chunks[t].measures = measures
+        chunks[t].x_saved = x_saved + start if x_saved != NULL else NULL
         chunks[t].lower = lower + start if lower != NULL else NULL
         chunks[t].upper = upper + start if upper != NULL else NULL
+        chunks[t].maximize = maximize
         chunks[t].rows_written = rows_written
         # Keras clips by norm only when the norm exceeds clipnorm.
         chunks[t].clip_by_norm = clipnorm < INFINITY and norm > clipnorm
@@ -149,16 +188,13 @@ cdef inline StepMeasures split_step(ChunkTask loop,      # a method's <name>_chu
         chunks[t].clipvalue = clipvalue
         chunks[t].step_bits = 0
         chunks[t].value_bits = 0
+        chunks[t].grad_bits = 0
+        chunks[t].projected_bits = 0
     if count == 1:
         loop(chunks, 0)
     else:
         run_chunks(loop, chunks, count)
-    for t in range(count):
-        step_bits = max(step_bits, chunks[t].step_bits)
-        value_bits = max(value_bits, chunks[t].value_bits)
-    measures.finite = value_bits < exponent
-    measures.step_norm = double_from_bits(step_bits)
-    return measures
+    return step_measures(chunks, count, exponent)
 
 
 cdef inline const floating* clipped_block(const Chunk* c,
@@ -188,7 +224,8 @@ cdef inline const floating* clipped_block(const Chunk* c,
 cdef inline void finish_block(Chunk* c,
                               Py_ssize_t start,        # the block's first element in the chunk
                               Py_ssize_t size,         # its length
-                              const floating* x,       # IN: the chunk's
+                              const floating* x,       # IN: the chunk's x before the step
+                              const floating* grad,    # IN: the chunk's gradient, unclipped
                               floating* x_out,         # IN/OUT: the chunk's
                               const floating* state_out,  # IN: the chunk's, rows at c.stride
                               ) noexcept nogil:
@@ -208,7 +245,10 @@ cdef inline void finish_block(Chunk* c,
             value = upper[i] if value > upper[i] else value
             block_out[i] = <floating>value
     if floating is float:
-        step_max_f32(size, block_out, x + start, &c.step_bits, &float_bits)
+        if c.measures & MEASURE_STEP:
+            step_max_f32(size, block_out, x + start, &c.step_bits, &float_bits)
+        else:
+            float_bits = magnitude_max_f32(size, block_out, float_bits)
         for row in range(32):
             if c.rows_written >> row == 0:
                 break
@@ -216,8 +256,22 @@ cdef inline void finish_block(Chunk* c,
                 float_bits = magnitude_max_f32(size, state_out + row * c.stride + start,
                                                float_bits)
         c.value_bits = max(c.value_bits, <int64_t>float_bits)
+        if c.measures & MEASURE_PROJECTED:
+            projected_max_f32(size, x + start, grad + start, lower, upper, c.maximize,
+                              &c.grad_bits, &c.projected_bits)
+        elif c.measures & MEASURE_GRADIENT:
+            c.grad_bits = max(c.grad_bits,
+                              <int64_t>magnitude_max_f32(size, grad + start, 0))
     else:
-        step_max_f64(size, block_out, x + start, &c.step_bits, &c.value_bits)
+        if c.measures & MEASURE_STEP:
+            step_max_f64(size, block_out, x + start, &c.step_bits, &c.value_bits)
+        else:
+            c.value_bits = magnitude_max_f64(size, block_out, c.value_bits)
+        if c.measures & MEASURE_PROJECTED:
+            projected_max_f64(size, x + start, grad + start, lower, upper, c.maximize,
+                              &c.grad_bits, &c.projected_bits)
+        elif c.measures & MEASURE_GRADIENT:
+            c.grad_bits = magnitude_max_f64(size, grad + start, c.grad_bits)
         for row in range(32):
             if c.rows_written >> row == 0:
                 break

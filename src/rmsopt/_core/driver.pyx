@@ -19,9 +19,9 @@ import numpy as np
 
 from cpython.exc cimport PyErr_CheckSignals
 from cython cimport floating
-from libc.math cimport INFINITY, NAN, isfinite
+from libc.math cimport INFINITY, NAN, isfinite, isnan
 
-from .chunks cimport StepMeasures
+from .chunks cimport MEASURE_PROJECTED, MEASURE_STEP, StepMeasures
 from .history cimport History, record
 from .kernel cimport Kernel, gradient_magnitude, measured_step, projected_gradient_norm
 from .sources cimport EPOCH_ENDED, EVALUATED, NOT_FINITE, Source, Workspace
@@ -29,6 +29,7 @@ from .termination cimport (
     CALLBACK_STOP,
     CONTINUE,
     EXCEPTION,
+    GTOL,
     NONFINITE,
     budget,
     termination,
@@ -158,30 +159,35 @@ cdef int evaluation_code(int evaluation) noexcept nogil:
 
 cdef inline int evaluate(Loop run,
                          int buffer,                # the iterate's buffer
-                         const floating* x,         # IN: that iterate
                          double* gradient_norm,     # OUT: the projected gradient's max-norm
+                         floating* dtype,           # selects the precision only
                          ) noexcept nogil:
     # The source's evaluation at the iterate in `buffer`, then one pass over the gradient:
-    # its finiteness and (without a box, where the projected gradient is the gradient) its
-    # max-norm. EVALUATED, EPOCH_ENDED, or the status the run ends with. The gradient buffer's
-    # address is read after the evaluation, which may have handed over the user's array.
+    # its finiteness and, without a box (where the projected gradient is the gradient), its
+    # max-norm. With a box the norm needs x and the box, which the next step reads: that
+    # step's pass measures it, and `gradient_norm` is NaN until then. EVALUATED, EPOCH_ENDED,
+    # or the status the run ends with. The gradient buffer's address is read after the
+    # evaluation, which may have handed over the user's array.
     cdef int evaluation = run.source.evaluate(buffer)
-    cdef const floating* grad = <const floating*>run.workspace.grad[buffer]
     cdef double norm
     if evaluation == EVALUATED:
-        # Minibatch runs have no gtol test: their gradients need only the finiteness pass.
-        if run.lower == NULL or not run.source.full_data:
-            norm = gradient_magnitude(run.kernel, run.workspace.n, grad)
-        else:
-            norm = projected_gradient_norm(run.kernel, run.workspace.n, x, grad, run.lower,
-                                           run.upper, run.maximize)
+        norm = gradient_magnitude(run.kernel, run.workspace.n,
+                                  <const floating*>run.workspace.grad[buffer])
         if not isfinite(norm):
             return NONFINITE
-        gradient_norm[0] = norm
+        gradient_norm[0] = norm if run.lower == NULL else NAN
         return EVALUATED
     if evaluation == EPOCH_ENDED:
         return EPOCH_ENDED
     return evaluation_code(evaluation)
+
+
+cdef inline double box_gradient_norm(Loop run, int buffer, const floating* x) noexcept nogil:
+    # The projected gradient's max-norm at the iterate in `buffer`, in a pass of its own: for
+    # a run that ends before the step that would have measured it.
+    return projected_gradient_norm(run.kernel, run.workspace.n, x,
+                                   <const floating*>run.workspace.grad[buffer], run.lower,
+                                   run.upper, run.maximize)
 
 
 cdef int iterate(Loop run, floating* dtype) noexcept nogil:
@@ -194,12 +200,15 @@ cdef int iterate(Loop run, floating* dtype) noexcept nogil:
         floating* state[2]
         int i, following, evaluation, code = CONTINUE
         int stepped_with = 0                # the gradient buffer of the last committed step
+        # NaN while a box's projected gradient norm waits for the step that measures it.
         double gradient_norm = INFINITY, step_norm = INFINITY, previous_value = NAN
         double next_gradient_norm = INFINITY
         StepMeasures measures
         bint full_data = run.source.full_data, has_history = run.history is not None
         bint notifies = run.notify is not None
         bint checks_signals = not run.source.needs_gil
+        # The step's max-norm serves the xtol test only.
+        int measures_wanted = MEASURE_STEP if run.xtol > 0 else 0
         Py_ssize_t check_interval = 1, since_check = 0
         double last_check = monotonic_seconds() if checks_signals else 0.0, now
     for i in range(2):
@@ -207,7 +216,7 @@ cdef int iterate(Loop run, floating* dtype) noexcept nogil:
         state[i] = <floating*>run.workspace.state[i]
 
     if full_data:
-        evaluation = evaluate(run, 0, x[0], &gradient_norm)
+        evaluation = evaluate(run, 0, &gradient_norm, dtype)
         if evaluation != EVALUATED:
             return evaluation
         run.value, run.value_known = run.source.value, run.source.value_known
@@ -221,6 +230,12 @@ cdef int iterate(Loop run, floating* dtype) noexcept nogil:
             code = termination(gradient_norm, run.gtol, run.nit, run.value, previous_value,
                                run.ftol, step_norm, run.xtol, run.rate, run.maxiter,
                                run.source.nfev, run.maxfev)
+            if code != CONTINUE and isnan(gradient_norm):
+                # gtol comes first: whether it holds decides the status.
+                gradient_norm = box_gradient_norm(run, run.current, x[run.current])
+                code = termination(gradient_norm, run.gtol, run.nit, run.value,
+                                   previous_value, run.ftol, step_norm, run.xtol, run.rate,
+                                   run.maxiter, run.source.nfev, run.maxfev)
         elif run.source.epoch_complete():
             code = run.source.end_epoch(run.current, run.nit)
             if code == CONTINUE:
@@ -232,7 +247,7 @@ cdef int iterate(Loop run, floating* dtype) noexcept nogil:
 
         # Minibatches take the gradient of the next batch at the committed iterate.
         if not full_data:
-            evaluation = evaluate(run, run.current, x[run.current], &gradient_norm)
+            evaluation = evaluate(run, run.current, &gradient_norm, dtype)
             if evaluation == EPOCH_ENDED:
                 code = run.source.end_epoch(run.current, run.nit)
                 if code == CONTINUE:
@@ -247,20 +262,32 @@ cdef int iterate(Loop run, floating* dtype) noexcept nogil:
         if not run.constant_rate:
             code = run.schedule_rate(step)
             if code != CONTINUE:
+                if (full_data and isnan(gradient_norm)
+                        and box_gradient_norm(run, run.current, x[run.current]) <= run.gtol):
+                    code = GTOL
                 break
         following = 1 - run.current
         measures = measured_step(run.kernel, n, x[run.current],
                                  <floating*>run.workspace.grad[run.current],
                                  state[run.current], x[following], state[following],
                                  run.clipnorm, run.clipvalue, step, run.rate, run.lower,
-                                 run.upper)
+                                 run.upper, run.maximize,
+                                 measures_wanted | (MEASURE_PROJECTED if isnan(gradient_norm)
+                                                    else 0), NULL)
+        if full_data and isnan(gradient_norm):
+            gradient_norm = measures.projected_norm
+            # The other tests passed at the top: only gtol can stop the run here, and the step
+            # taken to measure the norm is then not committed.
+            if gradient_norm <= run.gtol:
+                code = GTOL
+                break
         if not measures.finite:
             code = NONFINITE
             break
 
         # A whole objective is evaluated at the new iterate before the step is committed.
         if full_data:
-            evaluation = evaluate(run, following, x[following], &next_gradient_norm)
+            evaluation = evaluate(run, following, &next_gradient_norm, dtype)
             if evaluation != EVALUATED:
                 code = evaluation
                 break

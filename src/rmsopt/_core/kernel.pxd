@@ -11,6 +11,7 @@ from cython cimport floating
 from libc.math cimport INFINITY
 
 from libc.stdint cimport int32_t, int64_t
+from libc.string cimport memcpy
 
 from .chunks cimport (
     F32_EXPONENT,
@@ -25,6 +26,7 @@ from .chunks cimport (
     split_magnitude,
     split_projected,
     split_step,
+    step_measures,
 )
 from .thread_pool cimport ChunkTask
 from .vector cimport two_norm
@@ -71,8 +73,8 @@ cdef inline void kernel_step(Kernel kernel,
     # The step alone: no projection, no reductions.
     if kernel.loop != NULL:  # Kernel itself has no loop (Kernel.step refuses it)
         split_step(kernel.loop[0], kernel.threads, n, x, grad, state, x_out, state_out,
-                   kernel.params, step, learning_rate, False, NULL, NULL, 0, INFINITY, 0.0,
-                   INFINITY)
+                   kernel.params, step, learning_rate, False, 0, NULL, NULL, NULL, False, 0,
+                   INFINITY, 0.0, INFINITY)
 
 
 cdef inline double gradient_magnitude(Kernel kernel,
@@ -137,23 +139,24 @@ cdef inline StepMeasures small_measured_step(Kernel kernel,
                                              double learning_rate,
                                              const double* lower,         # IN, or NULL
                                              const double* upper,         # IN
+                                             bint maximize,
+                                             int measures,
+                                             floating* x_saved,           # OUT, or NULL
                                              ) noexcept nogil:
     # measured_step for n < SMALL without clipping: the step as one plain call, then the
     # block's projection and reductions of the chunked path, on the whole vector as one block.
     cdef Chunk block
-    cdef StepMeasures measures
     block.lower, block.upper = lower, upper
+    block.maximize = maximize
     block.stride = n
     block.rows_written = kernel.rows_written
-    block.step_bits = block.value_bits = 0
+    block.measures = measures
+    block.step_bits = block.value_bits = block.grad_bits = block.projected_bits = 0
+    if x_saved != NULL:
+        memcpy(x_saved, x, n * sizeof(floating))
     kernel_step(kernel, n, x, grad, state, x_out, state_out, step, learning_rate)
-    finish_block(&block, 0, n, x, x_out, state_out)
-    if floating is float:
-        measures.finite = block.value_bits < F32_EXPONENT
-    else:
-        measures.finite = block.value_bits < F64_EXPONENT
-    measures.step_norm = double_from_bits(block.step_bits)
-    return measures
+    finish_block(&block, 0, n, x if x_saved == NULL else x_saved, grad, x_out, state_out)
+    return step_measures(&block, 1, F32_EXPONENT if floating is float else F64_EXPONENT)
 
 
 cdef inline StepMeasures measured_step(Kernel kernel,
@@ -169,16 +172,21 @@ cdef inline StepMeasures measured_step(Kernel kernel,
                                        double learning_rate,
                                        const double* lower,         # IN: the box, or NULL
                                        const double* upper,         # IN
+                                       bint maximize,               # for MEASURE_PROJECTED
+                                       int measures,                # MEASURE_* flags
+                                       floating* x_saved,           # OUT, or NULL
                                        ) noexcept nogil:
     # The step every loop takes, in one pass over the arrays: clip the gradient (Keras's
-    # definitions; clipnorm needs the gradient's norm first, one more pass), step out of place,
-    # project onto the box and measure. The step may be committed when x_out and the state
-    # rows the step wrote are finite (a finite but huge gradient can overflow the state,
-    # v = g**2, while x stays finite). Rows it did not write hold what they held, finite.
+    # definitions; clipnorm needs the gradient's norm first, one more pass), step, project onto
+    # the box and measure. The step may be committed when x_out and the state rows the step
+    # wrote are finite (a finite but huge gradient can overflow the state, v = g**2, while x
+    # stays finite). Rows it did not write hold what they held, finite.
+    # Out of place, or in place (x_out == x) with x_saved: x as it was, for an undo; the step's
+    # max-norm is then measured against it.
     cdef double norm = two_norm(n, grad) if clipnorm < INFINITY else 0.0
     if n < SMALL and clipnorm == INFINITY and clipvalue == INFINITY:
         return small_measured_step(kernel, n, x, grad, state, x_out, state_out, step,
-                                   learning_rate, lower, upper)
+                                   learning_rate, lower, upper, maximize, measures, x_saved)
     return split_step(kernel.loop[0], kernel.threads, n, x, grad, state, x_out, state_out,
-                      kernel.params, step, learning_rate, True, lower, upper,
-                      kernel.rows_written, clipnorm, norm, clipvalue)
+                      kernel.params, step, learning_rate, True, measures, x_saved, lower, upper,
+                      maximize, kernel.rows_written, clipnorm, norm, clipvalue)

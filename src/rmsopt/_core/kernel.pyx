@@ -2,9 +2,9 @@
 import numpy as np
 
 from cython cimport floating
-from libc.math cimport INFINITY
+from libc.math cimport INFINITY, NAN
 
-from .chunks cimport StepMeasures
+from .chunks cimport MEASURE_GRADIENT, MEASURE_PROJECTED, MEASURE_STEP, StepMeasures
 
 
 cdef class Kernel:
@@ -110,25 +110,34 @@ def _step(Kernel kernel, const floating[::1] x, const floating[::1] grad,
                     &state_out[0, 0], step, learning_rate)
 
 
-def measure_step(Kernel kernel, const floating[::1] x, const floating[::1] grad,
+def measure_step(Kernel kernel, floating[::1] x, const floating[::1] grad,
                  const floating[:, ::1] state, floating[::1] x_out, floating[:, ::1] state_out,
-                 Py_ssize_t step, double learning_rate, lower=None, upper=None):
+                 Py_ssize_t step, double learning_rate, lower=None, upper=None,
+                 bint maximize=False, floating[::1] x_saved=None):
     """The loops' measured step (``measured_step`` of kernel.pxd) from Python, for tests:
-    step out of place into ``x_out`` and ``state_out``, project onto the box (float64
-    ``lower`` and ``upper``, or None) and return ``(finite, step_norm)``. Arrays as for
-    `Kernel.step`, not empty, checked by the caller."""
+    step into ``x_out`` and ``state_out``, project onto the box (float64 ``lower`` and
+    ``upper``, or None), measure everything and return ``(finite, step_norm,
+    gradient_finite, projected_norm)`` (the last NaN without a box). With ``x_saved``,
+    ``x_out`` must be ``x`` (a step in place) and ``x_saved`` receives x as it was. Arrays
+    as for `Kernel.step`, not empty, checked by the caller."""
     cdef const double[::1] low, high
     cdef const double* low_data = NULL
     cdef const double* high_data = NULL
+    cdef floating* saved = NULL
     cdef StepMeasures measures
+    cdef int wanted = MEASURE_STEP | MEASURE_GRADIENT
     if lower is not None:
         low, high = lower, upper
         low_data, high_data = &low[0], &high[0]
+        wanted = MEASURE_STEP | MEASURE_PROJECTED
+    if x_saved is not None:
+        saved = &x_saved[0]
     with nogil:
         measures = measured_step(kernel, x.shape[0], &x[0], &grad[0], &state[0, 0], &x_out[0],
                                  &state_out[0, 0], INFINITY, INFINITY, step,
-                                 learning_rate, low_data, high_data)
-    return bool(measures.finite), measures.step_norm
+                                 learning_rate, low_data, high_data, maximize, wanted, saved)
+    return (bool(measures.finite), measures.step_norm, bool(measures.gradient_finite),
+            measures.projected_norm if lower is not None else NAN)
 
 
 def magnitude(Kernel kernel, const floating[::1] values):
