@@ -153,3 +153,29 @@ def test_a_run_holds_its_buffers_and_the_rows_its_options_use(name, options):
     peaks = [peak_arrays(minimize(iterations), n, 8) for iterations in (3, 30)]
     assert abs(peaks[0] - peaks[1]) < 0.01  # nothing of length n allocated per iteration
     assert max(peaks) <= 5 + 2 * rows + 0.01
+
+
+@pytest.mark.parametrize(
+    ("name", "options"),
+    [("rmsprop", {}), ("rmsprop", {"centered": True, "momentum": 0.9}), ("adam", {})],
+)
+def test_an_optimizer_object_holds_a_saved_x_and_two_state_blocks(name, options):
+    # Beyond the user's x and gradient: the copy of x a step saves for its undo, and the
+    # current and spare blocks of the leading state rows, at construction as at every step.
+    n = 200_000
+    method = METHODS[name]
+    settings = method.validate(options, method.step_options)
+    rows = max(make_kernel(method, settings).rows_written.bit_length(), 1)
+    x, grad = np.ones(n), np.full(n, 0.5)
+
+    def construct_and_step(steps):
+        def call():
+            optimizer = getattr(rmsopt, method.class_name)(x, **options)
+            for _ in range(steps):
+                optimizer.step(grad)
+
+        return call
+
+    peaks = [peak_arrays(construct_and_step(steps), n, 8) for steps in (0, 5)]
+    assert abs(peaks[0] - peaks[1]) < 0.01
+    assert max(peaks) <= 1 + 2 * rows + 0.01

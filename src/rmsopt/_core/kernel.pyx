@@ -113,13 +113,14 @@ def _step(Kernel kernel, const floating[::1] x, const floating[::1] grad,
 def measure_step(Kernel kernel, floating[::1] x, const floating[::1] grad,
                  const floating[:, ::1] state, floating[::1] x_out, floating[:, ::1] state_out,
                  Py_ssize_t step, double learning_rate, lower=None, upper=None,
-                 bint maximize=False, floating[::1] x_saved=None):
+                 bint maximize=False, floating[::1] x_saved=None, bint only_finiteness=False):
     """The loops' measured step (``measured_step`` of kernel.pxd) from Python, for tests:
     step into ``x_out`` and ``state_out``, project onto the box (float64 ``lower`` and
     ``upper``, or None), measure everything and return ``(finite, step_norm,
     gradient_finite, projected_norm)`` (the last NaN without a box). With ``x_saved``,
-    ``x_out`` must be ``x`` (a step in place) and ``x_saved`` receives x as it was. Arrays
-    as for `Kernel.step`, not empty, checked by the caller."""
+    ``x_out`` must be ``x`` (a step in place) and ``x_saved`` receives x as it was.
+    ``only_finiteness`` measures only what a default run needs: whether x_out and the state
+    are finite. Arrays as for `Kernel.step`, not empty, checked by the caller."""
     cdef const double[::1] low, high
     cdef const double* low_data = NULL
     cdef const double* high_data = NULL
@@ -130,6 +131,8 @@ def measure_step(Kernel kernel, floating[::1] x, const floating[::1] grad,
         low, high = lower, upper
         low_data, high_data = &low[0], &high[0]
         wanted = MEASURE_STEP | MEASURE_PROJECTED
+    if only_finiteness:
+        wanted = 0
     if x_saved is not None:
         saved = &x_saved[0]
     with nogil:

@@ -93,12 +93,14 @@ class Optimizer:
         # their starting values (None: as the options initialise them).
         self._rows = rows_used(kernel.rows_written)
         self._rest: np.ndarray | None = None
-        state = new_state(method, self._settings, self._x.shape[0], self._x.dtype, self._rows)
+        states = new_state(
+            method, self._settings, self._x.shape[0], self._x.dtype, self._rows, copies=2
+        )
         self._rate, self._schedule = rate_and_schedule(self._settings["learning_rate"])
         self._stepper = stepper.Stepper(
             kernel,
             self._x,
-            np.stack([state, state]),
+            states,
             clip_threshold(self._settings["clipnorm"]),
             clip_threshold(self._settings["clipvalue"]),
         )

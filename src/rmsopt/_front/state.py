@@ -25,14 +25,17 @@ def new_state(
     n: int,
     dtype: np.dtype,
     rows: int | None = None,
+    copies: int | None = None,
 ) -> np.ndarray:
     """The state block of a fresh run: its first ``rows`` rows (default: every row of the
-    method's state), initialised."""
+    method's state), initialised; with ``copies``, that many equal blocks stacked on a
+    leading axis (filled in place: no block exists twice in memory)."""
     rows = len(method.state) if rows is None else rows
-    block = np.zeros((rows, n), dtype=dtype)
+    shape = (rows, n) if copies is None else (copies, rows, n)
+    block = np.zeros(shape, dtype=dtype)
     for name, value in method.initial_state(settings).items():
         if method.state.index(name) < rows:
-            block[method.state.index(name)] = value
+            block[..., method.state.index(name), :] = value
     return block
 
 
