@@ -5,6 +5,12 @@ returns that Axes; none calls ``show()``. The results come from
 `rmsopt.minimize` with ``options={"history": True}`` (convergence curves and
 step sizes) or ``return_all=True`` (trajectories).
 
+Any run can be drawn: one that diverged, took one step or none, stayed
+constant or went below zero. What a figure cannot show (non-finite values,
+zeros on a log scale, a run that raised) is left out and said in a note
+written in the figure, where a linear scale replaces a log one the note says
+so too.
+
 >>> import numpy as np, rmsopt, rmsopt.plot
 >>> from rmsopt import problems
 >>> p = problems.rosenbrock()
@@ -29,6 +35,7 @@ from scipy.optimize import OptimizeResult
 from ._checks.constraints import Integer
 from ._checks.errors import argument, invalid
 from ._front.history import COLUMN_NAMES
+from ._front.status import Status
 from .problems import Problem
 
 __all__ = ["convergence", "scores", "step_sizes", "trajectories"]
@@ -55,7 +62,9 @@ def convergence(
         Legend entries, one per result.
     column : str, optional
         The history column: ``"fun"`` (default), ``"grad_norm"``,
-        ``"step_norm"``, ... Its values must be positive (a log scale).
+        ``"step_norm"``, ... Drawn on a log scale, where zeros are left out;
+        with a negative value (a loss below zero) on a linear scale, as
+        when every value is zero.
     minimum : float, optional
         With ``column="fun"``, plot the gap ``f - minimum`` instead of ``f``
         (gaps that rounding makes zero or negative are drawn at the smallest
@@ -66,6 +75,14 @@ def convergence(
     Returns
     -------
     matplotlib.axes.Axes
+
+    Notes
+    -----
+    A note in the figure says what is not drawn: non-finite values (NaN or
+    inf; the NaN a step column holds at iteration 0, before any step, is not
+    counted), zeros left off the log scale, a run that diverged (its last,
+    non-finite value was never recorded) or raised, and the switch to a
+    linear scale. A run with one point to draw is drawn as a marker.
     """
     if column not in COLUMN_NAMES:
         accepted = "one of " + ", ".join(map(repr, COLUMN_NAMES))
@@ -75,21 +92,62 @@ def convergence(
         raise invalid(ValueError, argument("minimum"), accepted, f"{minimum!r} with {column=}")
     results, labels = _runs(results, labels)
     ax = _axes(ax)
+    notes: list[str] = []
+    curves = []
     for index, (result, label) in enumerate(zip(results, labels, strict=True)):
-        values, nit = _column(result, column, index), _column(result, "nit", index)
+        who = _who(index, label, len(results))
+        if _raised(result):
+            notes.append(who + _raised_note(result))
+            curves.append((label, np.empty(0), np.empty(0), None))
+            continue
+        notes += _diverged(result, who)
+        values = np.array(_column(result, column, index), dtype=float)
+        nit = np.asarray(_column(result, "nit", index))
         if minimum is not None:
-            values = np.maximum(values - minimum, np.finfo(float).tiny)
-        elif np.any(values <= 0):
-            accepted = f"positive values of {column!r} for a log scale"
-            hint = " (pass minimum= to plot the gap f - f*)" if column == "fun" else ""
-            raise invalid(
-                ValueError, f"Result {index}", accepted + hint, f"a smallest of {values.min():g}"
+            with np.errstate(invalid="ignore", over="ignore"):
+                values = np.maximum(values - minimum, np.finfo(float).tiny)
+        finite = np.isfinite(values)
+        unexpected = ~finite & ~_before_first_step(column, nit, values)
+        if np.any(unexpected):
+            notes.append(who + _count(int(unexpected.sum()), "non-finite value") + " not shown")
+        curves.append((label, nit, values, finite))
+    drawn = [values[finite] for _, _, values, finite in curves if finite is not None]
+    drawn = np.concatenate(drawn) if drawn else np.empty(0)
+    # A log scale shows positive values only: zeros are left out (and said so), negative
+    # values (losses below zero) switch to a linear scale.
+    log = minimum is not None or (drawn.size > 0 and bool(np.all(drawn >= 0) and np.any(drawn > 0)))
+    if not log and drawn.size:
+        if column == "fun" and np.any(drawn < 0):
+            notes.append(
+                "losses are negative: linear scale (minimum= draws the gap f - f* on a log scale)"
             )
-        ax.plot(nit, values, label=label, marker="o" if len(nit) < 2 else None)
-    ax.set_yscale("log")
+        elif np.any(drawn < 0):
+            notes.append(f"negative values of {column!r}: linear scale")
+        else:
+            notes.append(f"{column!r} is 0 throughout (a log scale cannot show 0): linear scale")
+    for index, (label, nit, values, finite) in enumerate(curves):
+        if finite is None:
+            ax.plot([], [], label=label)  # the run raised: its legend entry and colour stay
+            continue
+        shown = finite & (values > 0) if log else finite
+        hidden = int(np.sum(finite & ~shown))
+        if hidden:
+            who = _who(index, label, len(curves))
+            notes.append(who + _count(hidden, "value") + " ≤ 0 not shown (log scale)")
+        if not np.any(shown):
+            who = _who(index, label, len(curves))
+            notes.append(who + _nothing_to_draw(column, nit))
+        ax.plot(
+            nit,
+            np.where(shown, values, np.nan),
+            label=label,
+            marker="o" if np.sum(shown) < 2 else None,
+        )
+    ax.set_yscale("log" if log else "linear")
     ax.set_xlabel("iteration")
     ax.set_ylabel("f(x) - f*" if minimum is not None else column)
     _legend(ax, labels)
+    _note(ax, notes)
     return ax
 
 
@@ -112,23 +170,60 @@ def step_sizes(results: Any, labels: Sequence[str] | None = None, *, ax: Any = N
     Returns
     -------
     matplotlib.axes.Axes
+
+    Notes
+    -----
+    A run with a single step is drawn as a marker with a bar from the
+    smallest to the largest step size. A note in the figure says what is not
+    drawn: a run that took no step (it has no step size), non-finite or
+    non-positive step sizes, a run that diverged or raised.
     """
     results, labels = _runs(results, labels)
     ax = _axes(ax)
+    notes: list[str] = []
+    drawn = False
     for index, (result, label) in enumerate(zip(results, labels, strict=True)):
+        who = _who(index, label, len(results))
+        if _raised(result):
+            notes.append(who + _raised_note(result))
+            ax.plot([], [], label=label)  # its legend entry and colour stay
+            continue
+        notes += _diverged(result, who)
         low, median, high = (
-            _column(result, f"step_size_{part}", index) for part in ("min", "median", "max")
+            np.array(_column(result, f"step_size_{part}", index), dtype=float)
+            for part in ("min", "median", "max")
         )
-        nit = _column(result, "nit", index)
-        if not np.any(np.isfinite(median)):
-            accepted = "a run that took at least one step"
-            raise invalid(ValueError, f"Result {index}", accepted, "no step")
-        (line,) = ax.plot(nit, median, label=label)
-        ax.fill_between(nit, low, high, color=line.get_color(), alpha=0.2, linewidth=0)
-    ax.set_yscale("log")
+        nit = np.asarray(_column(result, "nit", index))
+        columns = np.stack([low, median, high])
+        finite = np.isfinite(columns)
+        unexpected = ~finite & ~_before_first_step("step_size_median", nit, columns)
+        if np.any(unexpected):
+            notes.append(who + _count(int(unexpected.sum()), "non-finite value") + " not shown")
+        positive = finite & (columns > 0)
+        if np.any(finite & ~positive):
+            hidden = int(np.sum(finite & ~positive))
+            notes.append(who + _count(hidden, "step size") + " ≤ 0 not shown (log scale)")
+        shown = positive[1]
+        if not np.any(shown):
+            notes.append(who + _nothing_to_draw("step_size_median", nit))
+        drawn = drawn or bool(np.any(positive))
+        single = np.sum(shown) < 2
+        (line,) = ax.plot(
+            nit, np.where(shown, median, np.nan), label=label, marker="o" if single else None
+        )
+        band = positive[0] & positive[2]
+        band_low, band_high = np.where(band, low, np.nan), np.where(band, high, np.nan)
+        if single:  # a band one iteration wide has no area: a bar shows it
+            ax.vlines(nit[band], band_low[band], band_high[band], color=line.get_color(),
+                      alpha=0.4, linewidth=4)  # fmt: skip
+        else:
+            ax.fill_between(nit, band_low, band_high, color=line.get_color(), alpha=0.2,
+                            linewidth=0)  # fmt: skip
+    ax.set_yscale("log" if drawn else "linear")
     ax.set_xlabel("iteration")
     ax.set_ylabel("effective step size (median; band: min to max)")
     _legend(ax, labels)
+    _note(ax, notes)
     return ax
 
 
@@ -156,7 +251,7 @@ def trajectories(
     bounds : ((xmin, xmax), (ymin, ymax)), optional
         The window; by default the paths' extent with a margin.
     levels : int, optional
-        Number of contour levels (log-spaced above the lowest value).
+        Number of contour levels (log-spaced above the lowest finite value).
     resolution : int, optional
         Grid points per axis.
     ax : matplotlib Axes, optional
@@ -165,28 +260,54 @@ def trajectories(
     Returns
     -------
     matplotlib.axes.Axes
+
+    Notes
+    -----
+    Non-finite iterates are left out (the path breaks there) and the window
+    holds the finite ones, however far a diverged run went. Where the
+    function is not finite (it overflows far out) there are no contours, and
+    none where it is constant. A note in the figure says what is not drawn.
     """
     results, labels = _runs(results, labels)
     levels = Integer(2).check(levels, argument("levels"))
     resolution = Integer(2).check(resolution, argument("resolution"))
     fun, args, minimizers = _two_dimensional(objective)
-    paths = [np.asarray(_iterates(result, index)) for index, result in enumerate(results)]
+    notes: list[str] = []
+    paths = []
+    for index, (result, label) in enumerate(zip(results, labels, strict=True)):
+        who = _who(index, label, len(results))
+        if _raised(result) and result.get("allvecs") is None:
+            notes.append(who + _raised_note(result))
+            paths.append(np.empty((0, 2)))
+            continue
+        notes += _diverged(result, who)
+        path = np.array(_iterates(result, index), dtype=float).reshape(-1, 2)
+        finite = np.all(np.isfinite(path), axis=1)
+        if not np.all(finite):
+            notes.append(who + _count(int(np.sum(~finite)), "non-finite iterate") + " not shown")
+            path[~finite] = np.nan  # the line breaks there
+        elif not path.size:
+            notes.append(who + "no iterate to draw")
+        paths.append(path)
     (x_low, x_high), (y_low, y_high) = _window(paths, minimizers, bounds)
     grid_x, grid_y = np.meshgrid(
         np.linspace(x_low, x_high, resolution), np.linspace(y_low, y_high, resolution)
     )
-    values = np.array(
-        [fun(np.array([a, b]), *args) for a, b in zip(grid_x.ravel(), grid_y.ravel(), strict=True)]
-    ).reshape(grid_x.shape)
+    values = _grid_values(fun, args, grid_x, grid_y)
     ax = _axes(ax)
-    # Log-spaced levels above the lowest value show valleys that linear levels flatten.
-    floor = np.nanmin(values)
-    offsets = np.geomspace(1e-3, max(np.nanmax(values) - floor, 1e-3) + 1e-3, levels)
-    ax.contour(grid_x, grid_y, values, levels=floor + offsets, linewidths=0.5, cmap="viridis")
+    contour_levels, note = _levels(values, levels)
+    if note:
+        notes.append(note)
+    if contour_levels is not None:
+        ax.contour(grid_x, grid_y, np.ma.masked_invalid(values), levels=contour_levels,
+                   linewidths=0.5, cmap="viridis")  # fmt: skip
     for path, label in zip(paths, labels, strict=True):
         (line,) = ax.plot(path[:, 0], path[:, 1], linewidth=1.2, label=label)
-        ax.plot(path[0, 0], path[0, 1], "o", color=line.get_color())
-        ax.plot(path[-1, 0], path[-1, 1], "s", color=line.get_color())
+        finite = np.flatnonzero(np.isfinite(path[:, 0]))
+        if finite.size:
+            first, last = path[finite[0]], path[finite[-1]]
+            ax.plot(first[0], first[1], "o", color=line.get_color())
+            ax.plot(last[0], last[1], "s", color=line.get_color())
     if minimizers is not None:
         ax.plot(minimizers[:, 0], minimizers[:, 1], "k*", markersize=9, label="known minima")
     ax.set_xlim(x_low, x_high)
@@ -194,7 +315,50 @@ def trajectories(
     ax.set_xlabel("$x_1$")
     ax.set_ylabel("$x_2$")
     _legend(ax, labels + ([] if minimizers is None else ["known minima"]))
+    _note(ax, notes)
     return ax
+
+
+def _grid_values(fun: Callable[..., float], args: tuple, grid_x: Any, grid_y: Any) -> np.ndarray:
+    """``fun`` over the grid; NaN where it overflows (said in the figure, not warned)."""
+
+    def value(a: float, b: float) -> float:
+        try:
+            return fun(np.array([a, b]), *args)
+        except ArithmeticError:  # Python floats overflow by raising
+            return np.nan
+
+    with np.errstate(all="ignore"):
+        values = [value(a, b) for a, b in zip(grid_x.ravel(), grid_y.ravel(), strict=True)]
+        return np.array(values, dtype=float).reshape(grid_x.shape)
+
+
+def _levels(values: np.ndarray, count: int) -> tuple[np.ndarray | None, str]:
+    """Contour levels over the finite values (None where there are none to draw) and a note
+    on what the contours leave out."""
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
+        return None, "f is not finite anywhere on the window: no contours"
+    note = ""
+    if finite.size < values.size:
+        share = 100 * (values.size - finite.size) / values.size
+        note = f"f is not finite on {share:.0f}% of the window: no contours there"
+    floor, top = finite.min(), finite.max()
+    with np.errstate(over="ignore"):
+        span = min(top - floor, np.finfo(float).max)
+    if not span > 0:
+        return None, "; ".join(filter(None, [note, f"f is constant ({floor:.3g}): no contours"]))
+    # Log-spaced levels above the lowest value show valleys that linear levels flatten.
+    with np.errstate(over="ignore"):
+        levels = np.unique(floor + np.geomspace(1e-3, max(span, 1e-3) + 1e-3, count))
+    levels = levels[np.isfinite(levels)]
+    if not np.any((levels > floor) & (levels < top)):
+        # Offsets lost in rounding far from zero: levels spread over the values instead.
+        levels = np.unique(np.linspace(floor, top, count + 2)[1:-1])
+        levels = levels[(levels > floor) & (levels < top)]
+        if levels.size == 0:
+            return None, "; ".join(filter(None, [note, "f is all but constant: no contours"]))
+    return levels, note
 
 
 def scores(
@@ -414,6 +578,58 @@ def _column(result: Any, name: str, index: int) -> np.ndarray:
     return history[name]
 
 
+# Columns with no value before the first step: NaN at iteration 0 is no missing value.
+_STEP_COLUMNS = ("step_norm", "learning_rate", "step_size_min", "step_size_median", "step_size_max")
+
+
+def _before_first_step(column: str, nit: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Where ``values`` is the NaN a step column holds before any step."""
+    return (column in _STEP_COLUMNS) & (nit == 0) & np.isnan(values)
+
+
+def _nothing_to_draw(column: str, nit: np.ndarray) -> str:
+    if column in _STEP_COLUMNS and np.all(nit == 0):
+        return f"no step taken: no {column!r} to draw"
+    return f"no finite value of {column!r} to draw"
+
+
+def _raised(result: Any) -> bool:
+    """A record of a run that raised (`compare`, `tune`: status ERROR), with nothing to draw."""
+    return hasattr(result, "get") and result.get("status") == Status.ERROR
+
+
+def _raised_note(result: Any) -> str:
+    error = str(result.get("error") or "an error")
+    return f"the run raised ({error[:60]}{'...' if len(error) > 60 else ''}): nothing to draw"
+
+
+def _diverged(result: Any, who: str) -> list[str]:
+    """The note for a run that stopped on a non-finite value, which no figure can show."""
+    if not (hasattr(result, "get") and result.get("status") == Status.NONFINITE):
+        return []
+    after = "" if result.get("nit") is None else f" after iteration {result.get('nit')}"
+    return [f"{who}diverged{after} (the non-finite value that stopped it is not shown)"]
+
+
+def _who(index: int, label: str, count: int) -> str:
+    """How a note names a run: its label, else its index when there are several."""
+    if label:
+        return f"{label}: "
+    return f"result {index}: " if count > 1 else ""
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+def _note(ax: Any, notes: list[str]) -> None:
+    """What the figure could not draw, written in it."""
+    if notes:
+        ax.text(0.02, 0.02, "\n".join(notes), transform=ax.transAxes, ha="left", va="bottom",
+                fontsize="small", color="0.25", zorder=5,
+                bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "none"})  # fmt: skip
+
+
 def _iterates(result: Any, index: int) -> list:
     allvecs = result.get("allvecs") if hasattr(result, "get") else None
     if allvecs is None:
@@ -423,6 +639,8 @@ def _iterates(result: Any, index: int) -> list:
             "a run with its iterates (options={'return_all': True})",
             "a result without `allvecs`",
         )
+    if len(allvecs) == 0:
+        return []
     if np.asarray(allvecs[0]).shape != (2,):
         size = np.asarray(allvecs[0]).size
         raise invalid(ValueError, f"Result {index}", "a run in two variables", f"a run in {size}")
@@ -454,6 +672,18 @@ def _window(paths: list, minimizers: Any, bounds: Any) -> tuple:
             raise invalid(ValueError, argument("bounds"), accepted, repr(bounds))
         return tuple(tuple(pair) for pair in window.tolist())
     points = np.concatenate([*paths, *([] if minimizers is None else [minimizers])])
+    points = points[np.all(np.isfinite(points), axis=1)]
+    if points.size == 0:  # no finite iterate and no known minimiser
+        return ((-1.0, 1.0), (-1.0, 1.0))
+    # A diverged run's iterates can near the largest float: keep the window's arithmetic finite.
+    points = np.clip(points, -_FAR, _FAR)
     low, high = points.min(axis=0), points.max(axis=0)
-    margin = np.maximum(0.15 * (high - low), 0.5)
+    # Far from zero a margin of 0.5 would be lost in rounding: the grid needs distinct points.
+    margin = np.maximum.reduce(
+        [0.15 * (high - low), np.full(2, 0.5), _DISTINCT * np.maximum(np.abs(low), np.abs(high))]
+    )
     return tuple(zip(low - margin, high + margin, strict=True))
+
+
+_FAR = 1e300  # iterates beyond it are drawn at the window's edge or outside
+_DISTINCT = 1e-6  # the least width of a window, relative to its distance from zero
