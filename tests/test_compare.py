@@ -162,7 +162,8 @@ def test_bad_arguments(problems_arg, methods, error, message):
         (
             {"as_frame": "no"},
             TypeError,
-            "The 'as_frame' argument must be a bool (True or False) or None. Got 'no' instead.",
+            "The 'as_frame' argument must be a bool (True or False, or 0 or 1) or None. "
+            "Got 'no' instead.",
         ),
         (
             {"maxiter": -1},

@@ -45,15 +45,18 @@ BAD_OPTIONS = [
     ("gtol", -1.0, ValueError, "a float in the range [0, inf)", "-1.0"),
     ("ftol", -1.0, ValueError, "a float in the range [0, inf)", "-1.0"),
     ("xtol", None, TypeError, "a float in the range [0, inf)", "None"),
-    ("maxiter", 1.5, TypeError, "an integer in the range [0, 2**63 - 1]", "1.5"),
+    ("maxiter", 1.5, ValueError, "an integer in the range [0, 2**63 - 1]", "1.5"),
+    ("maxiter", np.inf, ValueError, "an integer in the range [0, 2**63 - 1]", "inf"),
+    ("maxiter", 1e30, ValueError, "an integer in the range [0, 2**63 - 1]", "1e+30"),
+    ("maxiter", True, TypeError, "an integer in the range [0, 2**63 - 1]", "True"),
     ("maxiter", -1, ValueError, "an integer in the range [0, 2**63 - 1]", "-1"),
     ("maxiter", "10", TypeError, "an integer in the range [0, 2**63 - 1]", "'10'"),
     ("maxfev", 0, ValueError, "an integer in the range [1, 2**63 - 1] or None", "0"),
-    ("centered", 1, TypeError, "a bool (True or False)", "1"),
-    ("centered", "yes", TypeError, "a bool (True or False)", "'yes'"),
-    ("maximize", None, TypeError, "a bool (True or False)", "None"),
-    ("epsilon_in_sqrt", 0, TypeError, "a bool (True or False)", "0"),
-    ("bias_correction", "False", TypeError, "a bool (True or False)", "'False'"),
+    ("centered", 2, ValueError, "a bool (True or False, or 0 or 1)", "2"),
+    ("centered", "yes", TypeError, "a bool (True or False, or 0 or 1)", "'yes'"),
+    ("maximize", None, TypeError, "a bool (True or False, or 0 or 1)", "None"),
+    ("epsilon_in_sqrt", -1, ValueError, "a bool (True or False, or 0 or 1)", "-1"),
+    ("bias_correction", "False", TypeError, "a bool (True or False, or 0 or 1)", "'False'"),
     ("maxiter", 2**63, ValueError, "an integer in the range [0, 2**63 - 1]", str(2**63)),
     (
         "maxfev",
@@ -63,8 +66,8 @@ BAD_OPTIONS = [
         "np.uint64(9223372036854775808)",
     ),
     ("learning_rate", 10**400, ValueError, RATE, str(10**400)),
-    ("disp", 1, TypeError, "a bool (True or False)", "1"),
-    ("return_all", 1.0, TypeError, "a bool (True or False)", "1.0"),
+    ("disp", 2, ValueError, "a bool (True or False, or 0 or 1)", "2"),
+    ("return_all", 1.0, TypeError, "a bool (True or False, or 0 or 1)", "1.0"),
 ]
 
 
@@ -81,6 +84,30 @@ def test_bad_option_values(name, value, error, accepted, got, entry):
             scipy.optimize.minimize(
                 fun, [1.0], jac=jac, method=rmsopt.rmsprop, options={name: value}
             )
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "expected"),
+    [
+        ("disp", 0, False),
+        ("return_all", 1, True),
+        ("centered", np.int64(1), True),
+        ("maximize", np.bool_(False), False),
+        ("maxfev", 3.0, 3),
+        ("maxfev", np.float32(3.0), 3),
+        ("maxfev", np.int16(3), 3),
+    ],
+)
+def test_flags_and_counts_accept_what_scipy_accepts(name, value, expected):
+    # SciPy's flags take 0 and 1 (statsmodels passes disp=0/1) and its counts integral floats:
+    # each runs as the bool or int it stands for.
+    def run(given):
+        return rmsopt.minimize(fun, [1.0], jac=jac, options={name: given, "maxiter": 5})
+
+    res, reference = run(value), run(expected)
+    np.testing.assert_array_equal(res.x, reference.x)
+    assert res.nit == reference.nit and type(res.nit) is int
+    assert hasattr(res, "allvecs") == hasattr(reference, "allvecs")
 
 
 @pytest.mark.parametrize("value", [np.float32(0.5), np.int64(3), 2])
@@ -313,8 +340,9 @@ def test_bad_returns_from_user_functions(user_fun, user_jac, error, match):
 
 
 def test_show_options_checks_disp():
-    with pytest.raises(TypeError, match=argument_message("disp", "a bool (True or False)", "1")):
-        rmsopt.show_options("rmsprop", disp=1)
+    accepted = "a bool (True or False, or 0 or 1)"
+    with pytest.raises(ValueError, match=argument_message("disp", accepted, "2")):
+        rmsopt.show_options("rmsprop", disp=2)
 
 
 def test_size_one_array_from_fun_is_accepted_as_scipy_does():

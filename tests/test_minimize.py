@@ -1,5 +1,7 @@
 """The SciPy protocol: entry points, jac forms, counts, callbacks, bounds, statuses."""
 
+import warnings
+
 import numpy as np
 import pytest
 import scipy.optimize
@@ -93,13 +95,103 @@ def test_scipy_jac_true_goes_through_memoize_jac():
     np.testing.assert_allclose(res.x, TARGET, atol=1e-5)
 
 
-def test_hess_and_constraints_warn_like_scipy():
-    with pytest.warns(RuntimeWarning, match="does not use Hessian"):
-        rmsopt.rmsprop(quadratic, np.zeros(3), jac=quadratic_der, hess=lambda x: np.eye(3))
-    with pytest.warns(RuntimeWarning, match="cannot handle constraints"):
-        rmsopt.rmsprop(
-            quadratic, np.zeros(3), jac=quadratic_der, constraints={"type": "eq", "fun": np.sum}
-        )
+@pytest.mark.parametrize("maxfev", [1, 50])
+def test_counts_and_maxfev_hold_through_scipys_memoizing_wrapper(maxfev):
+    # scipy.optimize.minimize hands a custom method a caching wrapper of fun and its
+    # derivative for jac=True: every real call must still count, and maxfev limit them.
+    calls = []
+
+    def counted(x):
+        calls.append(1)
+        return quadratic_with_grad(x)
+
+    options = {"maxfev": maxfev, "gtol": 0.0}
+    through_scipy = scipy.optimize.minimize(
+        counted, np.zeros(3), jac=True, method=rmsopt.rmsprop, options=options
+    )
+    assert len(calls) == through_scipy.nfev == maxfev
+    direct = rmsopt.minimize(quadratic_with_grad, np.zeros(3), jac=True, options=options)
+    np.testing.assert_array_equal(through_scipy.x, direct.x)
+    assert (through_scipy.nit, through_scipy.status) == (direct.nit, direct.status)
+
+
+def scipys_warnings(**arguments):
+    """The RuntimeWarning texts scipy.optimize.minimize gives for ``arguments`` with a method
+    of its own that uses neither Hessians nor constraints (CG), named 'rmsprop'."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        scipy.optimize.minimize(quadratic, np.zeros(3), jac=quadratic_der, method="CG",
+                                options={"maxiter": 1}, **arguments)  # fmt: skip
+    return [
+        str(w.message).replace("Method CG ", "Method rmsprop ")
+        for w in caught
+        if w.category is RuntimeWarning
+    ]
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        {"hess": lambda x: np.eye(3)},
+        {"hessp": lambda x, p: p},
+        {"constraints": {"type": "eq", "fun": np.sum}},
+        {"hess": lambda x: np.eye(3), "hessp": lambda x, p: p, "constraints": [{"type": "eq"}]},
+    ],
+)
+@pytest.mark.parametrize("entry", ["rmsopt.minimize", "rmsopt.rmsprop", "scipy custom method"])
+def test_hess_hessp_and_constraints_warn_as_scipy_does(arguments, entry):
+    expected = scipys_warnings(**arguments)
+    assert expected
+    if entry != "rmsopt.minimize":
+        # A custom method called by SciPy (or directly) takes a Hessian in silence, as SciPy
+        # does for custom methods: only the constraints it would ignore warn.
+        expected = [text for text in expected if "constraints" in text]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        if entry == "rmsopt.minimize":
+            res = rmsopt.minimize(
+                quadratic, np.zeros(3), jac=quadratic_der, options=FAST, **arguments
+            )
+        elif entry == "rmsopt.rmsprop":
+            res = rmsopt.rmsprop(quadratic, np.zeros(3), jac=quadratic_der, **FAST, **arguments)
+        else:
+            res = scipy.optimize.minimize(
+                quadratic, np.zeros(3), jac=quadratic_der, method=rmsopt.rmsprop, options=FAST,
+                **arguments,
+            )  # fmt: skip
+    assert [str(w.message) for w in caught if w.category is RuntimeWarning] == expected
+    assert all(w.filename == __file__ for w in caught)
+    assert res.success
+
+
+def test_empty_constraints_and_no_hessian_do_not_warn():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        rmsopt.minimize(quadratic, np.zeros(3), jac=quadratic_der, constraints=(), hess=None)
+        rmsopt.minimize(quadratic, np.zeros(3), jac=quadratic_der, constraints=[])
+
+
+def test_a_callable_method_is_called_as_scipy_calls_a_custom_method():
+    seen = {}
+
+    def custom(fun, x0, args, jac, hess, hessp, bounds, constraints, callback, **options):
+        seen.update(args=args, jac=jac, bounds=bounds, options=options, x0=x0)
+        return OptimizeResult(x=x0, fun=fun(x0, *args), success=True)
+
+    res = rmsopt.minimize(
+        lambda x, a: float(x @ x) + a, [1, 2], args=5.0, method=custom, tol=1e-3,
+        options={"maxiter": 3},
+    )  # fmt: skip
+    assert res.fun == 10.0 and res.success
+    assert seen["args"] == (5.0,) and seen["options"] == {"maxiter": 3, "tol": 1e-3}
+    assert seen["x0"].dtype == np.float64  # integers become floats, as SciPy makes them
+    # rmsopt's own methods are callables too: the same run as by name.
+    by_callable = rmsopt.minimize(quadratic, np.zeros(3), jac=quadratic_der, method=rmsopt.adam)
+    by_name = rmsopt.minimize(quadratic, np.zeros(3), jac=quadratic_der, method="adam")
+    np.testing.assert_array_equal(by_callable.x, by_name.x)
+    assert rmsopt.minimize(quadratic, np.zeros(3), jac=quadratic_der, method=None).nit == (
+        rmsopt.minimize(quadratic, np.zeros(3), jac=quadratic_der).nit
+    )
 
 
 @pytest.mark.parametrize("jac", [True, "2-point", "3-point", "cs", None, False])

@@ -344,7 +344,7 @@ BAD_PARAMETERS = [
     ("linear_regression", "n_samples", 0, ValueError, integer(5)),
     ("linear_regression", "n_samples", 3, ValueError, integer(5)),
     ("linear_regression", "n_features", True, TypeError, integer(1)),
-    ("linear_regression", "n_features", 2.0, TypeError, integer(1)),
+    ("linear_regression", "n_features", 2.5, ValueError, integer(1)),
     ("linear_regression", "noise", -0.1, ValueError, NON_NEGATIVE),
     ("linear_regression", "noise", math.nan, ValueError, NON_NEGATIVE),
     ("linear_regression", "seed", None, TypeError, integer(0)),
@@ -360,7 +360,7 @@ BAD_PARAMETERS = [
     ("mlp", "hidden", np.bool_(True), TypeError, integer(1)),
     ("mlp", "l2", -1, ValueError, NON_NEGATIVE),
     ("mlp", "noise", -1.0, ValueError, NON_NEGATIVE),
-    ("mlp", "seed", 1.5, TypeError, integer(0)),
+    ("mlp", "seed", 1.5, ValueError, integer(0)),
 ]
 
 

@@ -343,7 +343,7 @@ def _condition_message(got):
         ("sphere", {"n": 0}, ValueError, _n_message("sphere", 1, "0")),
         ("styblinski_tang", {"n": -3}, ValueError, _n_message("styblinski_tang", 1, "-3")),
         ("sphere", {"n": True}, TypeError, _n_message("sphere", 1, "True")),
-        ("rastrigin", {"n": 2.0}, TypeError, _n_message("rastrigin", 1, "2.0")),
+        ("rastrigin", {"n": 2.5}, ValueError, _n_message("rastrigin", 1, "2.5")),
         ("ackley", {"n": "3"}, TypeError, _n_message("ackley", 1, "'3'")),
         ("quadratic", {"condition": 0.5}, ValueError, _condition_message("0.5")),
         ("quadratic", {"condition": math.inf}, ValueError, _condition_message("inf")),

@@ -51,5 +51,6 @@ def test_a_process_started_with_avx2_disabled_reports_it():
 
 
 def test_disp_is_checked():
-    with pytest.raises(TypeError, match=argument_message("disp", "a bool (True or False)", "1")):
-        rmsopt.show_runtime(disp=1)
+    accepted = "a bool (True or False, or 0 or 1)"
+    with pytest.raises(ValueError, match=argument_message("disp", accepted, "2")):
+        rmsopt.show_runtime(disp=2)

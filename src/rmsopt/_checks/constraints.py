@@ -88,7 +88,8 @@ class Real:
 @dataclass(frozen=True)
 class Integer:
     """An integer in ``[low, high]`` (``high`` defaults to 2**63 - 1), or
-    ``None`` when ``none_ok``."""
+    ``None`` when ``none_ok``. As SciPy's counts, an integral float (``1e4``) is
+    accepted; booleans are not."""
 
     low: int = 0
     none_ok: bool = False
@@ -102,28 +103,39 @@ class Integer:
     def check(self, value: Any, subject: str) -> int | None:
         if value is None and self.none_ok:
             return None
-        if not isinstance(value, numbers.Integral) or isinstance(value, (bool, np.bool_)):
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
             raise _invalid(TypeError, subject, self.describe(), value)
-        if not self.low <= value <= (_LARGEST_COUNT if self.high is None else self.high):
+        count = value
+        if not isinstance(value, numbers.Integral):
+            number = float(value)
+            if not number.is_integer():  # 1.5, nan and inf are not counts
+                raise _invalid(ValueError, subject, self.describe(), value)
+            count = int(number)
+        if not self.low <= count <= (_LARGEST_COUNT if self.high is None else self.high):
             raise _invalid(ValueError, subject, self.describe(), value)
-        return int(value)
+        return int(count)
 
 
 @dataclass(frozen=True)
 class Flag:
-    """A boolean: ``True`` or ``False`` (NumPy booleans included), or ``None``
-    when ``none_ok``."""
+    """A boolean: ``True`` or ``False`` (NumPy booleans included) or, as SciPy's
+    flags, the integers 0 and 1; or ``None`` when ``none_ok``."""
 
     none_ok: bool = False
 
     def describe(self) -> str:
-        return "a bool (True or False) or None" if self.none_ok else "a bool (True or False)"
+        text = "a bool (True or False, or 0 or 1)"
+        return text + " or None" if self.none_ok else text
 
     def check(self, value: Any, subject: str) -> bool | None:
         if value is None and self.none_ok:
             return None
-        if not isinstance(value, (bool, np.bool_)):
+        if isinstance(value, (bool, np.bool_)):
+            return bool(value)
+        if not isinstance(value, numbers.Integral):
             raise _invalid(TypeError, subject, self.describe(), value)
+        if value not in (0, 1):
+            raise _invalid(ValueError, subject, self.describe(), value)
         return bool(value)
 
 

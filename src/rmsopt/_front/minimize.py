@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
+import scipy.optimize
 from scipy.optimize import OptimizeResult
 
 from .._checks.constraints import Flag
@@ -28,16 +29,24 @@ from .status import Status
 
 __all__ = ["make_method_callable", "minimize", "show_options"]
 
+try:  # where SciPy's minimize wraps fun for jac=True (a private class: absent, nothing unwraps)
+    from scipy.optimize._optimize import MemoizeJac as _MemoizeJac
+except ImportError:  # pragma: no cover
+    _MemoizeJac = None
+
 
 def minimize(
     fun: Callable[..., Any],
     x0: Any,
     args: Any = (),
-    method: str = "rmsprop",
+    method: str | Callable[..., Any] | None = "rmsprop",
     jac: Callable[..., Any] | str | bool | None = None,
+    hess: Any = None,
+    hessp: Any = None,
     bounds: Any = None,
-    callback: Callable[..., Any] | None = None,
+    constraints: Any = (),
     tol: float | None = None,
+    callback: Callable[..., Any] | None = None,
     options: Mapping[str, Any] | None = None,
 ) -> OptimizeResult:
     """Minimize a scalar function of one or more variables with an adaptive
@@ -54,22 +63,30 @@ def minimize(
     args : tuple, optional
         Extra arguments passed to ``fun`` and ``jac``. In minibatch mode
         (option ``batch_size``) they are per-sample data, sliced along axis 0.
-    method : str, optional
-        Case-insensitive method name; see `show_options`. Default ``"rmsprop"``.
+    method : str or callable, optional
+        Case-insensitive method name; see `show_options`. Default (and None)
+        ``"rmsprop"``. A callable is a custom method, called as
+        `scipy.optimize.minimize` calls one (``rmsopt.rmsprop`` is one too).
     jac : callable, bool or {'2-point', '3-point', 'cs'}, optional
         ``jac(x, *args) -> ndarray`` of shape ``(n,)``; ``True`` when ``fun``
         returns the gradient with the value; a string or None (``'2-point'``)
         selects SciPy's finite differences.
+    hess, hessp : optional
+        Not used by first-order methods: given, they warn `RuntimeWarning`
+        with SciPy's wording, as `scipy.optimize.minimize` does.
     bounds : `scipy.optimize.Bounds` or sequence of (min, max), optional
         Box constraints, enforced by projecting every iterate onto the box
         (``x0`` is clipped into it). ``None`` marks an open side.
+    constraints : optional
+        Not handled: non-empty constraints warn `RuntimeWarning`, as
+        `scipy.optimize.minimize` does for methods without them.
+    tol : float, optional
+        Sets the ``gtol`` option when that is not given.
     callback : callable, optional
         Called after every iteration as ``callback(intermediate_result)`` (an
         `OptimizeResult` with ``x``, ``fun``, ``jac``, ``nit``) when its only
         parameter is named ``intermediate_result``, else as ``callback(xk)``.
         Raising ``StopIteration`` ends the run with status 99.
-    tol : float, optional
-        Sets the ``gtol`` option when that is not given.
     options : dict, optional
         Method options; see the method's function (e.g. `rmsopt.rmsprop`).
         Unknown options warn `scipy.optimize.OptimizeWarning`.
@@ -117,7 +134,41 @@ def minimize(
     >>> res.success, res.nit < 1000
     (True, True)
     """
-    return solve(get_method(method), fun, x0, args, jac, bounds, callback, tol, options)
+    if callable(method):
+        # SciPy's handling of a custom method, exactly: its own minimize does it.
+        return scipy.optimize.minimize(
+            fun, x0, args, method, jac, hess, hessp, bounds, constraints, tol, callback, options
+        )
+    declared = get_method("rmsprop" if method is None else method)
+    _warn_unused(method if method is not None else declared.name, hess, hessp, constraints)
+    return solve(declared, fun, x0, args, jac, bounds, callback, tol, options)
+
+
+def _warn_unused(method: Any, hess: Any, hessp: Any, constraints: Any) -> None:
+    """SciPy's warnings, word for word, for arguments a first-order method does not use."""
+    if hess is not None:
+        warn(f"Method {method} does not use Hessian information (hess).", RuntimeWarning)
+    if hessp is not None:
+        warn(
+            f"Method {method} does not use Hessian-vector product information (hessp).",
+            RuntimeWarning,
+        )
+    if np.any(constraints):
+        warn(f"Method {method} cannot handle constraints.", RuntimeWarning)
+
+
+def _unwrap_memoized(fun: Any, jac: Any) -> tuple[Any, Any]:
+    """``(fun, True)`` for the pair `scipy.optimize.minimize` makes of ``jac=True``
+    (a caching ``MemoizeJac`` and its ``derivative``), so that every call of the user's
+    function is counted and ``maxfev`` limits them; else ``(fun, jac)`` unchanged."""
+    if (
+        _MemoizeJac is not None
+        and isinstance(fun, _MemoizeJac)
+        and getattr(jac, "__self__", None) is fun
+        and getattr(jac, "__func__", None) is _MemoizeJac.derivative
+    ):
+        return fun.fun, True
+    return fun, jac
 
 
 def make_method_callable(method: Method) -> Callable[..., OptimizeResult]:
@@ -138,21 +189,25 @@ def make_method_callable(method: Method) -> Callable[..., OptimizeResult]:
         callback: Callable[..., Any] | None = None,
         **options: Any,
     ) -> OptimizeResult:
-        for given, what in (
-            (hess, "Hessian information (hess)"),
-            (hessp, "Hessian-vector products (hessp)"),
-        ):
-            if given is not None:
-                warn(f"Method {method.name} does not use {what}.", RuntimeWarning)
-        if constraints is not None and np.any(constraints):
-            warn(f"Method {method.name} cannot handle constraints.", RuntimeWarning)
+        # As SciPy treats custom methods, a Hessian given here is accepted in silence (clients
+        # such as statsmodels pass one to every method they do not know); constraints, which
+        # ignoring would change the answer, warn.
+        _warn_unused(method.name, None, None, constraints)
+        fun, jac = _unwrap_memoized(fun, jac)
         tol = options.pop("tol", None)
         return solve(method, fun, x0, args, jac, bounds, callback, tol, options)
 
     method_callable.__name__ = method_callable.__qualname__ = method.name
+    # SciPy's shgo looks a method's arguments up under method.lower(), where a custom method's
+    # entry is "_custom": with this, minimizer_kwargs={"method": rmsopt.adam} works there too.
+    method_callable.lower = _custom_method_key
     method_callable.__module__ = "rmsopt"
     method_callable.__doc__ = method.function_doc()
     return method_callable
+
+
+def _custom_method_key() -> str:
+    return "_custom"
 
 
 def show_options(method: str | None = None, disp: bool = True) -> str | None:

@@ -104,12 +104,12 @@ class Trials:
                 self.fun,
                 trial.x0,
                 args,
-                trial.method,
-                self.jac,
-                self.bounds,
-                self.callback,
-                self.tol,
-                trial.options,
+                method=trial.method,
+                jac=self.jac,
+                bounds=self.bounds,
+                tol=self.tol,
+                callback=self.callback,
+                options=trial.options,
             )
         except Exception as error:  # noqa: BLE001 - every error is the trial's to record
             return error_result(error, trial.x0)
