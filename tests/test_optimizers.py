@@ -116,10 +116,10 @@ def test_state_dict_survives_savez(name, dtype):
     buffer = io.BytesIO()
     np.savez(buffer, **optimizer.state_dict())
     buffer.seek(0)
-    loaded = dict(np.load(buffer))
-    other = CLASSES[name](optimizer.x.copy(), learning_rate=0.01)
+    loaded = dict(np.load(buffer, allow_pickle=True))  # the options are a pickled dict
+    other = CLASSES[name](optimizer.x.copy(), learning_rate=0.5)
     other.load_state_dict(loaded)
-    assert other.step_count == 3
+    assert other.step_count == 3 and other.learning_rate == 0.01
     for row, values in other.state.items():
         np.testing.assert_array_equal(values, optimizer.state[row])
 
@@ -384,3 +384,79 @@ def test_repr_shows_the_options_that_differ_from_defaults():
     assert repr(optimizer) == (
         "RMSprop(<float32 array of 3>, learning_rate=0.01, centered=True; step_count=0)"
     )
+
+
+# ---- options as attributes -------------------------------------------------------------------
+
+LIVE_CHANGES = [
+    ("rmsprop", {"learning_rate": 1e-3, "rho": 0.95}),
+    ("rmsprop", {"centered": True, "momentum": 0.9}),
+    ("adam", {"beta1": 0.8, "weight_decay": 0.1, "amsgrad": True}),
+    ("sgd", {"momentum": 0.5, "nesterov": True}),
+    ("adagrad", {"lr_decay": 0.01}),
+    ("adadelta", {"rho": 0.5}),
+]
+
+
+@pytest.mark.parametrize(("method", "changes"), LIVE_CHANGES)
+def test_options_set_as_attributes_take_effect_at_the_next_step(method, changes, dtype):
+    x = np.linspace(-1.0, 1.0, 9).astype(dtype)
+    optimizer = CLASSES[method](x, learning_rate=0.01)
+    twin = REFERENCES[method](x.copy(), learning_rate=0.01)
+    for step in range(20):
+        if step == 10:
+            for option, value in changes.items():
+                setattr(optimizer, option, value)
+                if option == "learning_rate":
+                    twin.learning_rate = value
+                else:
+                    twin.options[option] = value
+            assert {k: optimizer.options[k] for k in changes} == changes
+            assert optimizer.state_dict()["options"] == dict(optimizer.options)
+        np.testing.assert_array_equal(optimizer.step(gradient(x)), twin.step(gradient(twin.x)))
+    for row, values in optimizer.state.items():
+        np.testing.assert_array_equal(values, twin.state[row])
+
+
+def test_a_bad_option_value_raises_as_the_constructor_does_and_changes_nothing():
+    x = np.ones(3)
+    optimizer = rmsopt.RMSprop(x, learning_rate=0.01)
+    optimizer.step(np.ones(3))
+    before = (x.copy(), optimizer.state_dict())
+    for option, value in (("learning_rate", -1.0), ("rho", 1.5), ("centered", "yes")):
+        with pytest.raises((ValueError, TypeError)) as from_constructor:
+            rmsopt.RMSprop(np.ones(3), **{option: value})
+        with pytest.raises(from_constructor.type, match=re.escape(str(from_constructor.value))):
+            setattr(optimizer, option, value)
+    assert optimizer.learning_rate == 0.01 and optimizer.rho == rmsopt.RMSprop(x).rho
+    np.testing.assert_array_equal(x, before[0])
+    assert optimizer.state_dict()["options"] == before[1]["options"]
+
+
+def test_an_unknown_attribute_raises_with_a_suggestion():
+    optimizer = rmsopt.Adam(np.ones(2))
+    with pytest.raises(AttributeError, match="did you mean 'learning_rate'"):
+        optimizer.learnig_rate = 0.1
+    with pytest.raises(AttributeError):
+        optimizer.anything = 1
+    with pytest.raises(TypeError):
+        optimizer.options["learning_rate"] = 1e-5  # read-only: set the attribute instead
+    assert optimizer.learning_rate == 1e-3
+
+
+def test_load_state_dict_restores_the_options_saved_with_the_state():
+    first = rmsopt.RMSprop(np.linspace(0.0, 1.0, 5), learning_rate=0.05, centered=True)
+    run(first, 4)
+    second = rmsopt.RMSprop(first.x.copy())
+    second.load_state_dict(first.state_dict())
+    assert dict(second.options) == dict(first.options)
+    np.testing.assert_array_equal(run(second, 5), run(first, 5))
+    # A state without options (saved before options were kept) leaves the object's own.
+    legacy = first.state_dict()
+    del legacy["options"]
+    third = rmsopt.RMSprop(first.x.copy(), learning_rate=0.2)
+    third.load_state_dict(legacy)
+    assert third.learning_rate == 0.2
+    damaged = {**first.state_dict(), "options": {"learnig_rate": 0.1}}
+    with pytest.raises(ValueError, match="unknown option"):
+        third.load_state_dict(damaged)

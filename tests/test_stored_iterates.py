@@ -58,7 +58,9 @@ def digest(*arrays):
 
 
 def state_arrays(state):
-    return [np.asarray(state[key]) for key in sorted(state) if key not in ("method",)]
+    # The step count and the state rows; the options a class's state also holds are settings,
+    # not iterates.
+    return [np.asarray(state[key]) for key in sorted(state) if key not in ("method", "options")]
 
 
 def signed(options):

@@ -163,7 +163,7 @@ def check_arguments(
         steps_taken, state = 0, None  # made by the run, with the rows its kernel uses only
     else:
         subject = method.subject("state")
-        steps_taken, state = load_state(method, settings["state"], x.shape[0], x.dtype, subject)
+        steps_taken, state, _ = load_state(method, settings["state"], x.shape[0], x.dtype, subject)
     learning_rate, schedule = rate_and_schedule(settings["learning_rate"])
     return Run(
         method=method,

@@ -7,6 +7,8 @@ One class per method, made from its declaration by `optimizer_class`.
 from __future__ import annotations
 
 import inspect
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -39,6 +41,10 @@ x : numpy.ndarray
 
 {options}
 
+Every option is also an attribute: ``opt.learning_rate = 1e-4`` or
+``opt.{first_option} = ...`` is checked as the constructor checks it and takes
+effect at the next step; `state_dict` saves the options with the state.
+
 Attributes
 ----------
 x : numpy.ndarray
@@ -49,8 +55,8 @@ skipped_steps : int
     Steps skipped with ``nonfinite="skip"``.
 state : dict of str to numpy.ndarray
     Read-only copies of the state arrays as they are now ({rows}).
-options : dict
-    The validated options.
+options : mapping
+    The validated options, read-only (set options as attributes).
 
 Examples
 --------
@@ -70,6 +76,19 @@ class Optimizer:
     """Base of the per-method optimizer classes (see `optimizer_class`)."""
 
     _method: Method
+    # No instance dict: a misspelt attribute (opt.learnig_rate = ...) raises instead of being
+    # silently kept. The options are properties of each method's class.
+    __slots__ = (
+        "_x",
+        "_settings",
+        "_rows",
+        "_rest",
+        "_rate",
+        "_schedule",
+        "_stepper",
+        "_step_count",
+        "_skipped_steps",
+    )
 
     def __init__(self, x: np.ndarray, **options: Any) -> None:
         if type(self) is Optimizer:
@@ -87,25 +106,60 @@ class Optimizer:
                 hint = f" (did you mean {close!r}?)" if close else ""
                 raise TypeError(f"{name}() got an unexpected keyword argument {given!r}{hint}")
         self._x = _iterate(x, f"The 'x' argument of {name}")
-        self._settings = method.validate(options, declared)
-        kernel = new_kernel(method.kernel, method.kernel_settings(self._settings))
+        self._step_count = 0
+        self._skipped_steps = 0
+        self._configure(method.validate(options, declared), None)
+
+    def _configure(self, settings: dict[str, Any], state: dict[str, Any] | None) -> None:
+        """Take ``settings`` (validated) and continue from the full state dict ``state``
+        (None: a fresh state as the settings initialise it)."""
+        method = self._method
+        kernel = new_kernel(method.kernel, method.kernel_settings(settings))
         # The leading state rows the kernel uses, double-buffered; the rows after them keep
         # their starting values (None: as the options initialise them).
-        self._rows = rows_used(kernel.rows_written)
-        self._rest: np.ndarray | None = None
-        states = new_state(
-            method, self._settings, self._x.shape[0], self._x.dtype, self._rows, copies=2
-        )
-        self._rate, self._schedule = rate_and_schedule(self._settings["learning_rate"])
+        rows = rows_used(kernel.rows_written)
+        n, dtype = self._x.shape[0], self._x.dtype
+        states = new_state(method, settings, n, dtype, rows, copies=2)
+        rest = None
+        if state is not None:
+            block = np.stack([state[name] for name in method.state])
+            states[:] = block[:rows]
+            rest = block[rows:] if rows < block.shape[0] else None
+        self._settings = settings
+        self._rows, self._rest = rows, rest
+        self._rate, self._schedule = rate_and_schedule(settings["learning_rate"])
         self._stepper = stepper.Stepper(
             kernel,
             self._x,
             states,
-            clip_threshold(self._settings["clipnorm"]),
-            clip_threshold(self._settings["clipvalue"]),
+            clip_threshold(settings["clipnorm"]),
+            clip_threshold(settings["clipvalue"]),
         )
-        self._step_count = 0
-        self._skipped_steps = 0
+
+    def _set_option(self, name: str, value: Any) -> None:
+        """``opt.<name> = value``: checked with the other options as the constructor checks
+        them; the kernel is rebuilt when the option is one of its parameters."""
+        method = self._method
+        settings = method.validate({**self._settings, name: value}, _object_options(method))
+        if name == "learning_rate":
+            self._settings = settings
+            self._rate, self._schedule = rate_and_schedule(settings["learning_rate"])
+        elif name == "nonfinite":
+            self._settings = settings
+        else:
+            self._configure(settings, self.state_dict())
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        try:
+            object.__setattr__(self, name, value)
+        except AttributeError:
+            known = [option.name for option in _object_options(self._method)]
+            close = suggest(name, known)
+            hint = f" (did you mean {close!r}?)" if close else ""
+            raise AttributeError(
+                f"{type(self).__name__} has no option or attribute {name!r}{hint}; its "
+                f"options are {', '.join(known)}."
+            ) from None
 
     @property
     def x(self) -> np.ndarray:
@@ -120,14 +174,15 @@ class Optimizer:
         return self._skipped_steps
 
     @property
-    def options(self) -> dict[str, Any]:
-        return dict(self._settings)
+    def options(self) -> Mapping[str, Any]:
+        # Read-only, so that opt.options["rho"] = ... fails instead of being ignored.
+        return MappingProxyType(dict(self._settings))
 
     @property
     def state(self) -> dict[str, np.ndarray]:
         # Snapshots: the live state alternates between two buffers, so a view would go stale.
         snapshots = self.state_dict()
-        del snapshots["method"], snapshots["step"]
+        del snapshots["method"], snapshots["step"], snapshots["options"]
         for snapshot in snapshots.values():
             snapshot.flags.writeable = False
         return snapshots
@@ -174,21 +229,42 @@ class Optimizer:
         return x
 
     def state_dict(self) -> dict[str, Any]:
-        """The state as a plain dict (copies): ``"method"``, ``"step"`` and one
-        array per state row. It pickles and saves with `numpy.savez`."""
+        """The state as a plain dict (copies): ``"method"``, ``"step"``, one
+        array per state row, and ``"options"``, the options as they are now. It
+        pickles; `numpy.savez` saves it (``numpy.load`` then needs
+        ``allow_pickle=True`` for the options)."""
         return as_state_dict(
-            self._method, self._step_count, self._stepper.state, self._rest, self._settings
+            self._method,
+            self._step_count,
+            self._stepper.state,
+            self._rest,
+            self._settings,
+            options=self._settings,
         )
 
     def load_state_dict(self, state: Any) -> None:
         """Continue from ``state`` (from `state_dict`, `numpy.load` or
         ``res.state``): the following steps equal those of the run that saved it,
-        given the same ``x`` and options."""
+        given the same ``x``. The options the state holds, if any, replace the
+        object's (as ``torch.optim`` restores its hyperparameters)."""
         x = self._x
-        subject = f"The state given to {type(self).__name__}.load_state_dict"
-        steps, block = load_state(self._method, state, x.shape[0], x.dtype, subject)
-        self._stepper.load(block[: self._rows])
-        self._rest = block[self._rows :].copy() if self._rows < block.shape[0] else None
+        name = type(self).__name__
+        subject = f"The state given to {name}.load_state_dict"
+        steps, block, options = load_state(self._method, state, x.shape[0], x.dtype, subject)
+        settings = self._settings
+        if options is not None:
+            known = {option.name for option in _object_options(self._method)}
+            unknown = sorted(set(map(str, options)) - known)
+            if unknown:
+                raise invalid(
+                    ValueError,
+                    f"{subject}: its 'options'",
+                    f"options of {name} ({', '.join(sorted(known))})",
+                    f"the unknown option(s) {', '.join(map(repr, unknown))}",
+                )
+            given = {key: _plain(value) for key, value in options.items()}
+            settings = self._method.validate({**settings, **given}, _object_options(self._method))
+        self._configure(settings, {row: block[i] for i, row in enumerate(self._method.state)})
         self._step_count = steps
 
     def __repr__(self) -> str:
@@ -212,13 +288,16 @@ def optimizer_class(method: Method) -> type[Optimizer]:
         {
             "_method": method,
             "__module__": "rmsopt",
+            "__slots__": (),
             "__doc__": _CLASS_DOC.format(
                 summary=method.summary,
                 name=method.name,
                 class_name=method.class_name,
                 options=method.options_section(declared),
                 rows=", ".join(f"``{row}``" for row in method.state),
+                first_option=next(o.name for o in declared if o.name != "learning_rate"),
             ),
+            **{option.name: _option_property(option) for option in declared},
         },
     )
     cls.__signature__ = inspect.Signature(
@@ -229,6 +308,25 @@ def optimizer_class(method: Method) -> type[Optimizer]:
         ]
     )
     return cls
+
+
+def _option_property(option: Option) -> property:
+    """The attribute of an option: read from the settings, set through `_set_option`."""
+
+    def get(self: Optimizer) -> Any:
+        return self._settings[option.name]
+
+    def set_(self: Optimizer, value: Any) -> None:
+        self._set_option(option.name, value)
+
+    return property(get, set_, doc=f"The {option.name!r} option (settable).")
+
+
+def _plain(value: Any) -> Any:
+    """A Python scalar for the 0-d arrays `numpy.load` gives back."""
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        return value.item()
+    return value
 
 
 def _object_options(method: Method) -> tuple[Option, ...]:

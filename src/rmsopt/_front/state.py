@@ -53,11 +53,13 @@ def as_state_dict(
     rest: np.ndarray | None = None,
     settings: Mapping[str, Any] | None = None,
     copy: bool = True,
+    options: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The state dict after ``steps`` steps of ``block``, the leading rows of the state; the
     rows after them are those of ``rest`` (the rows after ``block``'s, as the run started),
     or fresh ones as ``settings`` initialise them. ``copy=False`` hands ``block``'s rows over as
-    they are (a run's result, whose buffers nothing else uses)."""
+    they are (a run's result, whose buffers nothing else uses). With ``options``, the state
+    also holds them (a copy) under ``"options"``."""
     used = block.shape[0]
     initial = method.initial_state(settings) if rest is None else {}
     rows = {}
@@ -68,16 +70,23 @@ def as_state_dict(
             rows[name] = rest[row - used].copy()
         else:
             rows[name] = np.full(block.shape[1], initial.get(name, 0.0), dtype=block.dtype)
-    return {"method": method.name, "step": int(steps), **rows}
+    state = {"method": method.name, "step": int(steps), **rows}
+    if options is not None:
+        state["options"] = dict(options)
+    return state
 
 
 def load_state(
     method: Method, state: Mapping[str, Any], n: int, dtype: np.dtype, subject: str
-) -> tuple[int, np.ndarray]:
-    """``(steps, block)`` from a state dict, after checking that it belongs to
-    ``method`` and to an ``x`` of ``n`` elements of ``dtype``."""
+) -> tuple[int, np.ndarray, dict[str, Any] | None]:
+    """``(steps, block, options)`` from a state dict, after checking that it belongs to
+    ``method`` and to an ``x`` of ``n`` elements of ``dtype``; ``options`` is the dict the
+    state holds under ``"options"`` (unchecked), or None."""
     expected = {"method", "step", *method.state}
-    accepted = f"a state of method {method.name!r} with the keys {sorted(expected)}"
+    accepted = (
+        f"a state of method {method.name!r} with the keys {sorted(expected)} "
+        "(and optionally 'options')"
+    )
     if not isinstance(state, Mapping):
         raise invalid(TypeError, subject, accepted, repr(state))
     owner = _item(state.get("method"))
@@ -85,8 +94,13 @@ def load_state(
         raise invalid(
             ValueError, subject, f"a state of method {method.name!r}", f"a state of {owner!r}"
         )
-    if set(state) != expected:
+    if set(state) - {"options"} != expected:
         raise invalid(ValueError, subject, accepted, f"the keys {sorted(map(str, state))}")
+    options = _item(state.get("options"))
+    if options is not None and not isinstance(options, Mapping):
+        raise invalid(
+            TypeError, f"{subject}: its 'options'", "a dict of option values", repr(options)
+        )
     steps = _item(state["step"])
     if not isinstance(steps, (int, np.integer)) or isinstance(steps, bool) or steps < 0:
         raise invalid(ValueError, f"{subject}: its 'step'", "an integer >= 0", repr(state["step"]))
@@ -105,7 +119,7 @@ def load_state(
         if not np.all(np.isfinite(values)):
             raise invalid(ValueError, f"{subject}: its {name!r}", "finite", "non-finite values")
         block[row] = values
-    return int(steps), block
+    return int(steps), block, None if options is None else dict(options)
 
 
 def _item(value: Any) -> Any:
