@@ -99,12 +99,6 @@ cdef class Stepper:
         """The current ``(k, n)`` state block (a view)."""
         return self.states_array[self.current]
 
-    def load(self, block):
-        """Make ``block`` the current state (copied into both buffers)."""
-        self.states_array[0] = block
-        self.states_array[1] = block
-        self.current = 0
-
     def step(self, grad, Py_ssize_t step, double learning_rate):
         """Take step number ``step``; return TAKEN, NONFINITE_GRADIENT or
         NONFINITE_STEP (the last two change nothing)."""
