@@ -24,6 +24,7 @@ from ._front.minimize import make_method_callable, minimize, show_options
 from ._front.optimizers import Optimizer, optimizer_class
 from ._front.status import Status
 from ._methods.registry import METHODS as _METHODS
+from ._methods.registry import defaults
 from ._search.compare import compare
 from ._search.multistart import multistart
 from ._search.tune import tune
@@ -32,6 +33,7 @@ __all__ = [
     "Optimizer",
     "Status",
     "compare",
+    "defaults",
     "effective_step_size",
     "minimize",
     "multistart",

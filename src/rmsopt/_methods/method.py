@@ -93,6 +93,9 @@ class Method:
     second_moment : str, optional
         The state row holding the moving average (or sum) of squared
         gradients, ``v`` in the history; None when there is none (SGD).
+    frameworks : mapping
+        For each framework whose defaults the method can take (``"torch"``
+        always), the options whose values differ from rmsopt's defaults there.
     """
 
     name: str
@@ -109,6 +112,14 @@ class Method:
     kernel_constants: Mapping[str, Any] = field(default_factory=dict)
     check: Callable[[Mapping[str, Any], Callable[[str], str]], None] = _no_constraints
     second_moment: str | None = None
+    frameworks: Mapping[str, Mapping[str, Any]] = field(default_factory=lambda: {"torch": {}})
+
+    def framework_defaults(self, framework: str) -> dict[str, Any]:
+        """The learning rate and the method's own options as ``framework`` defaults them."""
+        options = {"learning_rate": self.learning_rate}
+        options.update((option.name, option.default) for option in self.hyperparameters)
+        options.update(self.frameworks[framework])
+        return options
 
     @property
     def step_options(self) -> tuple[Option, ...]:

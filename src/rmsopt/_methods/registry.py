@@ -13,7 +13,7 @@ from .method import Method
 from .rmsprop import RMSPROP
 from .sgd import SGD
 
-__all__ = ["METHODS", "get_method"]
+__all__ = ["METHODS", "defaults", "get_method"]
 
 METHODS: dict[str, Method] = {
     method.name: method for method in (RMSPROP, ADAGRAD, ADADELTA, ADAM, ADAMW, SGD)
@@ -29,3 +29,41 @@ def get_method(name: Any) -> Method:
         return METHODS[name.lower()]
     except KeyError:
         raise invalid(ValueError, argument("method"), accepted, repr(name)) from None
+
+
+def defaults(method: Any, framework: str = "torch") -> dict[str, Any]:
+    """The options that give ``method`` the defaults of ``framework``.
+
+    rmsopt's defaults are torch's for every method but RMSprop, whose
+    ``learning_rate`` (1e-3) and ``rho`` (0.9) are Keras's; this gives each
+    framework's, to pass on as they are.
+
+    Parameters
+    ----------
+    method : str
+        A method name (case-insensitive).
+    framework : str, optional
+        ``"torch"`` (every method), and for RMSprop also ``"keras"``,
+        ``"optax"`` and ``"tf1"`` (optax and TF1 have no default learning rate:
+        rmsopt's is kept).
+
+    Returns
+    -------
+    dict
+        ``learning_rate`` and the method's own options.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import rmsopt
+    >>> rmsopt.defaults("rmsprop", "torch")["rho"]
+    0.99
+    >>> opt = rmsopt.RMSprop(np.zeros(3), **rmsopt.defaults("rmsprop", "torch"))
+    >>> opt.learning_rate
+    0.01
+    """
+    declared = get_method(method)
+    if not isinstance(framework, str) or framework not in declared.frameworks:
+        accepted = "one of " + ", ".join(repr(name) for name in declared.frameworks)
+        raise invalid(ValueError, argument("framework"), accepted, repr(framework))
+    return declared.framework_defaults(framework)

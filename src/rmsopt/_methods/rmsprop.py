@@ -38,10 +38,14 @@ With ``g_t`` the gradient of ``fun`` at ``x_{t-1}`` (negated when
     x_t &= x_{t-1} - \eta g_t / d_t
         && \text{otherwise}
 
-then ``x_t`` is projected onto ``bounds``. With the defaults every iterate
-equals ``torch.optim.RMSprop``'s (``lr``, ``alpha=rho``, ``eps``, ``momentum``,
-``centered``, ``weight_decay``, ``maximize``) to rounding, for every
-combination of those options, with one deliberate departure: the centered
+then ``x_t`` is projected onto ``bounds``. With the same settings every
+iterate equals ``torch.optim.RMSprop``'s (``lr``, ``alpha=rho``, ``eps``,
+``momentum``, ``centered``, ``weight_decay``, ``maximize``) to rounding, for
+every combination of those options. The defaults are not all torch's:
+rmsopt's ``learning_rate=1e-3`` and ``rho=0.9`` are Keras's, torch's are
+``lr=1e-2`` and ``alpha=0.99``; ``rmsopt.defaults("rmsprop", "torch")`` gives
+torch's (and ``"keras"``, ``"optax"``, ``"tf1"`` the others'). One deliberate
+departure: the centered
 variance estimate ``v - m**2`` can round below zero when the gradient is
 nearly constant, where torch and Keras take the square root of a negative
 number and produce NaN; rmsopt clamps it at zero.
@@ -141,5 +145,19 @@ RMSPROP = Method(
     initial_state=lambda options: {"square_avg": options["initial_accumulator_value"]},
     doc=_DOC,
     second_moment="square_avg",
+    # torch.optim.RMSprop(lr=0.01, alpha=0.99); keras.optimizers.RMSprop(learning_rate=0.001,
+    # rho=0.9, epsilon=1e-7); optax.rmsprop(decay=0.9, eps=1e-8, eps_in_sqrt=True) and TF1's
+    # RMSPropOptimizer(decay=0.9, epsilon=1e-10), whose learning rates have no default.
+    frameworks={
+        "torch": {"learning_rate": 1e-2, "rho": 0.99},
+        "keras": {"learning_rate": 1e-3, "rho": 0.9, "epsilon": 1e-7, "epsilon_in_sqrt": True},
+        "optax": {"rho": 0.9, "epsilon": 1e-8, "epsilon_in_sqrt": True},
+        "tf1": {
+            "rho": 0.9,
+            "epsilon": 1e-10,
+            "epsilon_in_sqrt": True,
+            "initial_accumulator_value": 1.0,
+        },
+    },
     summary="RMSprop (Hinton, 2012): steps scaled by a moving root mean square of gradients.",
 )

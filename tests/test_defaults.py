@@ -1,0 +1,47 @@
+"""rmsopt.defaults: the options that give a method a framework's defaults, checked against
+torch.optim's own defaults by running both."""
+
+import numpy as np
+import pytest
+
+import rmsopt
+from rmsopt._methods.registry import METHODS
+
+TORCH_CLASSES = {
+    "rmsprop": "RMSprop",
+    "adagrad": "Adagrad",
+    "adadelta": "Adadelta",
+    "adam": "Adam",
+    "adamw": "AdamW",
+    "sgd": "SGD",
+}
+
+
+@pytest.mark.parametrize("name", list(METHODS))
+def test_torch_defaults_step_as_torch_optim_with_its_defaults(name):
+    torch = pytest.importorskip("torch")
+    target = np.linspace(-1.0, 2.0, 7)
+    parameter = torch.nn.Parameter(torch.zeros(7, dtype=torch.float64))
+    optimizer = getattr(torch.optim, TORCH_CLASSES[name])([parameter])  # torch's defaults
+    x = np.zeros(7)
+    opt = getattr(rmsopt, METHODS[name].class_name)(x, **rmsopt.defaults(name, "torch"))
+    for _ in range(50):
+        parameter.grad = parameter.detach() - torch.from_numpy(target)
+        optimizer.step()
+        opt.step(x - target)
+    np.testing.assert_allclose(x, parameter.detach().numpy(), rtol=1e-12, atol=1e-14)
+
+
+def test_rmsprops_own_defaults_are_not_torchs_and_the_difference_is_named():
+    torch_defaults = rmsopt.defaults("rmsprop", "torch")
+    assert (torch_defaults["learning_rate"], torch_defaults["rho"]) == (1e-2, 0.99)
+    assert rmsopt.RMSprop(np.zeros(2)).rho == 0.9  # Keras's
+    assert rmsopt.defaults("RMSprop", "keras")["epsilon"] == 1e-7
+    assert rmsopt.defaults("rmsprop", "tf1")["initial_accumulator_value"] == 1.0
+
+
+def test_unknown_frameworks_and_methods_are_refused():
+    with pytest.raises(ValueError, match=r"The 'framework' argument must be one of 'torch'"):
+        rmsopt.defaults("adam", "keras")
+    with pytest.raises(ValueError, match="'method'"):
+        rmsopt.defaults("lbfgs")
