@@ -350,20 +350,3 @@ def test_size_one_array_from_fun_is_accepted_as_scipy_does():
         lambda x: np.array([np.sum(x**2)]), [1.0], jac=jac, options={"maxiter": 1}
     )
     assert isinstance(res.fun, float)
-
-
-def test_a_schedule_that_needs_the_loss_is_refused_until_it_is_fed():
-    plateau = rmsopt.schedules.reduce_on_plateau(0.1)
-    with pytest.raises(
-        ValueError, match=r"The 'learning_rate' option of method 'rmsprop'.*observe"
-    ):
-        rmsopt.minimize(fun, [1.0], jac=jac, options={"learning_rate": plateau})
-    with pytest.raises(ValueError, match=r"'learning_rate'.*observe\(loss\)"):
-        rmsopt.RMSprop(np.ones(2), learning_rate=plateau)
-    # Driven from the user's loop, as the docs show: the rate follows the observed losses.
-    x = np.ones(2)
-    opt = rmsopt.RMSprop(x, learning_rate=plateau(0))
-    for _ in range(30):
-        opt.step(2.0 * x)
-        opt.learning_rate = plateau.observe(1.0)  # a loss that never improves
-    assert opt.learning_rate < 0.1

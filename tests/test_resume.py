@@ -72,8 +72,12 @@ def test_resume_continues_a_schedule_at_the_step_count():
 
 def test_result_state_of_a_fresh_run(method):
     res, _ = iterates(np.ones(3), method, 7, learning_rate=0.01)
-    assert set(res.state) == {"method", "step", *METHODS[method].state}
+    assert set(res.state) == {"method", "step", "options", *METHODS[method].state}
     assert res.state["method"] == method and res.state["step"] == 7
+    # The run's step options (the ones the optimizer classes take, but nonfinite).
+    step_options = {option.name for option in METHODS[method].step_options}
+    assert set(res.state["options"]) == step_options
+    assert res.state["options"]["learning_rate"] == 0.01
     for row in METHODS[method].state:
         assert res.state[row].shape == (3,) and res.state[row].dtype == np.float64
 

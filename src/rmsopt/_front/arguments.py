@@ -9,6 +9,7 @@ that validates what it returns).
 
 from __future__ import annotations
 
+import copy
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -151,6 +152,17 @@ def check_arguments(
                 "stopping.",
                 OptimizeWarning,
             )
+        if getattr(settings["learning_rate"], "needs_loss", False):
+            # Per-epoch losses (validation or mean training loss) are not fed yet; a schedule
+            # taken without them would keep its first rate in silence.
+            raise invalid(
+                ValueError,
+                method.subject("learning_rate"),
+                "a schedule of t alone in minibatch mode (a schedule that needs the loss, "
+                "such as reduce_on_plateau, is fed by full-batch runs and by the optimizer "
+                "classes' step(grad, loss=...))",
+                repr(settings["learning_rate"]),
+            )
         batches = make_batches(method, settings, args)
         validate = validator(settings["validation"], objective, batches, method)
         if settings["patience"] is not None:
@@ -163,7 +175,15 @@ def check_arguments(
         steps_taken, state = 0, None  # made by the run, with the rows its kernel uses only
     else:
         subject = method.subject("state")
-        steps_taken, state, _ = load_state(method, settings["state"], x.shape[0], x.dtype, subject)
+        steps_taken, state, saved_options = load_state(
+            method, settings["state"], x.shape[0], x.dtype, subject
+        )
+    if getattr(settings["learning_rate"], "needs_loss", False):
+        # The run observes losses into its own copy: the user's schedule stays as given, runs
+        # repeat, and a resumed run continues from the state's copy.
+        settings["learning_rate"] = observing_schedule(
+            settings["learning_rate"], saved_options if settings["state"] is not None else None
+        )
     learning_rate, schedule = rate_and_schedule(settings["learning_rate"])
     return Run(
         method=method,
@@ -205,6 +225,16 @@ def rate_and_schedule(learning_rate: Any) -> tuple[float, Callable[[int], float]
         return validated_rate(learning_rate(t), t)
 
     return 0.0, checked_schedule
+
+
+def observing_schedule(schedule: Any, saved_options: Mapping[str, Any] | None) -> Any:
+    """A copy of a schedule that observes losses, continuing from what the one of the same
+    kind in ``saved_options`` (a resumed state's) had observed, when there is one."""
+    own = copy.deepcopy(schedule)
+    saved = None if saved_options is None else saved_options.get("learning_rate")
+    if type(saved) is type(schedule):
+        own.load_state_dict(saved.state_dict())
+    return own
 
 
 def clip_threshold(value: float | None) -> float:

@@ -4,6 +4,7 @@ result as a `scipy.optimize.OptimizeResult`."""
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -251,11 +252,15 @@ def solve(
     if settings["disp"]:
         lines = IterationLines(method.name, print if bar is None else bar.write)
     allvecs = [run.x.copy()] if settings["return_all"] else None
+    plateau = _loss_feed(settings["learning_rate"])
     # allvecs holds every iterate the callback sees, and the displays show them all, the last
-    # one included.
-    notify = chain(None if allvecs is None else _keep_copies(allvecs), lines, bar, run.notify)
+    # one included. A schedule that needs the loss observes it first, for the next step.
+    notify = chain(
+        plateau, None if allvecs is None else _keep_copies(allvecs), lines, bar, run.notify
+    )
     need_value = (
         run.callback_needs_value
+        or plateau is not None
         or lines is not None
         or bar is not None
         or "fun" in (settings["history"] or ())
@@ -336,6 +341,10 @@ def solve(
             None if run.state is None else run.state[state.shape[0] :],
             settings,
             copy=False,
+            # The step options, a schedule with what it observed among them.
+            options=copy.deepcopy(
+                {option.name: settings[option.name] for option in method.step_options}
+            ),
         ),
         **extra,
     )
@@ -346,6 +355,19 @@ def solve(
     if settings["disp"]:
         _print_summary(result)
     return result
+
+
+def _loss_feed(schedule: Any) -> Notify | None:
+    """For a schedule that needs the loss (full-batch runs): a notification that shows it the
+    objective at each new iterate, so that iteration k + 1 steps at the rate that f(x_k) left.
+    None for other rates."""
+    if not getattr(schedule, "needs_loss", False):
+        return None
+
+    def feed(x: np.ndarray, value: Any, grad: np.ndarray, nit: int) -> None:
+        schedule.observe(value)
+
+    return feed
 
 
 def _keep_copies(allvecs: list) -> Notify:

@@ -6,7 +6,9 @@ One class per method, made from its declaration by `optimizer_class`.
 
 from __future__ import annotations
 
+import copy
 import inspect
+import numbers
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
@@ -187,25 +189,48 @@ class Optimizer:
             snapshot.flags.writeable = False
         return snapshots
 
-    def step(self, grad: np.ndarray) -> np.ndarray:
+    def step(self, grad: np.ndarray, loss: float | None = None) -> np.ndarray:
         """Take one step with ``grad``, the gradient at ``x``; return ``x``.
 
         ``grad`` must be a 1-D array of ``x``'s dtype and length (a
         non-contiguous one is copied). With a non-finite gradient, or a step
         that would make ``x`` or the state non-finite, nothing changes and the
         ``nonfinite`` option decides between FloatingPointError and a skip.
+
+        ``loss``, the objective at the ``x`` where ``grad`` was evaluated, feeds
+        a learning-rate schedule that needs it (`rmsopt.schedules.reduce_on_plateau`):
+        it is observed after the step, as torch's ``scheduler.step(loss)`` after
+        ``optimizer.step()``. Such a schedule requires it; others ignore it.
         """
-        name = type(self).__name__
         x = self._x
+        schedule = self._settings["learning_rate"]
+        observes = self._schedule is not None and getattr(schedule, "needs_loss", False)
+        if observes:
+            name = type(self).__name__
+            if loss is None:
+                raise TypeError(
+                    f"{name}.step: the learning-rate schedule {schedule!r} needs the loss; "
+                    "pass step(grad, loss=value), the objective where grad was evaluated."
+                )
+            if not isinstance(loss, numbers.Real) or isinstance(loss, (bool, np.bool_)):
+                raise invalid(
+                    TypeError, f"The 'loss' given to {name}.step", "a real number", repr(loss)
+                )
         if not isinstance(grad, np.ndarray) or grad.dtype != x.dtype:
             accepted = f"a numpy array of dtype {x.dtype.name}, like x"
             raise invalid(
-                TypeError, f"The gradient given to {name}.step", accepted, _describe(grad)
+                TypeError,
+                f"The gradient given to {type(self).__name__}.step",
+                accepted,
+                _describe(grad),
             )
         if grad.shape != x.shape:
             accepted = f"of shape {x.shape}, like x"
             raise invalid(
-                ValueError, f"The gradient given to {name}.step", accepted, _describe(grad)
+                ValueError,
+                f"The gradient given to {type(self).__name__}.step",
+                accepted,
+                _describe(grad),
             )
         if not grad.flags.c_contiguous:
             grad = np.ascontiguousarray(grad)
@@ -214,6 +239,8 @@ class Optimizer:
         outcome = self._stepper.step(grad, self._step_count + 1, rate)
         if outcome == stepper.TAKEN:
             self._step_count += 1
+            if observes:
+                schedule.observe(loss)
         elif self._settings["nonfinite"] == "skip":
             self._skipped_steps += 1
         else:
@@ -223,7 +250,8 @@ class Optimizer:
                 else "the step would make x or the state non-finite (overflow)"
             )
             raise FloatingPointError(
-                f"{name}.step: {cause}; x, the state and step_count are unchanged. "
+                f"{type(self).__name__}.step: {cause}; x, the state and step_count are "
+                "unchanged. "
                 "Pass nonfinite='skip' to skip such steps instead."
             )
         return x
@@ -239,7 +267,8 @@ class Optimizer:
             self._stepper.state,
             self._rest,
             self._settings,
-            options=self._settings,
+            # A copy: a schedule that observes losses carries state of its own.
+            options=copy.deepcopy(self._settings),
         )
 
     def load_state_dict(self, state: Any) -> None:
@@ -262,7 +291,7 @@ class Optimizer:
                     f"options of {name} ({', '.join(sorted(known))})",
                     f"the unknown option(s) {', '.join(map(repr, unknown))}",
                 )
-            given = {key: _plain(value) for key, value in options.items()}
+            given = {key: copy.deepcopy(_plain(value)) for key, value in options.items()}
             settings = self._method.validate({**settings, **given}, _object_options(self._method))
         self._configure(settings, {row: block[i] for i, row in enumerate(self._method.state)})
         self._step_count = steps

@@ -1,0 +1,139 @@
+"""A learning rate that follows the losses (reduce_on_plateau): fed by full-batch runs of
+minimize with the objective at each new iterate, and by the classes' step(grad, loss=...)."""
+
+import pathlib
+import re
+
+import numpy as np
+import pytest
+
+import rmsopt
+from rmsopt.schedules import reduce_on_plateau
+
+CATALOGUE = ["sphere", "quadratic", "booth", "rosenbrock", "linear_regression"]
+
+
+@pytest.mark.parametrize("name", CATALOGUE)
+def test_rmsprop_with_a_plateau_schedule_meets_gtol_on_the_catalogue(name):
+    problem = getattr(rmsopt.problems, name)()
+    res = rmsopt.minimize(
+        problem.fun,
+        problem.x0,
+        args=problem.args,
+        jac=problem.jac,
+        method="rmsprop",
+        options={"learning_rate": reduce_on_plateau(1e-2), "maxiter": 20000, "gtol": 1e-5},
+    )
+    assert res.success and res.status == 0 and res.nit <= 20000
+
+
+def test_minimize_feeds_the_objective_at_each_new_iterate():
+    # The twin: the class at a rate set by hand from a schedule that observes f(x_k) after
+    # step k, as minimize documents.
+    problem = rmsopt.problems.booth()
+    schedule = reduce_on_plateau(0.5, patience=3, factor=0.5)
+    res = rmsopt.minimize(
+        problem.fun,
+        problem.x0,
+        jac=problem.jac,
+        options={"learning_rate": schedule, "maxiter": 200, "gtol": 0.0, "return_all": True},
+    )
+    assert schedule.state_dict() == reduce_on_plateau(0.5, patience=3, factor=0.5).state_dict()
+    twin_schedule = reduce_on_plateau(0.5, patience=3, factor=0.5)
+    x = np.array(problem.x0, dtype=float)
+    opt = rmsopt.RMSprop(x, learning_rate=twin_schedule(0))
+    path = []
+    for _ in range(200):
+        opt.step(problem.jac(x))
+        path.append(x.copy())
+        opt.learning_rate = twin_schedule.observe(problem.fun(x))
+    np.testing.assert_array_equal(np.array(res.allvecs[1:]), np.array(path))
+    assert twin_schedule.state_dict()["learning_rate"] < 0.5  # it did reduce
+    assert res.state["options"]["learning_rate"].state_dict() == twin_schedule.state_dict()
+
+
+def test_runs_repeat_and_a_resumed_run_continues_the_schedule():
+    problem = rmsopt.problems.rosenbrock()
+    options = {"learning_rate": reduce_on_plateau(1e-2, patience=5), "gtol": 0.0}
+
+    def run(x0, maxiter, state=None):
+        extra = {} if state is None else {"state": state}
+        return rmsopt.minimize(
+            problem.fun, x0, jac=problem.jac, options={**options, "maxiter": maxiter, **extra}
+        )
+
+    whole = run(problem.x0, 3000)
+    np.testing.assert_array_equal(run(problem.x0, 3000).x, whole.x)
+    first = run(problem.x0, 1500)
+    second = run(first.x, 1500, first.state)
+    np.testing.assert_array_equal(second.x, whole.x)
+
+
+def test_minibatch_runs_refuse_it_until_epochs_feed_it():
+    x = np.linspace(0.0, 1.0, 40)
+
+    def fun(w, xs):
+        return float(np.mean((w[0] * xs - 1.0) ** 2))
+
+    def jac(w, xs):
+        return np.array([np.mean(2.0 * (w[0] * xs - 1.0) * xs)])
+
+    with pytest.raises(ValueError, match=r"'learning_rate'.*minibatch"):
+        rmsopt.minimize(
+            fun, [0.0], args=(x,), jac=jac,
+            options={"batch_size": 8, "learning_rate": reduce_on_plateau(0.1)},
+        )  # fmt: skip
+
+
+def test_a_class_needs_the_loss_and_saves_what_the_schedule_observed():
+    x = np.ones(3)
+    opt = rmsopt.RMSprop(x, learning_rate=reduce_on_plateau(0.1, patience=2))
+    with pytest.raises(TypeError, match=r"loss=value"):
+        opt.step(2.0 * x)
+    with pytest.raises(TypeError, match="'loss'"):
+        opt.step(2.0 * x, loss="high")
+    for _ in range(5):
+        opt.step(2.0 * x, loss=1.0)  # never improves: the rate drops after patience
+    assert opt.learning_rate(0) < 0.1
+    saved = opt.state_dict()
+    y = x.copy()
+    resumed = rmsopt.RMSprop(y, learning_rate=reduce_on_plateau(0.1, patience=2))
+    resumed.load_state_dict(saved)
+    for _ in range(6):
+        opt.step(2.0 * x, loss=1.0)
+        resumed.step(2.0 * y, loss=1.0)
+    np.testing.assert_array_equal(x, y)
+    assert resumed.learning_rate.state_dict() == opt.learning_rate.state_dict()
+
+
+def test_a_class_matches_torch_rmsprop_with_reduce_lr_on_plateau():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    target = rng.standard_normal(6)
+    losses = [1.0, 0.9, 0.9, 0.95, 0.9, 0.8, 0.85, 0.86, 0.87, 0.9, 0.7, 0.71, 0.72, 0.73] * 3
+
+    parameter = torch.nn.Parameter(torch.zeros(6, dtype=torch.float64))
+    optimizer = torch.optim.RMSprop([parameter], lr=0.05, alpha=0.99, eps=1e-8)
+    scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, patience=2, factor=0.5)
+    x = np.zeros(6)
+    opt = rmsopt.RMSprop(
+        x, learning_rate=reduce_on_plateau(0.05, patience=2, factor=0.5), rho=0.99, epsilon=1e-8
+    )
+    for loss in losses:
+        parameter.grad = parameter.detach() - torch.from_numpy(target)
+        optimizer.step()
+        scheduler.step(loss)
+        opt.step(x - target, loss=loss)
+        # The rates exactly; the iterates as the torch conformance tests compare them (torch's
+        # kernels round an operation or two differently).
+        assert opt.learning_rate.state_dict()["learning_rate"] == optimizer.param_groups[0]["lr"]
+        np.testing.assert_allclose(x, parameter.detach().numpy(), rtol=1e-12, atol=1e-15)
+    assert optimizer.param_groups[0]["lr"] < 0.05
+
+
+def test_the_readmes_first_example_converges_as_written():
+    readme = (pathlib.Path(__file__).parent.parent / "README.md").read_text()
+    first = re.search(r"```python\n(.*?)```", readme, flags=re.DOTALL).group(1)
+    namespace: dict = {}
+    exec(compile(first, "README.md", "exec"), namespace)
+    assert namespace["res"].success and namespace["res"].status == 0
