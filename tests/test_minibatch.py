@@ -443,6 +443,7 @@ def test_a_nonfinite_validation_stops_and_keeps_the_best():
         options=options(epochs=4, validation=validation),
     )
     assert res.status == rmsopt.Status.NONFINITE and res.epochs == 3
+    assert "The validation objective was not finite at the end of an epoch" in res.message
     assert res.best_epoch == 2
     np.testing.assert_array_equal(res.x, seen[1])
 
@@ -460,6 +461,7 @@ def test_a_nonfinite_minibatch_gradient_stops_at_the_last_good_iterate():
     )
     # Samples 15..19 form the fourth batch: three steps were taken.
     assert res.status == rmsopt.Status.NONFINITE and res.nit == 3
+    assert "The gradient was not finite at the iterate after 3 steps" in res.message
     np.testing.assert_array_equal(res.x, res.allvecs[-1])
     assert len(res.allvecs) == 4
 

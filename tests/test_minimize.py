@@ -782,3 +782,42 @@ def test_in_a_box_gtol_is_tested_first_as_without_one(dtype):
     assert (res.status, res.nit) == (Status.GTOL, k)
     with pytest.raises(RuntimeError, match="schedule"):
         run(k + 5, schedule_failing_from(k - 1))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_a_non_finite_status_says_what_was_not_finite_and_where(dtype):
+    def quadratic_until(limit, value_or_gradient):
+        # fun or jac goes non-finite beyond `limit` in x[1]; x0 = 0 walks towards x = 2.
+        def fun(x):
+            bad = value_or_gradient == "value" and x[1] > limit
+            return np.nan if bad else float(np.sum((x - 2.0) ** 2))
+
+        def jac(x):
+            grad = 2.0 * (x - 2.0)
+            if value_or_gradient == "gradient" and x[1] > limit:
+                grad[1] = np.inf
+            return grad
+
+        return fun, jac
+
+    options = {"learning_rate": 0.1, "maxiter": 100, "gtol": 0.0, "ftol": 1e-300}
+    fun, jac = quadratic_until(0.5, "value")
+    res = rmsopt.minimize(fun, np.zeros(3, dtype=dtype), jac=jac, options=options)
+    assert res.status == Status.NONFINITE
+    assert f"fun returned nan at the iterate of step {res.nit + 1}." in res.message
+    fun, jac = quadratic_until(0.5, "gradient")
+    res = rmsopt.minimize(fun, np.zeros(3, dtype=dtype), jac=jac, options=options)
+    assert (
+        f"The gradient was not finite at the iterate of step {res.nit + 1} "
+        "(1 element, the first at index 1: inf)."
+    ) in res.message
+    fun, jac = quadratic_until(-1.0, "gradient")  # already at x0
+    res = rmsopt.minimize(fun, np.zeros(3, dtype=dtype), jac=jac, options=options)
+    assert res.nit == 0 and "The gradient was not finite at x0" in res.message
+    # A finite gradient whose square overflows the state row (RMSprop's v = g**2).
+    huge = float(np.finfo(dtype).max) / 4
+    res = rmsopt.minimize(
+        lambda x: 0.0, np.zeros(2, dtype=dtype), jac=lambda x: np.array([1.0, huge], dtype=dtype)
+    )
+    assert "Step 1 would have made the state row 'square_avg' non-finite" in res.message
+    assert "the first at index 1: " in res.message

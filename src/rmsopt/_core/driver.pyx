@@ -39,6 +39,17 @@ cdef extern from "monotonic.h":
     double monotonic_seconds "rmsopt_monotonic_seconds"() noexcept nogil
 
 cdef enum:
+    # What made a run end with NONFINITE (Loop.failure), for its message.
+    FAILED_NOTHING = 0
+    FAILED_VALUE = 1          # fun's value at the iterate in failed_buffer
+    FAILED_GRADIENT = 2       # the gradient there
+    FAILED_STEP = 3           # the step into failed_buffer: the iterate or a state row
+    FAILED_VALIDATION = 4     # the validation objective at an epoch's end
+
+FAILURES = {FAILED_VALUE: "value", FAILED_GRADIENT: "gradient", FAILED_STEP: "step",
+            FAILED_VALIDATION: "validation"}
+
+cdef enum:
     # The smallest n for which a Python objective's loop lets other threads run during its
     # native work; below it, releasing and taking back the GIL (~0.1 us) costs more.
     RELEASE_GIL_FROM = 1024
@@ -81,6 +92,9 @@ cdef class Loop:
     cdef double value                     # fun at it (NaN when not evaluated)
     cdef bint value_known
     cdef object error                     # what a schedule or the callback raised
+    cdef int failure                      # FAILED_*: why the run ended with NONFINITE
+    cdef int failed_buffer                # the buffer of the failed evaluation or step
+    cdef double failed_value              # fun's value there (FAILED_VALUE)
 
     def __init__(self, Kernel kernel, Source source, Workspace workspace, *, History history,
                  notify, double learning_rate, schedule, Py_ssize_t steps_taken,
@@ -116,6 +130,9 @@ cdef class Loop:
         self.value = NAN
         self.value_known = False
         self.error = None
+        self.failure = FAILED_NOTHING
+        self.failed_buffer = 0
+        self.failed_value = NAN
 
     cdef int schedule_rate(self, Py_ssize_t step) noexcept nogil:
         # The learning rate of step `step` from the schedule: CONTINUE, or EXCEPTION.
@@ -174,11 +191,15 @@ cdef inline int evaluate(Loop run,
         norm = gradient_magnitude(run.kernel, run.workspace.n,
                                   <const floating*>run.workspace.grad[buffer])
         if not isfinite(norm):
+            run.failure, run.failed_buffer = FAILED_GRADIENT, buffer
             return NONFINITE
         gradient_norm[0] = norm if run.lower == NULL else NAN
         return EVALUATED
     if evaluation == EPOCH_ENDED:
         return EPOCH_ENDED
+    if evaluation == NOT_FINITE:
+        run.failure, run.failed_buffer = FAILED_VALUE, buffer
+        run.failed_value = run.source.value
     return evaluation_code(evaluation)
 
 
@@ -238,6 +259,8 @@ cdef int iterate(Loop run, floating* dtype) noexcept nogil:
                                    run.maxiter, run.source.nfev, run.maxfev)
         elif run.source.epoch_complete():
             code = run.source.end_epoch(run.current, run.nit)
+            if code == NONFINITE:
+                run.failure = FAILED_VALIDATION
             if code == CONTINUE:
                 continue
         else:
@@ -250,6 +273,8 @@ cdef int iterate(Loop run, floating* dtype) noexcept nogil:
             evaluation = evaluate(run, run.current, &gradient_norm, dtype)
             if evaluation == EPOCH_ENDED:
                 code = run.source.end_epoch(run.current, run.nit)
+                if code == NONFINITE:
+                    run.failure = FAILED_VALIDATION
                 if code == CONTINUE:
                     continue
                 break
@@ -282,6 +307,7 @@ cdef int iterate(Loop run, floating* dtype) noexcept nogil:
                 code = GTOL
                 break
         if not measures.finite:
+            run.failure, run.failed_buffer = FAILED_STEP, following
             code = NONFINITE
             break
 
@@ -329,6 +355,21 @@ cdef int iterate(Loop run, floating* dtype) noexcept nogil:
                x[1 - run.current], x[run.current], state[run.current],
                run.steps_taken + run.nit, run.committed_rate, True)
     return code
+
+
+def failure(Loop loop):
+    """Why ``loop`` ended with a non-finite status: None, or ``(kind, x, grad, state, value)``
+    with ``kind`` one of "value", "gradient", "step", "validation" and the arrays of the
+    failed evaluation or step (the buffers the run did not commit; None where they do not
+    apply) and fun's value there (for "value")."""
+    workspace = loop.workspace
+    if loop.failure == FAILED_NOTHING:
+        return None
+    buffer = loop.failed_buffer
+    kind = FAILURES[loop.failure]
+    grad = workspace.grad_rows[buffer] if loop.failure == FAILED_GRADIENT else None
+    state = workspace.state_blocks[buffer] if loop.failure == FAILED_STEP else None
+    return kind, workspace.x_rows[buffer], grad, state, loop.failed_value
 
 
 def run(Loop loop):

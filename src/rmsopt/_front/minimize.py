@@ -16,6 +16,7 @@ from .._checks.constraints import Flag
 from .._checks.errors import argument
 from .._checks.warn import warn
 from .._core.driver import Loop
+from .._core.driver import failure as loop_failure
 from .._core.driver import run as run_loop
 from .._core.method_kernels import new_kernel
 from .._core.sources import Minibatches, NativeObjective, PythonObjective, Workspace
@@ -26,7 +27,7 @@ from .display import IterationLines, Notify, ProgressBar, chain
 from .history import history_columns, new_history
 from .minibatch import planned_steps
 from .state import as_state_dict, new_state, rows_used
-from .status import Status
+from .status import Status, nonfinite_detail
 
 __all__ = ["make_method_callable", "minimize", "show_options"]
 
@@ -302,6 +303,7 @@ def solve(
     finally:
         if bar is not None:
             bar.close()
+    failure = loop_failure(loop)
 
     extra: dict[str, Any] = {}
     if run.batches is not None:
@@ -333,7 +335,9 @@ def solve(
         njev=native_counts[1] if run.native else run.objective.njev,
         status=int(status),
         success=status.success,
-        message=status.message,
+        message=status.message
+        if failure is None or status != Status.NONFINITE
+        else f"{status.message} {nonfinite_detail(failure, nit, x, method.state[:rows])}",
         state=as_state_dict(
             method,
             run.steps_taken + x_nit,

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import enum
+from typing import Any
+
+import numpy as np
 
 __all__ = ["Status"]
 
@@ -80,3 +83,39 @@ _MESSAGES = {
     "it was raised.",
     Status.CALLBACK_STOP: "`callback` raised `StopIteration`.",
 }
+
+
+def nonfinite_detail(failure: tuple, nit: int, committed: Any, state_rows: tuple[str, ...]) -> str:
+    """What was not finite, and where, for a run's NONFINITE message: ``failure`` is the
+    driver's ``(kind, x, grad, state, value)``, ``nit`` the iterations committed,
+    ``committed`` the iterate the run reports (the failed evaluation was at it when ``x`` is
+    that very array) and ``state_rows`` the names of the state block's rows."""
+    kind, x, grad, state, value = failure
+    if kind == "validation":
+        return (
+            f"The validation objective was not finite at the end of an epoch (after {nit} steps)."
+        )
+    if kind == "step":
+        rows = [] if state is None else list(zip(state_rows, state, strict=True))
+        for name, values in [("x", x), *rows]:
+            bad = np.flatnonzero(~np.isfinite(values))
+            if bad.size:
+                what = "x" if name == "x" else f"the state row {name!r}"
+                return (
+                    f"Step {nit + 1} would have made {what} non-finite ({_elements(bad, values)}); "
+                    f"the result holds the iterate and state after step {nit}."
+                )
+        return f"Step {nit + 1} would have made x or the state non-finite."
+    where = f"the iterate after {nit} steps" if x is committed else f"the iterate of step {nit + 1}"
+    if nit == 0 and x is committed:
+        where = "x0"
+    if kind == "value":
+        return f"fun returned {value!r} at {where}."
+    bad = np.flatnonzero(~np.isfinite(grad))
+    return f"The gradient was not finite at {where} ({_elements(bad, grad)})."
+
+
+def _elements(bad: np.ndarray, values: np.ndarray) -> str:
+    first = int(bad[0])
+    count = f"{bad.size} element{'s' if bad.size > 1 else ''}"
+    return f"{count}, the first at index {first}: {float(values[first])!r}"
