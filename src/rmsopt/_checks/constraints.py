@@ -165,14 +165,6 @@ class RateOrSchedule:
         return "a float in the range (0, inf) or a schedule (a callable t -> learning rate)"
 
     def check(self, value: Any, subject: str) -> float | Callable[[int], float]:
-        if getattr(value, "needs_loss", False):
-            # Not fed yet: taken, it would keep its first rate in silence.
-            accepted = (
-                "a float or a schedule of t alone; a schedule that needs the loss "
-                "(reduce_on_plateau) is driven from your own loop for now: set "
-                "opt.learning_rate = schedule.observe(loss) after each step"
-            )
-            raise _invalid(ValueError, subject, accepted, value)
         if callable(value):
             return value
         try:
