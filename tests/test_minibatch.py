@@ -2,6 +2,7 @@
 stopping, checked against a plain NumPy replay of the same batches."""
 
 import math
+import pathlib
 import re
 import warnings
 
@@ -805,3 +806,99 @@ def test_tol_is_named_when_it_is_not_used():
         rmsopt.minimize(
             loss, np.zeros(3), args=make_data(), jac=loss_grad, tol=1e-3, options=options()
         )
+
+
+def test_the_callback_says_which_epoch_and_batch_each_step_belongs_to():
+    data = make_data()
+    seen = []
+
+    def callback(intermediate_result):
+        seen.append((intermediate_result.epoch, intermediate_result.batch, intermediate_result.nit))
+
+    res = rmsopt.minimize(
+        loss, np.zeros(3), args=data, jac=loss_grad, callback=callback,
+        options=options(epochs=2),
+    )  # fmt: skip
+    per_epoch = res.nit // 2
+    assert seen == [(1 + i // per_epoch, 1 + i % per_epoch, i + 1) for i in range(res.nit)]
+
+
+@pytest.mark.parametrize("form", ["intermediate_result", "xk"])
+def test_the_epoch_callback_gets_each_epochs_mean_loss_and_validation(form):
+    data = make_data()
+    held_out = make_data(seed=1)
+    batch_values = []
+
+    def recorded_loss(w, *batch):
+        value = loss(w, *batch)
+        batch_values.append(value)
+        return value
+
+    calls = []
+    if form == "intermediate_result":
+
+        def epoch_callback(intermediate_result):
+            calls.append(intermediate_result)
+
+    else:
+
+        def epoch_callback(xk):
+            calls.append(xk)
+
+    res = rmsopt.minimize(
+        recorded_loss, np.zeros(3), args=data, jac=loss_grad,
+        options=options(epochs=3, validation=held_out, epoch_callback=epoch_callback),
+    )  # fmt: skip
+    assert len(calls) == 3
+    if form == "xk":
+        assert all(isinstance(x, np.ndarray) for x in calls)
+        return
+    per_epoch = res.nit // 3
+    for epoch, result in enumerate(calls, start=1):
+        assert result.epoch == epoch and result.nit == epoch * per_epoch
+        # The batch values of this epoch (the validation calls of fun come after them).
+        start = (epoch - 1) * (per_epoch + 1)
+        expected = np.mean(batch_values[start : start + per_epoch])
+        assert result.train_loss == pytest.approx(expected, rel=1e-12)
+        assert result.val_fun == res.val_history[epoch - 1]
+
+
+def test_the_epoch_callback_can_stop_the_run():
+    def epoch_callback(intermediate_result):
+        if intermediate_result.epoch == 2:
+            raise StopIteration
+
+    res = rmsopt.minimize(
+        loss, np.zeros(3), args=make_data(), jac=loss_grad,
+        options=options(epochs=5, epoch_callback=epoch_callback),
+    )  # fmt: skip
+    assert res.status == 99 and res.epochs == 2
+
+
+def test_a_plateau_schedule_observes_each_epochs_validation_value():
+    held_out = make_data(seed=1)
+    schedule = rmsopt.schedules.reduce_on_plateau(0.1, patience=1, factor=0.5)
+    res = rmsopt.minimize(
+        loss, np.zeros(3), args=make_data(), jac=loss_grad,
+        options=options(epochs=6, validation=held_out, learning_rate=schedule),
+    )  # fmt: skip
+    twin = rmsopt.schedules.reduce_on_plateau(0.1, patience=1, factor=0.5)
+    for value in res.val_history:
+        twin.observe(value)
+    assert res.state["options"]["learning_rate"].state_dict() == twin.state_dict()
+
+
+def test_epoch_callback_needs_minibatches():
+    with pytest.raises(ValueError, match="'epoch_callback'"):
+        rmsopt.minimize(loss, np.zeros(3), args=make_data(), jac=loss_grad,
+                        options={"epoch_callback": print})  # fmt: skip
+
+
+def test_the_epoch_example_of_docs_stochastic_runs_as_written(capsys):
+    page = (pathlib.Path(__file__).parent.parent / "docs" / "stochastic.md").read_text()
+    block = page.split("## Watching the epochs")[1].split("```python\n")[1].split("```")[0]
+    namespace: dict = {}
+    exec(compile(block, "docs/stochastic.md", "exec"), namespace)
+    printed = [line.split() for line in capsys.readouterr().out.splitlines()]
+    assert [int(row[0]) for row in printed] == [1, 2, 3, 4, 5]
+    assert namespace["res"].epochs == 5

@@ -69,7 +69,7 @@ def test_runs_repeat_and_a_resumed_run_continues_the_schedule():
     np.testing.assert_array_equal(second.x, whole.x)
 
 
-def test_minibatch_runs_refuse_it_until_epochs_feed_it():
+def test_a_minibatch_run_without_validation_feeds_each_epochs_mean_training_loss():
     x = np.linspace(0.0, 1.0, 40)
 
     def fun(w, xs):
@@ -78,11 +78,22 @@ def test_minibatch_runs_refuse_it_until_epochs_feed_it():
     def jac(w, xs):
         return np.array([np.mean(2.0 * (w[0] * xs - 1.0) * xs)])
 
-    with pytest.raises(ValueError, match=r"'learning_rate'.*minibatch"):
-        rmsopt.minimize(
-            fun, [0.0], args=(x,), jac=jac,
-            options={"batch_size": 8, "learning_rate": reduce_on_plateau(0.1)},
-        )  # fmt: skip
+    losses = []
+    res = rmsopt.minimize(
+        fun, [0.0], args=(x,), jac=jac,
+        options={
+            "batch_size": 8, "epochs": 6, "seed": 0,
+            "learning_rate": reduce_on_plateau(0.1, patience=1),
+            "epoch_callback": lambda intermediate_result: losses.append(
+                intermediate_result.train_loss
+            ),
+        },
+    )  # fmt: skip
+    twin = reduce_on_plateau(0.1, patience=1)
+    for loss in losses:
+        twin.observe(loss)
+    assert len(losses) == 6
+    assert res.state["options"]["learning_rate"].state_dict() == twin.state_dict()
 
 
 def test_a_class_needs_the_loss_and_saves_what_the_schedule_observed():

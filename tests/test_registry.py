@@ -81,7 +81,7 @@ def test_common_options_come_last_in_the_same_order(method):
     common = ["maximize", "threads", "clipnorm", "clipvalue", "maxiter", "maxfev", "gtol", "ftol"]
     common += ["xtol", "disp", "progress", "return_all", "history", "history_interval"]
     common += ["history_size", "batch_size", "batches", "epochs", "shuffle", "seed"]
-    common += ["validation", "patience", "min_delta", "state"]
+    common += ["validation", "patience", "min_delta", "epoch_callback", "state"]
     assert names[0] == "learning_rate"
     assert names[-len(common) :] == common
 

@@ -19,6 +19,7 @@ from .errors import invalid
 __all__ = [
     "HISTORY_GROUPS",
     "BatchIterable",
+    "CallableOrNone",
     "Choice",
     "Constraint",
     "Flag",
@@ -225,6 +226,19 @@ class Seed:
         if isinstance(value, numbers.Integral) and value < 0:
             raise _invalid(ValueError, subject, self.describe(), value)
         return value
+
+
+@dataclass(frozen=True)
+class CallableOrNone:
+    """A callable, or ``None``."""
+
+    def describe(self) -> str:
+        return "a callable or None"
+
+    def check(self, value: Any, subject: str) -> Callable[..., Any] | None:
+        if value is None or callable(value):
+            return value
+        raise _invalid(TypeError, subject, self.describe(), value)
 
 
 @dataclass(frozen=True)

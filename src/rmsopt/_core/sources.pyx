@@ -17,6 +17,7 @@ from rmsopt.kernels.objective cimport objective_function
 
 from .termination cimport (
     BATCHES_EXHAUSTED,
+    CALLBACK_STOP,
     CONTINUE,
     EARLY_STOP,
     EPOCHS,
@@ -245,11 +246,15 @@ cdef class Minibatches(PythonObjective):
     end of each pass ``validate(x) -> float`` (or None) is called, and with ``patience``
     (PY_SSIZE_T_MAX: never) the run ends after that many passes without an improvement larger
     than ``min_delta`` (larger is better when ``maximize``); the best validated iterate is
-    kept and reported."""
+    kept and reported. ``on_epoch(x, epoch, nit, train_loss, val_fun)`` (or None) is called
+    at the end of every pass, with the mean of its batch values (None when not evaluated);
+    StopIteration from it ends the run with CALLBACK_STOP."""
 
-    cdef object batches, iterator, validate
-    cdef Py_ssize_t length, in_epoch, epochs, patience, waited
-    cdef readonly Py_ssize_t completed
+    cdef object batches, iterator, validate, on_epoch
+    cdef Py_ssize_t length, epochs, patience, waited
+    cdef readonly Py_ssize_t completed, in_epoch
+    cdef double loss_sum
+    cdef Py_ssize_t losses
     cdef double min_delta, best_score
     cdef bint maximize
     cdef readonly list validation_values
@@ -257,7 +262,7 @@ cdef class Minibatches(PythonObjective):
     cdef object fallback           # (buffer, nit) reported when no epoch validated finitely
 
     def __init__(self, objective, bint need_value, batches, *, Py_ssize_t epochs, validate,
-                 Py_ssize_t patience, double min_delta, bint maximize):
+                 Py_ssize_t patience, double min_delta, bint maximize, on_epoch=None):
         PythonObjective.__init__(self, objective, need_value)
         self.full_data = False
         self.batches = batches
@@ -275,12 +280,16 @@ cdef class Minibatches(PythonObjective):
         self.validation_values = []
         self.best = None
         self.fallback = None
+        self.on_epoch = on_epoch
+        self.loss_sum = 0.0
+        self.losses = 0
 
     cdef bint epoch_complete(self) noexcept nogil:
         # A pass of known length ends without pulling a batch it will not use.
         return self.length > 0 and self.in_epoch >= self.length
 
     cdef int evaluate(self, int buffer) noexcept nogil:
+        cdef int evaluation
         with gil:
             try:
                 if self.iterator is None:
@@ -292,13 +301,36 @@ cdef class Minibatches(PythonObjective):
             if batch is _END:
                 return EPOCH_ENDED
             self.in_epoch += 1
-            return self.call(buffer, batch)
+            evaluation = self.call(buffer, batch)
+            if self.value_known:
+                self.loss_sum += self.value
+                self.losses += 1
+            return evaluation
 
     cdef int end_epoch(self, int current, Py_ssize_t nit) noexcept nogil:
         with gil:
             return self.close_epoch(current, nit)
 
     cdef int close_epoch(self, int current, Py_ssize_t nit):
+        cdef int code = self.epoch_outcome(current, nit)
+        cdef object train_loss = self.loss_sum / self.losses if self.losses else None
+        self.loss_sum, self.losses = 0.0, 0
+        if self.on_epoch is None or code == BATCHES_EXHAUSTED or code == EXCEPTION:
+            return code
+        # (wraparound is off: no negative index)
+        validated = (self.validation_values[len(self.validation_values) - 1]
+                     if self.validate is not None else None)
+        try:
+            self.on_epoch(self.workspace.x_rows[current], self.completed, nit, train_loss,
+                          validated)
+        except StopIteration:
+            return CALLBACK_STOP
+        except BaseException as error:
+            self.error = error
+            return EXCEPTION
+        return code
+
+    cdef int epoch_outcome(self, int current, Py_ssize_t nit):
         cdef double validation_value, score
         if self.in_epoch == 0:  # the user's batches ran out (the source has warned)
             return BATCHES_EXHAUSTED

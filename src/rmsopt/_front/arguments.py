@@ -152,17 +152,6 @@ def check_arguments(
                 "stopping.",
                 OptimizeWarning,
             )
-        if getattr(settings["learning_rate"], "needs_loss", False):
-            # Per-epoch losses (validation or mean training loss) are not fed yet; a schedule
-            # taken without them would keep its first rate in silence.
-            raise invalid(
-                ValueError,
-                method.subject("learning_rate"),
-                "a schedule of t alone in minibatch mode (a schedule that needs the loss, "
-                "such as reduce_on_plateau, is fed by full-batch runs and by the optimizer "
-                "classes' step(grad, loss=...))",
-                repr(settings["learning_rate"]),
-            )
         batches = make_batches(method, settings, args)
         validate = validator(settings["validation"], objective, batches, method)
         if settings["patience"] is not None:

@@ -46,7 +46,7 @@ def check_minibatch_options(
     if settings["batch_size"] is not None and settings["batches"] is not None:
         refuse("batches", "None when 'batch_size' is set (one source of minibatches)")
     if not is_minibatch(settings):
-        for name in ("epochs", "shuffle", "seed", "validation"):
+        for name in ("epochs", "shuffle", "seed", "validation", "epoch_callback"):
             if name in given:
                 refuse(name, "left unset unless 'batch_size' or 'batches' is set")
     if settings["batches"] is not None:

@@ -23,9 +23,9 @@ from .._core.sources import Minibatches, NativeObjective, PythonObjective, Works
 from .._methods.method import Method
 from .._methods.registry import METHODS, get_method
 from .arguments import Run, check_arguments
-from .display import IterationLines, Notify, ProgressBar, chain
+from .callback import ResultCallback, adapt_epoch_callback
+from .display import EpochLines, IterationLines, Notify, ProgressBar, chain
 from .history import history_columns, new_history
-from .minibatch import planned_steps
 from .state import as_state_dict, new_state, rows_used
 from .status import Status, nonfinite_detail
 
@@ -241,29 +241,44 @@ def solve(
     """Check every argument, run the native loop, package the result."""
     run = check_arguments(method, fun, x0, args, jac, bounds, callback, tol, options)
     settings = run.settings
+    minibatch = run.batches is not None
     bar = None
     if settings["progress"]:
-        total = (
-            settings["maxiter"]
-            if run.batches is None
-            else planned_steps(run.batches, settings, run.given)
-        )
-        bar = ProgressBar(total, method.name)
-    lines = None
+        # A minibatch run's bar counts epochs; a full-batch run's, iterations.
+        total = settings["epochs"] if minibatch else settings["maxiter"]
+        bar = ProgressBar(total, method.name, unit="epoch" if minibatch else "it")
+    write = print if bar is None else bar.write
+    lines = epoch_lines = None
     if settings["disp"]:
-        lines = IterationLines(method.name, print if bar is None else bar.write)
+        if minibatch:
+            epoch_lines = EpochLines(method.name, write)
+        else:
+            lines = IterationLines(method.name, write)
     allvecs = [run.x.copy()] if settings["return_all"] else None
-    plateau = _loss_feed(settings["learning_rate"])
+    observes = getattr(settings["learning_rate"], "needs_loss", False)
     # allvecs holds every iterate the callback sees, and the displays show them all, the last
-    # one included. A schedule that needs the loss observes it first, for the next step.
+    # one included. A schedule that needs the loss observes it first, for the next step: each
+    # objective value of a full-batch run, each epoch's validation value (else its mean
+    # training loss) of a minibatch run.
     notify = chain(
-        plateau, None if allvecs is None else _keep_copies(allvecs), lines, bar, run.notify
+        _loss_feed(settings["learning_rate"]) if observes and not minibatch else None,
+        None if allvecs is None else _keep_copies(allvecs),
+        lines,
+        None if minibatch else bar,
+        run.notify,
+    )
+    on_epoch = chain(
+        _epoch_loss_feed(settings["learning_rate"]) if observes and minibatch else None,
+        epoch_lines,
+        bar.epoch if minibatch and bar is not None else None,
+        adapt_epoch_callback(settings["epoch_callback"]),
     )
     need_value = (
         run.callback_needs_value
-        or plateau is not None
+        or observes
         or lines is not None
         or bar is not None
+        or on_epoch is not None
         or "fun" in (settings["history"] or ())
     )
     history = new_history(method, settings, run.x.shape[0])
@@ -274,7 +289,9 @@ def solve(
         state0 = new_state(method, settings, run.x.shape[0], run.x.dtype, rows)
     else:
         state0 = run.state[:rows]
-    source = _source(run, need_value)
+    source = _source(run, need_value, on_epoch)
+    if minibatch and isinstance(run.notify, ResultCallback):
+        run.notify.position = _position_in(source)
     # The workspace takes over run.x (a fresh copy) and state0 as its first buffers.
     workspace = Workspace(run.x, state0)
     del state0
@@ -374,6 +391,22 @@ def _loss_feed(schedule: Any) -> Notify | None:
     return feed
 
 
+def _position_in(source: Any) -> Callable[[], dict[str, int]]:
+    """Where a minibatch run is, for its callback: the epoch (from 1) and the batch of it
+    (from 1) the last step took."""
+    return lambda: {"epoch": source.completed + 1, "batch": source.in_epoch}
+
+
+def _epoch_loss_feed(schedule: Any) -> Any:
+    """For a schedule that needs the loss (minibatch runs): at every epoch's end, the
+    validation value when there is one, else the epoch's mean training loss."""
+
+    def feed(x: np.ndarray, epoch: int, nit: int, train_loss: Any, val_fun: Any) -> None:
+        schedule.observe(val_fun if val_fun is not None else train_loss)
+
+    return feed
+
+
 def _keep_copies(allvecs: list) -> Notify:
     """A notification that appends a copy of every iterate to ``allvecs``."""
 
@@ -383,7 +416,7 @@ def _keep_copies(allvecs: list) -> Notify:
     return keep
 
 
-def _source(run: Run, need_value: bool) -> Any:
+def _source(run: Run, need_value: bool, on_epoch: Any) -> Any:
     """Where the run's gradients come from: minibatches, a C-level objective, or a Python
     objective (asked for its value at every iterate when something reads it or ftol tests
     it)."""
@@ -399,6 +432,7 @@ def _source(run: Run, need_value: bool) -> Any:
             patience=run.patience,
             min_delta=run.settings["min_delta"],
             maximize=run.settings["maximize"],
+            on_epoch=on_epoch,
         )
     return PythonObjective(run.objective, need_value or run.settings["ftol"] > 0)
 

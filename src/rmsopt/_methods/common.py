@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from .._checks.constraints import (
     BatchIterable,
+    CallableOrNone,
     Choice,
     Flag,
     HistorySelection,
@@ -241,6 +242,16 @@ MINIBATCH_OPTIONS = (
         Real(0),
         "Early stopping: an epoch improves on the best validation value v_best when its value "
         "is below v_best - min_delta. Needs `validation`.",
+    ),
+    Option(
+        "epoch_callback",
+        None,
+        CallableOrNone(),
+        "Minibatch mode: called at the end of every epoch, by SciPy's callback rule: as "
+        "epoch_callback(intermediate_result) (an OptimizeResult with x, epoch, nit, "
+        "train_loss, the mean of the epoch's batch values, and val_fun, the validation value "
+        "or None) when its only parameter is named intermediate_result, else as "
+        "epoch_callback(xk). Raising StopIteration ends the run with status 99.",
     ),
 )
 
