@@ -7,22 +7,14 @@ import pytest
 import rmsopt
 from rmsopt._methods.registry import METHODS
 
-TORCH_CLASSES = {
-    "rmsprop": "RMSprop",
-    "adagrad": "Adagrad",
-    "adadelta": "Adadelta",
-    "adam": "Adam",
-    "adamw": "AdamW",
-    "sgd": "SGD",
-}
-
 
 @pytest.mark.parametrize("name", list(METHODS))
 def test_torch_defaults_step_as_torch_optim_with_its_defaults(name):
     torch = pytest.importorskip("torch")
     target = np.linspace(-1.0, 2.0, 7)
     parameter = torch.nn.Parameter(torch.zeros(7, dtype=torch.float64))
-    optimizer = getattr(torch.optim, TORCH_CLASSES[name])([parameter])  # torch's defaults
+    # torch's class of the same name, with its own defaults
+    optimizer = getattr(torch.optim, METHODS[name].class_name)([parameter])
     x = np.zeros(7)
     opt = getattr(rmsopt, METHODS[name].class_name)(x, **rmsopt.defaults(name, "torch"))
     for _ in range(50):
