@@ -10,7 +10,7 @@ validated iterate.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -25,7 +25,6 @@ __all__ = [
     "check_minibatch_options",
     "is_minibatch",
     "make_batches",
-    "planned_steps",
     "sample_arrays",
     "validator",
 ]
@@ -72,15 +71,6 @@ def make_batches(method: Method, settings: Mapping[str, Any], args: tuple) -> An
             method.subject("batch_size"),
         )
     return UserBatches(settings["batches"], settings["epochs"], method.subject("batches"))
-
-
-def planned_steps(batches: Any, settings: Mapping[str, Any], given: Collection[str]) -> int | None:
-    """How many steps the run takes if nothing stops it early, when its passes'
-    length is known (for a progress bar)."""
-    if not batches.length:
-        return None
-    planned = settings["epochs"] * batches.length
-    return min(planned, settings["maxiter"]) if "maxiter" in given else planned
 
 
 class SampleBatches:
