@@ -1,5 +1,6 @@
 """The ask/tell optimizer objects: in-place steps, state access, checkpoints, bad input."""
 
+import copy
 import inspect
 import io
 import pickle
@@ -460,3 +461,38 @@ def test_load_state_dict_restores_the_options_saved_with_the_state():
     damaged = {**first.state_dict(), "options": {"learnig_rate": 0.1}}
     with pytest.raises(ValueError, match="unknown option"):
         third.load_state_dict(damaged)
+
+
+# ---- copies ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("how", ["deepcopy", "pickle"])
+def test_a_copy_continues_as_the_original_on_its_own_arrays(name, dtype, how):
+    x = np.linspace(-1.0, 1.0, 9).astype(dtype)
+    schedule = rmsopt.schedules.exponential_decay(0.05, 0.5, 7)
+    original = CLASSES[name](x, learning_rate=schedule, nonfinite="skip")
+    run(original, 5)
+    original.step(np.full(9, np.nan, dtype=dtype))  # skipped: the count is copied too
+    copied = copy.deepcopy(original) if how == "deepcopy" else pickle.loads(pickle.dumps(original))
+    assert copied.x is not original.x and not np.shares_memory(copied.x, original.x)
+    assert (copied.step_count, copied.skipped_steps) == (5, 1)
+    assert copied.learning_rate == schedule and copied.learning_rate is not schedule
+    before = original.x.copy()
+    path = run(copied, 10)
+    np.testing.assert_array_equal(original.x, before)  # stepping the copy left it alone
+    np.testing.assert_array_equal(path, run(original, 10))
+    for row, values in copied.state.items():
+        np.testing.assert_array_equal(values, original.state[row])
+
+
+def test_a_copy_of_a_plateau_schedule_keeps_what_it_observed():
+    x = np.ones(3)
+    original = rmsopt.RMSprop(x, learning_rate=rmsopt.schedules.reduce_on_plateau(0.1, patience=1))
+    for _ in range(4):
+        original.step(2.0 * x, loss=1.0)
+    copied = copy.deepcopy(original)
+    assert copied.learning_rate.state_dict() == original.learning_rate.state_dict()
+    for _ in range(3):
+        original.step(2.0 * original.x, loss=1.0)
+        copied.step(2.0 * copied.x, loss=1.0)
+    np.testing.assert_array_equal(copied.x, original.x)

@@ -296,6 +296,12 @@ class Optimizer:
         self._configure(settings, {row: block[i] for i, row in enumerate(self._method.state)})
         self._step_count = steps
 
+    def __reduce__(self) -> tuple:
+        # copy.deepcopy and pickle: the copy is rebuilt on its own copy of x (deepcopy and
+        # pickle copy the array) from the state dict, which carries the options and a
+        # schedule with its position, so it continues bit for bit like the original.
+        return (_restored, (type(self), self._x, self.state_dict(), self._skipped_steps))
+
     def __repr__(self) -> str:
         options = ", ".join(
             f"{name}={value!r}"
@@ -337,6 +343,14 @@ def optimizer_class(method: Method) -> type[Optimizer]:
         ]
     )
     return cls
+
+
+def _restored(cls: type[Optimizer], x: np.ndarray, state: dict, skipped_steps: int) -> Optimizer:
+    """An optimizer of ``cls`` on ``x`` continuing from ``state`` (see Optimizer.__reduce__)."""
+    optimizer = cls(x)
+    optimizer.load_state_dict(state)
+    optimizer._skipped_steps = skipped_steps
+    return optimizer
 
 
 def _option_property(option: Option) -> property:
