@@ -293,6 +293,13 @@ FRACTION = "a float in the range [0, 1]"
 COUNT = "an integer in the range [1, 2**63 - 1]"
 COUNT_OR_ZERO = "an integer in the range [0, 2**63 - 1]"
 FLAG = "a bool (True or False, or 0 or 1)"
+
+
+def shown(got):
+    """What a message shows of a value: messages cut a value longer than 80 characters."""
+    return got if len(got) <= 80 else got[:77] + "..."
+
+
 AFTER = "a float in the range (0, inf) or a schedule (a callable t -> learning rate)"
 FLOAT = "a float in the range [0, inf)"
 BELOW_ONE = "a float in the range [0, 1)"
@@ -710,7 +717,7 @@ def test_bad_parameter_message(factory, arguments, error, parameter, accepted, g
     assert type(raised.value) is error
     assert str(raised.value) == (
         f"The {parameter!r} parameter of {_factory_name(factory)} must be {accepted}. "
-        f"Got {got} instead."
+        f"Got {shown(got)} instead."
     )
 
 
@@ -1633,7 +1640,7 @@ def test_reduce_on_plateau_refuses_bad_losses(loss, error, got):
         schedule.observe(loss)
     assert str(raised.value) == (
         "The 'loss' passed to reduce_on_plateau.observe must be a real number within the range "
-        f"of a float. Got {got} instead."
+        f"of a float. Got {shown(got)} instead."
     )
     assert schedule.state_dict()["last_epoch"] == 0
 
@@ -1668,8 +1675,12 @@ GOOD_STATE = {
             {**GOOD_STATE, "mode": "min"},
             ValueError,
             f"The state passed to reduce_on_plateau.load_state_dict must be a dict with the keys "
-            f"{KEYS}. Got the keys ['learning_rate', 'best', 'num_bad_epochs', 'cooldown_counter', "
-            "'last_epoch', 'mode'] instead.",
+            f"{KEYS}. Got "
+            + shown(
+                "the keys ['learning_rate', 'best', 'num_bad_epochs', 'cooldown_counter', "
+                "'last_epoch', 'mode']"
+            )
+            + " instead.",
         ),
         (
             {**GOOD_STATE, "best": math.nan},

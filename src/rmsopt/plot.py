@@ -33,7 +33,7 @@ import numpy as np
 from scipy.optimize import OptimizeResult
 
 from ._checks.constraints import Integer
-from ._checks.errors import argument, invalid
+from ._checks.errors import argument, invalid, summary
 from ._front.history import COLUMN_NAMES
 from ._front.status import Status
 from .problems import Problem
@@ -665,11 +665,11 @@ def _window(paths: list, minimizers: Any, bounds: Any) -> tuple:
         try:
             window = np.asarray(bounds, dtype=float)
         except (TypeError, ValueError):
-            raise invalid(ValueError, argument("bounds"), accepted, repr(bounds)) from None
+            raise invalid(ValueError, argument("bounds"), accepted, summary(bounds)) from None
         if window.shape != (2, 2) or not np.all(
             np.isfinite(window) & (window[:, 0] < window[:, 1])
         ):
-            raise invalid(ValueError, argument("bounds"), accepted, repr(bounds))
+            raise invalid(ValueError, argument("bounds"), accepted, summary(bounds))
         return tuple(tuple(pair) for pair in window.tolist())
     points = np.concatenate([*paths, *([] if minimizers is None else [minimizers])])
     points = points[np.all(np.isfinite(points), axis=1)]

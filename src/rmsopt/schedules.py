@@ -57,7 +57,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ._checks.constraints import Choice, Flag, Integer, Real
-from ._checks.errors import invalid
+from ._checks.errors import invalid, summary
 
 __all__ = [
     "Constant",
@@ -557,7 +557,7 @@ def _milestones(value: Any) -> tuple[int, ...]:
     """The ``milestones`` of `piecewise_constant`, sorted, repeats kept."""
     subject = _parameter("piecewise_constant", "milestones")
     if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Iterable):
-        raise invalid(TypeError, subject, _MILESTONES_ACCEPTED, repr(value))
+        raise invalid(TypeError, subject, _MILESTONES_ACCEPTED, summary(value))
     items = list(value)
     checked = []
     for item in items:
@@ -914,30 +914,30 @@ def _loss(value: Any) -> float:
     subject = "The 'loss' passed to reduce_on_plateau.observe"
     accepted = "a real number within the range of a float"
     if isinstance(value, (bool, np.bool_, str, bytes)):
-        raise invalid(TypeError, subject, accepted, repr(value))
+        raise invalid(TypeError, subject, accepted, summary(value))
     if isinstance(value, np.ndarray) and value.dtype.kind not in "iuf":
-        raise invalid(TypeError, subject, accepted, repr(value))
+        raise invalid(TypeError, subject, accepted, summary(value))
     zero_dimensional = getattr(value, "ndim", None) == 0  # a NumPy or torch scalar array
     if not (isinstance(value, numbers.Real) or zero_dimensional):
-        raise invalid(TypeError, subject, accepted, repr(value))
+        raise invalid(TypeError, subject, accepted, summary(value))
     try:
         return float(value)
     except OverflowError:
-        raise invalid(ValueError, subject, accepted, repr(value)) from None
+        raise invalid(ValueError, subject, accepted, summary(value)) from None
     except (TypeError, ValueError):
-        raise invalid(TypeError, subject, accepted, repr(value)) from None
+        raise invalid(TypeError, subject, accepted, summary(value)) from None
 
 
 def _best(value: Any, subject: str) -> float:
     accepted = "a float in the range [-inf, inf] (not NaN)"
     if not isinstance(value, numbers.Real) or isinstance(value, (bool, np.bool_)):
-        raise invalid(TypeError, subject, accepted, repr(value))
+        raise invalid(TypeError, subject, accepted, summary(value))
     try:
         best = float(value)
     except OverflowError:
-        raise invalid(ValueError, subject, accepted, repr(value)) from None
+        raise invalid(ValueError, subject, accepted, summary(value)) from None
     if math.isnan(best):
-        raise invalid(ValueError, subject, accepted, repr(value))
+        raise invalid(ValueError, subject, accepted, summary(value))
     return best
 
 
@@ -1128,7 +1128,7 @@ class ReduceOnPlateau(_Schedule):
         subject = "The state passed to reduce_on_plateau.load_state_dict"
         accepted = "a dict with the keys " + ", ".join(map(repr, _PLATEAU_STATE))
         if not isinstance(state, Mapping):
-            raise invalid(TypeError, subject, accepted, repr(state))
+            raise invalid(TypeError, subject, accepted, summary(state))
         if set(state) != set(_PLATEAU_STATE):
             raise invalid(ValueError, subject, accepted, f"the keys {list(state)!r}")
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import invalid
+from .errors import invalid, summary
 
 __all__ = [
     "HISTORY_GROUPS",
@@ -37,7 +37,7 @@ _LARGEST_COUNT = 2**63 - 1
 
 
 def _invalid(error: type[Exception], subject: str, accepted: str, value: Any) -> Exception:
-    return invalid(error, subject, accepted, repr(value))
+    return invalid(error, subject, accepted, summary(value))
 
 
 def _is_real_number(value: Any) -> bool:

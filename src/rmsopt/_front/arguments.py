@@ -19,7 +19,7 @@ import numpy as np
 from scipy.optimize import OptimizeWarning
 
 from .._checks.constraints import Real
-from .._checks.errors import argument, invalid
+from .._checks.errors import argument, invalid, summary
 from .._checks.warn import warn
 from .._methods.method import Method
 from ..schedules import Constant, validated_rate
@@ -237,7 +237,7 @@ def as_options(options: Any) -> dict[str, Any]:
         return {}
     if not isinstance(options, Mapping):
         accepted = "a mapping (e.g. a dict) of option names to values, or None"
-        raise invalid(TypeError, argument("options"), accepted, repr(options))
+        raise invalid(TypeError, argument("options"), accepted, summary(options))
     return dict(options)
 
 

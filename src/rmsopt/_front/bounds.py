@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 from scipy.optimize import Bounds
 
-from .._checks.errors import argument, invalid
+from .._checks.errors import argument, invalid, summary
 
 __all__ = ["normalize_bounds"]
 
@@ -76,7 +76,7 @@ def _from_pairs(bounds: Any, n: int) -> tuple[np.ndarray, np.ndarray]:
     try:
         pairs = list(bounds)
     except TypeError:
-        raise invalid(TypeError, _SUBJECT, _ACCEPTED, repr(bounds)) from None
+        raise invalid(TypeError, _SUBJECT, _ACCEPTED, summary(bounds)) from None
     if len(pairs) != n:
         raise invalid(
             ValueError, _SUBJECT, f"{_ACCEPTED}: {n} pairs (the length of x0)", f"{len(pairs)}"

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from .._checks.errors import argument, invalid
+from .._checks.errors import argument, invalid, summary
 from .._core.method_kernels import new_kernel
 from .._methods.registry import get_method
 from .arguments import rate_and_schedule
@@ -62,7 +62,7 @@ def effective_step_size(state: Mapping[str, Any], **options: Any) -> np.ndarray:
             TypeError,
             argument("state"),
             "a dict returned as `res.state` or by `state_dict()`",
-            repr(state),
+            summary(state),
         )
     method = get_method(str(np.asarray(state["method"]).item()))
     settings = method.validate(options, declared=method.step_options)

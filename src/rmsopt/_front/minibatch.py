@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse
 
-from .._checks.errors import argument, invalid
+from .._checks.errors import argument, invalid, summary
 from .._checks.warn import warn
 from .._methods.method import Method
 from .objective import Objective, as_scalar
@@ -40,7 +40,7 @@ def check_minibatch_options(
     """Refuse minibatch options that do not apply to the run as configured."""
 
     def refuse(name: str, accepted: str) -> None:
-        raise invalid(ValueError, method.subject(name), accepted, repr(settings[name]))
+        raise invalid(ValueError, method.subject(name), accepted, summary(settings[name]))
 
     if settings["batch_size"] is not None and settings["batches"] is not None:
         refuse("batches", "None when 'batch_size' is set (one source of minibatches)")

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 from scipy import LowLevelCallable
 
-from .._checks.errors import argument, invalid
+from .._checks.errors import argument, invalid, summary
 
 __all__ = ["SIGNATURE", "check_native", "is_native"]
 
@@ -63,4 +63,4 @@ def check_native(
     for name in ("batch_size", "batches"):
         if settings[name] is not None:
             accepted = "None when 'fun' is a LowLevelCallable (it has no data to cut)"
-            raise invalid(ValueError, f"The {name!r} option", accepted, repr(settings[name]))
+            raise invalid(ValueError, f"The {name!r} option", accepted, summary(settings[name]))

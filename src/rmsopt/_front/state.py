@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from .._checks.errors import invalid
+from .._checks.errors import invalid, summary
 from .._methods.method import Method
 
 __all__ = ["as_state_dict", "load_state", "new_state", "rows_used"]
@@ -88,7 +88,7 @@ def load_state(
         "(and optionally 'options')"
     )
     if not isinstance(state, Mapping):
-        raise invalid(TypeError, subject, accepted, repr(state))
+        raise invalid(TypeError, subject, accepted, summary(state))
     owner = _item(state.get("method"))
     if "method" in state and owner != method.name:
         raise invalid(
@@ -99,7 +99,7 @@ def load_state(
     options = _item(state.get("options"))
     if options is not None and not isinstance(options, Mapping):
         raise invalid(
-            TypeError, f"{subject}: its 'options'", "a dict of option values", repr(options)
+            TypeError, f"{subject}: its 'options'", "a dict of option values", summary(options)
         )
     steps = _item(state["step"])
     if not isinstance(steps, (int, np.integer)) or isinstance(steps, bool) or steps < 0:

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from .._checks.constraints import Flag, Integer
-from .._checks.errors import argument, invalid
+from .._checks.errors import argument, invalid, summary
 from .._checks.warn import warn
 from .._front.diagnostics import effective_step_size
 from .._front.status import Status
@@ -207,7 +207,7 @@ def _shared_options(options: Any, maxiter: Any) -> dict[str, Any]:
         options = {}
     if not isinstance(options, Mapping):
         accepted = "a mapping (e.g. a dict) of option names to values, or None"
-        raise invalid(TypeError, argument("options"), accepted, repr(options))
+        raise invalid(TypeError, argument("options"), accepted, summary(options))
     if "maxiter" in options:
         accepted = "options without 'maxiter' (the 'maxiter' argument sets every run's budget)"
         raise invalid(ValueError, argument("options"), accepted, repr(dict(options)))

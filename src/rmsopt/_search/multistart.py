@@ -11,7 +11,7 @@ from scipy.optimize import OptimizeResult
 from scipy.stats import qmc
 
 from .._checks.constraints import Integer
-from .._checks.errors import argument, invalid
+from .._checks.errors import argument, invalid, summary
 from .._checks.warn import warn
 from .._front.bounds import normalize_bounds
 from .._methods.registry import get_method
@@ -229,5 +229,5 @@ def _sampling_box(bounds: Any, sampler: Any) -> tuple[np.ndarray, np.ndarray]:
         raise invalid(ValueError, argument("starts"), accepted, f"an engine with d={sampler.d}")
     box = normalize_bounds(bounds, dimension, np.dtype(np.float64))
     if box is None or not (np.all(np.isfinite(box[0])) and np.all(np.isfinite(box[1]))):
-        raise invalid(ValueError, argument("bounds"), accepted, repr(bounds))
+        raise invalid(ValueError, argument("bounds"), accepted, summary(bounds))
     return box

@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .._checks.errors import argument, invalid
+from .._checks.errors import argument, invalid, summary
 
 __all__ = ["Completed", "check_picklable", "check_workers", "run_tasks", "trial_bar"]
 
@@ -43,21 +43,21 @@ def check_workers(workers: Any) -> Any:
     subject = argument("workers")
     if isinstance(workers, (bool, numbers.Integral)):
         if isinstance(workers, bool) or not (workers >= 1 or workers == -1):
-            raise invalid(ValueError, subject, ACCEPTED_WORKERS, repr(workers))
+            raise invalid(ValueError, subject, ACCEPTED_WORKERS, summary(workers))
         return int(workers)
     executor_class = isinstance(workers, type) and issubclass(workers, concurrent.futures.Executor)
     if isinstance(workers, concurrent.futures.Executor) or (
         callable(workers) and not executor_class
     ):
         return workers
-    got = repr(workers)
+    hint = ""
     if executor_class:
-        got += " (a class: pass an instance, e.g. ThreadPoolExecutor(2))"
+        hint = " (a class: pass an instance, e.g. ThreadPoolExecutor(2))"
     elif hasattr(workers, "get_executor"):
-        got += " (for a dask.distributed Client, pass client.get_executor())"
+        hint = " (for a dask.distributed Client, pass client.get_executor())"
     elif hasattr(workers, "imap"):
-        got += " (for a multiprocessing Pool, pass pool.map or pool.imap)"
-    raise invalid(TypeError, subject, ACCEPTED_WORKERS, got)
+        hint = " (for a multiprocessing Pool, pass pool.map or pool.imap)"
+    raise invalid(TypeError, subject, ACCEPTED_WORKERS + hint, summary(workers))
 
 
 def pickles_trials(workers: Any) -> bool:
@@ -83,11 +83,11 @@ def check_picklable(parts: Mapping[str, Any], workers: Any) -> None:
             pickle.dumps(value)
         except Exception as error:  # noqa: BLE001 - pickle raises several types
             accepted = (
-                f"picklable when workers={workers!r} runs the trials in other processes "
+                f"picklable when workers={summary(workers)} runs the trials in other processes "
                 "(functions defined at module level, not lambdas or nested functions; "
-                "or run the trials on a thread pool)"
+                f"or run the trials on a thread pool): pickle says {error}"
             )
-            raise invalid(TypeError, argument(name), accepted, f"{value!r} ({error})") from None
+            raise invalid(TypeError, argument(name), accepted, summary(value)) from None
 
 
 def trial_bar(total: int, description: str) -> Any:
