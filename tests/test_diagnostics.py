@@ -154,3 +154,30 @@ def test_the_native_step_size_equals_the_numpy_twin(method, options, dtype):
     native = make_kernel(declaration, settings).step_size(block, 9, 0.03)
     rows = {name: block[i].astype(np.float64) for i, name in enumerate(declaration.state)}
     np.testing.assert_array_equal(native, STEP_SIZES[method](settings, rows, 9, 0.03))
+
+
+@pytest.mark.parametrize("source", ["minimize", "class", "savez"])
+def test_the_options_a_state_records_are_used_unless_given(source, tmp_path):
+    x0 = np.linspace(0.5, 1.5, 4)
+    options = {"learning_rate": 0.05, "rho": 0.8, "epsilon": 1e-6}
+    if source == "minimize":
+        state = rmsopt.minimize(
+            lambda x: x @ x, x0, jac=lambda x: 2.0 * x,
+            options={**options, "maxiter": 10, "gtol": 0.0},
+        ).state  # fmt: skip
+    else:
+        opt = rmsopt.RMSprop(x0.copy(), **options)
+        for _ in range(10):
+            opt.step(2.0 * opt.x)
+        state = opt.state_dict()
+        if source == "savez":
+            np.savez(tmp_path / "state.npz", **state)
+            state = dict(np.load(tmp_path / "state.npz", allow_pickle=True))
+    told = rmsopt.effective_step_size(state, **options)
+    np.testing.assert_array_equal(rmsopt.effective_step_size(state), told)
+    # Options given still win over the recorded ones.
+    np.testing.assert_allclose(
+        rmsopt.effective_step_size(state, learning_rate=0.5), 10.0 * told, rtol=1e-12
+    )
+    legacy = {key: value for key, value in state.items() if key != "options"}
+    assert not np.array_equal(rmsopt.effective_step_size(legacy), told)  # the defaults

@@ -39,9 +39,10 @@ def effective_step_size(state: Mapping[str, Any], **options: Any) -> np.ndarray:
         ``res.state`` from `rmsopt.minimize`, or an optimizer's
         ``state_dict()``; it names the method and the steps taken.
     **options
-        The options of the run that made ``state`` (those that shape a step:
-        ``learning_rate``, ``epsilon``, ``rho``, ...); the rest take their
-        defaults.
+        Options that shape a step (``learning_rate``, ``epsilon``, ``rho``,
+        ...) to use instead of those the state records (``res.state`` and
+        ``state_dict()`` hold the run's options); a state without options takes
+        the defaults for those not given.
 
     Returns
     -------
@@ -56,6 +57,13 @@ def effective_step_size(state: Mapping[str, Any], **options: Any) -> np.ndarray:
     ...                       options={"maxiter": 100, "gtol": 0.0})
     >>> rmsopt.effective_step_size(res.state) < 1e-2   # the default lr, divided down
     array([ True,  True])
+
+    The state records the run's options, so a run at another rate needs nothing more:
+
+    >>> res = rmsopt.minimize(lambda x: x @ x, np.ones(2), method="adagrad", jac=grad,
+    ...                       options={"learning_rate": 0.5, "maxiter": 10, "gtol": 0.0})
+    >>> bool(np.all(rmsopt.effective_step_size(res.state) > 1e-2))
+    True
     """
     if not isinstance(state, Mapping) or "method" not in state or "step" not in state:
         raise invalid(
@@ -65,7 +73,16 @@ def effective_step_size(state: Mapping[str, Any], **options: Any) -> np.ndarray:
             summary(state),
         )
     method = get_method(str(np.asarray(state["method"]).item()))
-    settings = method.validate(options, declared=method.step_options)
+    saved = state.get("options")
+    if isinstance(saved, np.ndarray) and saved.ndim == 0:  # numpy.load's form
+        saved = saved.item()
+    step_options = {option.name for option in method.step_options}
+    recorded = (
+        {name: value for name, value in saved.items() if name in step_options}
+        if isinstance(saved, Mapping)
+        else {}
+    )
+    settings = method.validate({**recorded, **options}, declared=method.step_options)
     block = np.ascontiguousarray(
         [np.asarray(state[name], dtype=np.float64) for name in method.state]
     )
