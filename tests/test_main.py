@@ -3,10 +3,12 @@
 import ast
 import os
 import pathlib
+import re
 import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 from rmsopt.__main__ import DEMO_METHODS, demo_problems, format_table, run_demo
 
@@ -67,3 +69,23 @@ def test_the_readme_search_example_runs_as_a_script(tmp_path):
     assert completed.returncode == 0, completed.stderr
     best = ast.literal_eval(completed.stdout.strip())
     assert best["maxiter"] == 3000 and {"learning_rate", "rho"} <= set(best)
+
+
+def test_the_readme_examples_run_as_written_pasted_in_order(tmp_path):
+    # A reader pasting every python block of the README into one session, in order.
+    pytest.importorskip("matplotlib")
+    readme = (pathlib.Path(__file__).parent.parent / "README.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", readme, flags=re.DOTALL)
+    assert len(blocks) >= 4
+    script = tmp_path / "readme.py"
+    script.write_text("\n".join(blocks))
+    completed = subprocess.run(
+        [sys.executable, str(script)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=tmp_path,
+        env={**os.environ, "MPLBACKEND": "Agg"},
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert (tmp_path / "checkpoint.npz").is_file()
