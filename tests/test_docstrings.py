@@ -2,6 +2,7 @@
 
 import doctest
 import importlib.util
+import inspect
 
 import pytest
 
@@ -43,3 +44,18 @@ WITH_EXAMPLES = [
 @pytest.mark.parametrize("obj", WITH_EXAMPLES, ids=lambda obj: obj.__name__)
 def test_tools_and_problems_have_examples(obj):
     assert ">>> " in obj.__doc__
+
+
+# Functions and classes (the modules' docstrings run their examples above, without a section).
+EVERY_PUBLIC = (
+    [obj for obj in PUBLIC if not inspect.ismodule(obj)]
+    + [getattr(rmsopt.plot, name) for name in rmsopt.plot.__all__]
+    + [getattr(rmsopt.problems, name) for name in rmsopt.problems.__all__ if name != "CATALOGUE"]
+)
+
+
+@pytest.mark.parametrize("obj", EVERY_PUBLIC, ids=lambda obj: obj.__name__)
+def test_every_public_name_has_an_examples_section(obj):
+    assert "\n    Examples\n    --------\n" in (obj.__doc__ or "") or (
+        "\nExamples\n--------\n" in (obj.__doc__ or "")
+    ), f"{obj.__name__} has no numpydoc Examples section"

@@ -83,6 +83,16 @@ def convergence(
     counted), zeros left off the log scale, a run that diverged (its last,
     non-finite value was never recorded) or raised, and the switch to a
     linear scale. A run with one point to draw is drawn as a marker.
+
+    Examples
+    --------
+    >>> import numpy as np, rmsopt, rmsopt.plot
+    >>> p = rmsopt.problems.rosenbrock()
+    >>> res = rmsopt.minimize(p.fun, p.x0, jac=p.jac,
+    ...                       options={"maxiter": 200, "gtol": 0.0, "history": ["fun"]})
+    >>> ax = rmsopt.plot.convergence([res], labels=["RMSprop"])
+    >>> ax.get_yscale()
+    'log'
     """
     if column not in COLUMN_NAMES:
         accepted = "one of " + ", ".join(map(repr, COLUMN_NAMES))
@@ -177,6 +187,16 @@ def step_sizes(results: Any, labels: Sequence[str] | None = None, *, ax: Any = N
     smallest to the largest step size. A note in the figure says what is not
     drawn: a run that took no step (it has no step size), non-finite or
     non-positive step sizes, a run that diverged or raised.
+
+    Examples
+    --------
+    >>> import numpy as np, rmsopt, rmsopt.plot
+    >>> p = rmsopt.problems.rosenbrock()
+    >>> res = rmsopt.minimize(p.fun, p.x0, jac=p.jac,
+    ...                       options={"maxiter": 200, "gtol": 0.0, "history": True})
+    >>> ax = rmsopt.plot.step_sizes([res], labels=["RMSprop"])
+    >>> ax.get_xlabel()
+    'iteration'
     """
     results, labels = _runs(results, labels)
     ax = _axes(ax)
@@ -267,6 +287,16 @@ def trajectories(
     holds the finite ones, however far a diverged run went. Where the
     function is not finite (it overflows far out) there are no contours, and
     none where it is constant. A note in the figure says what is not drawn.
+
+    Examples
+    --------
+    >>> import numpy as np, rmsopt, rmsopt.plot
+    >>> p = rmsopt.problems.rosenbrock()
+    >>> res = rmsopt.minimize(p.fun, p.x0, jac=p.jac,
+    ...                       options={"maxiter": 200, "gtol": 0.0, "return_all": True})
+    >>> ax = rmsopt.plot.trajectories(p, [res], labels=["RMSprop"])
+    >>> len(ax.lines) >= 1
+    True
     """
     results, labels = _runs(results, labels)
     levels = Integer(2).check(levels, argument("levels"))
@@ -400,6 +430,14 @@ def scores(
     drawn on a log scale when all are positive. A point where every
     trial failed (a NaN score: it raised or diverged) is left blank and marked
     "failed".
+
+    Examples
+    --------
+    >>> import numpy as np, rmsopt, rmsopt.plot
+    >>> p = rmsopt.problems.rosenbrock()
+    >>> search = rmsopt.tune(p.fun, p.x0, {"learning_rate": [1e-3, 1e-2], "rho": [0.9, 0.99]},
+    ...                      jac=p.jac, options={"maxiter": 100})
+    >>> ax = rmsopt.plot.scores(search, "learning_rate", "rho")
     """
     _pyplot()
     if maximize is None:

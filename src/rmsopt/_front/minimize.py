@@ -217,6 +217,13 @@ def show_options(method: str | None = None, disp: bool = True) -> str | None:
     as `scipy.optimize.show_options` does for SciPy's own methods.
 
     Returns the text instead of printing it when ``disp`` is False.
+
+    Examples
+    --------
+    >>> import rmsopt
+    >>> text = rmsopt.show_options("rmsprop", disp=False)
+    >>> text.splitlines()[0], "learning_rate" in text
+    ('rmsprop', True)
     """
     disp = Flag().check(disp, argument("disp"))
     methods = list(METHODS.values()) if method is None else [get_method(method)]

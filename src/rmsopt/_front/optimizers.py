@@ -75,7 +75,17 @@ Examples
 
 
 class Optimizer:
-    """Base of the per-method optimizer classes (see `optimizer_class`)."""
+    """Base of the per-method optimizer classes (see `optimizer_class`): every
+    ``rmsopt.<ClassName>`` is one, so ``isinstance(opt, rmsopt.Optimizer)`` tells an
+    rmsopt optimizer; the base itself is not instantiated.
+
+    Examples
+    --------
+    >>> import numpy as np, rmsopt
+    >>> opt = rmsopt.Adam(np.zeros(3))
+    >>> isinstance(opt, rmsopt.Optimizer), type(opt).__name__
+    (True, 'Adam')
+    """
 
     _method: Method
     # No instance dict: a misspelt attribute (opt.learnig_rate = ...) raises instead of being

@@ -40,6 +40,14 @@ class Status(enum.IntEnum):
     only where something needs it (with a separate ``jac`` and no ``ftol`` or
     new-style callback, only for the result), so a non-finite ``fun`` found for
     the result is reported at that iterate.
+
+    Examples
+    --------
+    >>> import numpy as np, rmsopt
+    >>> res = rmsopt.minimize(lambda x: x @ x, np.ones(2), jac=lambda x: 2 * x,
+    ...                       options={"maxiter": 5})
+    >>> rmsopt.Status(res.status), rmsopt.Status(res.status).success
+    (<Status.MAXITER: 3>, False)
     """
 
     GTOL = 0

@@ -62,7 +62,15 @@ CATALOGUE: dict[str, Callable[..., Problem]] = {
 
 def get(name: str, **parameters: Any) -> Problem:
     """The catalogue's problem ``name`` built with ``parameters`` (e.g.
-    ``get("rosenbrock", n=10)``)."""
+    ``get("rosenbrock", n=10)``).
+
+    Examples
+    --------
+    >>> from rmsopt import problems
+    >>> p = problems.get("rosenbrock", n=4)
+    >>> p.name, p.n
+    ('Rosenbrock (n=4)', 4)
+    """
     if not isinstance(name, str) or name not in CATALOGUE:
         accepted = "the name of a problem in the catalogue: " + ", ".join(CATALOGUE)
         raise invalid(ValueError, "The problem name", accepted, repr(name))

@@ -76,6 +76,15 @@ class Problem:
         gradient (``rmsopt.minimize(p.native, p.x0)`` runs without the GIL),
         with the gradient computed as ``jac`` computes it; None for problems
         without one.
+
+    Examples
+    --------
+    >>> import rmsopt
+    >>> p = rmsopt.problems.booth()
+    >>> res = rmsopt.minimize(p.fun, p.x0, args=p.args, jac=p.jac,
+    ...                       options={"learning_rate": rmsopt.schedules.reduce_on_plateau(0.1)})
+    >>> bool(res.success), bool(abs(res.fun - p.minimum) < 1e-8)
+    (True, True)
     """
 
     name: str
