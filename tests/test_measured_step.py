@@ -27,6 +27,15 @@ def numpy_measures(x, x_out, rows):
     return finite, step_norm
 
 
+def random_step(method, n, dtype):
+    """x, a gradient and a positive state block of ``method`` for n elements, seeded by n."""
+    rng = np.random.default_rng(n)
+    x = rng.standard_normal(n).astype(dtype)
+    grad = rng.standard_normal(n).astype(dtype)
+    state = np.abs(rng.standard_normal((len(method.state), n))).astype(dtype)
+    return x, grad, state
+
+
 def written_rows(method, kernel, state_out):
     return [state_out[row] for row in range(len(method.state)) if kernel.rows_written >> row & 1]
 
@@ -46,10 +55,7 @@ def written_rows(method, kernel, state_out):
 )
 def test_a_finite_step_reports_numpys_step_norm(name, options, dtype, n):
     kernel, method = kernel_for(name, threads=2, **options)
-    rng = np.random.default_rng(n)
-    x = rng.standard_normal(n).astype(dtype)
-    grad = rng.standard_normal(n).astype(dtype)
-    state = np.abs(rng.standard_normal((len(method.state), n))).astype(dtype)
+    x, grad, state = random_step(method, n, dtype)
     x_out, state_out = np.empty_like(x), state.copy()
     measures = measure_step(kernel, x, grad, state, x_out, state_out, 3, 0.01)
     expected = numpy_measures(x, x_out, written_rows(method, kernel, state_out))
@@ -137,10 +143,7 @@ def test_the_box_is_applied_before_the_step_is_measured(dtype):
 )
 def test_a_step_in_place_saves_x_and_equals_the_step_out_of_place(name, options, dtype, n):
     kernel, method = kernel_for(name, threads=2, **options)
-    rng = np.random.default_rng(n)
-    x = rng.standard_normal(n).astype(dtype)
-    grad = rng.standard_normal(n).astype(dtype)
-    state = np.abs(rng.standard_normal((len(method.state), n))).astype(dtype)
+    x, grad, state = random_step(method, n, dtype)
     x_out, state_out = np.empty_like(x), state.copy()
     out_of_place = measure_step(kernel, x, grad, state, x_out, state_out, 2, 0.01)
     before = x.copy()
