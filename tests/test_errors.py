@@ -11,7 +11,8 @@ import rmsopt
 from rmsopt._methods.registry import METHODS
 
 METHOD_NAMES = ", ".join(repr(name) for name in METHODS)
-RATE = "a float in the range (0, inf) or a schedule (a callable t -> learning rate)"
+# minimize's learning_rate may also be None: its default, a schedule (see test_defaults.py).
+RATE = "a float in the range (0, inf) or a schedule (a callable t -> learning rate), or None"
 
 
 def fun(x):

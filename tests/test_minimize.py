@@ -222,12 +222,20 @@ def test_finite_differences_are_scipy_approx_derivative(method):
         np.testing.assert_array_equal(result.jac, expected)
 
 
-def test_counts_with_separate_jac_do_not_call_fun_while_iterating():
+def test_counts_with_separate_jac_do_not_call_fun_while_iterating_at_a_constant_rate():
     fun, jac = Counted(quadratic), Counted(quadratic_der)
-    res = rmsopt.minimize(fun, np.zeros(3), jac=jac, options={"maxiter": 50, "gtol": 0.0})
+    options = {"learning_rate": 1e-3, "maxiter": 50, "gtol": 0.0}
+    res = rmsopt.minimize(fun, np.zeros(3), jac=jac, options=options)
     assert res.nit == 50
     assert fun.calls == res.nfev == 1  # only for the result's fun
     assert jac.calls == res.njev == 51  # x0 and every iterate
+
+
+def test_the_default_rate_calls_fun_at_every_iterate_since_it_follows_fun():
+    fun, jac = Counted(quadratic), Counted(quadratic_der)
+    res = rmsopt.minimize(fun, np.zeros(3), jac=jac, options={"maxiter": 50, "gtol": 0.0})
+    assert res.nit == 50
+    assert fun.calls == res.nfev == jac.calls == res.njev == 51
 
 
 def test_counts_with_jac_true_are_one_call_per_point():
@@ -298,7 +306,7 @@ def test_legacy_callback_gets_a_copy_of_xk():
         np.zeros(3),
         jac=quadratic_der,
         callback=seen.append,
-        options={"maxiter": 4, "gtol": 0.0},
+        options={"learning_rate": 1e-3, "maxiter": 4, "gtol": 0.0},
     )
     assert len(seen) == 4 and all(isinstance(x, np.ndarray) for x in seen)
     assert not np.array_equal(seen[0], seen[-1])
@@ -625,8 +633,9 @@ def test_docstring_documents_options_equations_and_framework_table():
     doc = rmsopt.rmsprop.__doc__
     assert (
         "learning_rate : float in the range (0, inf) or a schedule (a callable t -> learning "
-        "rate), default 0.001" in doc
+        "rate), or None, default None" in doc
     )
+    assert "reduce_on_plateau(0.1, factor=0.5, patience=20, threshold=0)" in " ".join(doc.split())
     for framework in ("PyTorch", "Keras", "optax", "TensorFlow 1"):
         assert framework in doc
     assert r"\sqrt{s_t} + \epsilon" in doc

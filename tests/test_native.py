@@ -142,14 +142,15 @@ OPTION_SETS = [
 def python_run(method="rmsprop", bounds=None, **options):
     return rmsopt.minimize(
         ROSENBROCK.fun, ROSENBROCK.x0, jac=ROSENBROCK.jac, method=method, bounds=bounds,
-        options={"maxiter": 400, **options},
+        options={"learning_rate": 1e-3, "maxiter": 400, **options},
     )  # fmt: skip
 
 
 def native_run(fun, method="rmsprop", bounds=None, **options):
     return rmsopt.minimize(
-        fun, ROSENBROCK.x0, method=method, bounds=bounds, options={"maxiter": 400, **options}
-    )
+        fun, ROSENBROCK.x0, method=method, bounds=bounds,
+        options={"learning_rate": 1e-3, "maxiter": 400, **options},
+    )  # fmt: skip
 
 
 @pytest.mark.parametrize("kind", KINDS)

@@ -148,3 +148,57 @@ def test_the_readmes_first_example_converges_as_written():
     namespace: dict = {}
     exec(compile(first, "README.md", "exec"), namespace)
     assert namespace["res"].success and namespace["res"].status == 0
+
+
+PLATEAU_SETTINGS = [
+    {"factor": 0.5, "patience": 2, "threshold": 0.0},
+    {"factor": 0.3, "patience": 1, "threshold": 1e-3, "threshold_mode": "abs", "cooldown": 3},
+    {"factor": 0.5, "patience": 0, "threshold": 0.1, "min_lr": 0.05},
+    {"factor": 0.5, "patience": 1, "eps": 0.2},
+    {"mode": "max", "factor": 0.5, "patience": 2},
+]
+
+
+@pytest.mark.parametrize("settings", PLATEAU_SETTINGS, ids=range(len(PLATEAU_SETTINGS)))
+def test_the_native_loops_plateau_arithmetic_is_the_schedules(settings):
+    # minimize observes a reduce_on_plateau in its native loop; the twin steps the class and
+    # calls the Python schedule's observe. mode="max" watches -fun while maximising it.
+    problem = rmsopt.problems.booth()
+    maximize = settings.get("mode") == "max"
+    sign = -1.0 if maximize else 1.0
+
+    def fun(x):
+        return sign * problem.fun(x)
+
+    def jac(x):
+        return sign * problem.jac(x)
+
+    res = rmsopt.minimize(
+        fun, problem.x0, jac=jac,
+        options={"learning_rate": reduce_on_plateau(0.5, **settings), "maxiter": 150,
+                 "gtol": 0.0, "return_all": True, "maximize": maximize},
+    )  # fmt: skip
+    twin_schedule = reduce_on_plateau(0.5, **settings)
+    x = np.array(problem.x0, dtype=float)
+    opt = rmsopt.RMSprop(x, learning_rate=twin_schedule(0), maximize=maximize)
+    rates = []
+    for _ in range(res.nit):  # 150, or fewer where the gradient vanished exactly (gtol=0)
+        opt.step(jac(x))
+        opt.learning_rate = twin_schedule.observe(fun(x))
+        rates.append(opt.learning_rate)
+    np.testing.assert_array_equal(res.allvecs[-1], x)
+    assert res.state["options"]["learning_rate"].state_dict() == twin_schedule.state_dict()
+    assert len(set(rates)) > 1 and res.nit > 50  # the rate did change
+
+
+def test_a_c_objective_runs_the_default_schedule_as_a_python_one():
+    problem = rmsopt.problems.rosenbrock()
+    native = rmsopt.minimize(problem.native, problem.x0, options={"maxiter": 3000})
+    python = rmsopt.minimize(problem.fun, problem.x0, jac=problem.jac, options={"maxiter": 3000})
+    np.testing.assert_array_equal(native.x, python.x)
+    assert native.nit == python.nit and native.status == python.status
+    assert (
+        native.state["options"]["learning_rate"].state_dict()
+        == python.state["options"]["learning_rate"].state_dict()
+    )
+    assert native.state["options"]["learning_rate"].learning_rate < 0.1

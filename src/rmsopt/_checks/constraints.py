@@ -160,13 +160,17 @@ class Choice:
 @dataclass(frozen=True)
 class RateOrSchedule:
     """A positive float, or a schedule: a callable ``t -> rate`` evaluated once
-    per step with the number of steps taken before it (see `rmsopt.schedules`)."""
+    per step with the number of steps taken before it (see `rmsopt.schedules`);
+    or ``None`` (the default rate) when ``none_ok``."""
+
+    none_ok: bool = False
 
     def describe(self) -> str:
-        return "a float in the range (0, inf) or a schedule (a callable t -> learning rate)"
+        text = "a float in the range (0, inf) or a schedule (a callable t -> learning rate)"
+        return f"{text}, or None" if self.none_ok else text
 
-    def check(self, value: Any, subject: str) -> float | Callable[[int], float]:
-        if callable(value):
+    def check(self, value: Any, subject: str) -> float | Callable[[int], float] | None:
+        if callable(value) or (value is None and self.none_ok):
             return value
         try:
             return Real(0, low_closed=False).check(value, subject)

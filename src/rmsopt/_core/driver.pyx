@@ -19,6 +19,7 @@ import numpy as np
 
 from cpython.exc cimport PyErr_CheckSignals
 from cython cimport floating
+from cpython.pyport cimport PY_SSIZE_T_MAX
 from libc.math cimport INFINITY, NAN, isfinite, isnan
 
 from .chunks cimport MEASURE_PROJECTED, MEASURE_STEP, StepMeasures
@@ -63,6 +64,50 @@ cdef enum:
 cdef double SIGNAL_CHECK_AT_LEAST = 0.025, SIGNAL_CHECK_AT_MOST = 0.05
 
 
+cdef struct Plateau:
+    # A reduce_on_plateau schedule observed in the loop, without the GIL: its parameters and
+    # its state, as schedules.ReduceOnPlateau names them; the arithmetic is its observe().
+    bint minimizing, relative
+    double factor, threshold, min_lr, eps
+    Py_ssize_t patience, cooldown
+    double rate, best
+    Py_ssize_t num_bad_epochs, cooldown_counter, last_epoch
+
+
+cdef inline void observe(Plateau* p, double loss) noexcept nogil:
+    # One observation of the loss after a committed step: schedules.ReduceOnPlateau.observe.
+    cdef double bar, lowered
+    cdef bint improves
+    p.last_epoch += 1
+    if p.minimizing:
+        bar = p.best * (1.0 - p.threshold) if p.relative else p.best - p.threshold
+        improves = loss < bar
+    else:
+        bar = p.best * (1.0 + p.threshold) if p.relative else p.best + p.threshold
+        improves = loss > bar
+    if improves:
+        p.best = loss
+        p.num_bad_epochs = 0
+    else:
+        p.num_bad_epochs += 1
+    if p.cooldown_counter > 0:
+        p.cooldown_counter -= 1
+        p.num_bad_epochs = 0
+    if p.num_bad_epochs > p.patience:
+        lowered = p.rate * p.factor
+        if p.min_lr > lowered:
+            lowered = p.min_lr
+        if p.rate - lowered > p.eps:
+            p.rate = lowered
+        p.cooldown_counter = p.cooldown
+        p.num_bad_epochs = 0
+
+
+cdef Py_ssize_t _count(value):
+    # A validated count (any non-negative int) as a Py_ssize_t; larger counts are never reached.
+    return min(value, PY_SSIZE_T_MAX)
+
+
 cdef class Loop:
     """A run, fixed before its first step: the kernel, the source of gradients and its
     workspace, the history (or None), ``notify(x, value or None, grad, nit)`` (or None), the
@@ -76,6 +121,8 @@ cdef class Loop:
     cdef History history                  # None: no history
     cdef object notify                    # notify(x, value or None, grad, nit), or None
     cdef object schedule                  # rate of step t = schedule(t - 1), or None
+    cdef object plateau_schedule          # a reduce_on_plateau observed natively, or None
+    cdef Plateau plateau
     cdef bint constant_rate
     cdef double rate                      # the rate of the step being taken
     cdef double committed_rate            # the rate of the last committed step
@@ -97,7 +144,8 @@ cdef class Loop:
     cdef double failed_value              # fun's value there (FAILED_VALUE)
 
     def __init__(self, Kernel kernel, Source source, Workspace workspace, *, History history,
-                 notify, double learning_rate, schedule, Py_ssize_t steps_taken,
+                 notify, double learning_rate, schedule, plateau=None,
+                 Py_ssize_t steps_taken,
                  double clipnorm,
                  double clipvalue, box, bint maximize, Py_ssize_t maxiter,
                  Py_ssize_t maxfev, double gtol, double ftol, double xtol):
@@ -110,6 +158,18 @@ cdef class Loop:
         self.constant_rate = schedule is None
         self.schedule = schedule
         self.rate = learning_rate if self.constant_rate else 0.0
+        self.plateau_schedule = plateau
+        if plateau is not None:
+            # Observed after each commit from fun's values: the source must evaluate fun.
+            self.plateau = Plateau(
+                minimizing=plateau.mode == "min", relative=plateau.threshold_mode == "rel",
+                factor=plateau.factor, threshold=plateau.threshold, min_lr=plateau.min_lr,
+                eps=plateau.eps, patience=_count(plateau.patience),
+                cooldown=_count(plateau.cooldown), rate=plateau.learning_rate,
+                best=plateau.best, num_bad_epochs=_count(plateau.num_bad_epochs),
+                cooldown_counter=_count(plateau.cooldown_counter),
+                last_epoch=_count(plateau.last_epoch))
+            self.rate = self.plateau.rate
         self.committed_rate = self.rate
         self.steps_taken = steps_taken
         self.clipnorm = clipnorm
@@ -227,6 +287,7 @@ cdef int iterate(Loop run, floating* dtype) noexcept nogil:
         StepMeasures measures
         bint full_data = run.source.full_data, has_history = run.history is not None
         bint notifies = run.notify is not None
+        bint observes = run.plateau_schedule is not None
         bint checks_signals = not run.source.needs_gil
         # The step's max-norm serves the xtol test only.
         int measures_wanted = MEASURE_STEP if run.xtol > 0 else 0
@@ -291,6 +352,8 @@ cdef int iterate(Loop run, floating* dtype) noexcept nogil:
                         and box_gradient_norm(run, run.current, x[run.current]) <= run.gtol):
                     code = GTOL
                 break
+        elif observes:
+            run.rate = run.plateau.rate
         following = 1 - run.current
         measures = measured_step(run.kernel, n, x[run.current],
                                  <floating*>run.workspace.grad[run.current],
@@ -327,6 +390,9 @@ cdef int iterate(Loop run, floating* dtype) noexcept nogil:
         run.current = following
         run.committed_rate = run.rate
         run.nit += 1
+        if observes:
+            # What fun's value at the new iterate leaves the rate of the next step at.
+            observe(&run.plateau, run.value)
         if has_history:
             record(run.history, run.kernel, run.nit, run.value, n,
                    <floating*>run.workspace.grad[stepped_with],
@@ -379,11 +445,18 @@ def run(Loop loop):
     user's code raised is raised again after the run has stopped."""
     cdef int code
     cdef Source source = loop.source
+    cdef Plateau* p
     if source.needs_gil and loop.workspace.n < RELEASE_GIL_FROM:
         code = _iterate(loop)
     else:
         with nogil:
             code = _iterate(loop)
+    if loop.plateau_schedule is not None:
+        # The schedule the run was given ends as the loop left it: what it observed is kept.
+        p = &loop.plateau
+        loop.plateau_schedule.load_state_dict({
+            "learning_rate": p.rate, "best": p.best, "num_bad_epochs": p.num_bad_epochs,
+            "cooldown_counter": p.cooldown_counter, "last_epoch": p.last_epoch})
     if code == EXCEPTION:
         raise source.error if source.error is not None else loop.error
     x, state, x_nit = source.reported(loop.current, loop.nit)

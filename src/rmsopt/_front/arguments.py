@@ -22,7 +22,7 @@ from .._checks.constraints import Real
 from .._checks.errors import argument, invalid, summary
 from .._checks.warn import warn
 from .._methods.method import Method
-from ..schedules import Constant, validated_rate
+from ..schedules import Constant, ReduceOnPlateau, validated_rate
 from .bounds import normalize_bounds
 from .callback import adapt_callback
 from .minibatch import check_minibatch_options, is_minibatch, make_batches, validator
@@ -159,6 +159,10 @@ def check_arguments(
         if "maxiter" not in given:
             maxiter = NO_LIMIT
 
+    if settings["learning_rate"] is None:
+        settings["learning_rate"] = (
+            method.learning_rate if batches is not None else default_rate(method)
+        )
     notify, callback_needs_value = adapt_callback(callback)
     if settings["state"] is None:
         steps_taken, state = 0, None  # made by the run, with the rows its kernel uses only
@@ -199,6 +203,12 @@ def check_arguments(
         validate=validate,
         patience=patience,
     )
+
+
+def default_rate(method: Method) -> ReduceOnPlateau:
+    """The learning rate of a full-batch `minimize` run given none: the method's starting
+    rate, halved whenever fun has gone 20 iterations without a new low."""
+    return ReduceOnPlateau(method.starting_rate, factor=0.5, patience=20, threshold=0.0)
 
 
 def rate_and_schedule(learning_rate: Any) -> tuple[float, Callable[[int], float] | None]:

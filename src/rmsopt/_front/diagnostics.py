@@ -53,9 +53,11 @@ def effective_step_size(state: Mapping[str, Any], **options: Any) -> np.ndarray:
     --------
     >>> import numpy as np, rmsopt
     >>> grad = lambda x: 2.0 * x
-    >>> res = rmsopt.minimize(lambda x: x @ x, np.ones(2), method="adagrad", jac=grad,
-    ...                       options={"maxiter": 100, "gtol": 0.0})
-    >>> rmsopt.effective_step_size(res.state) < 1e-2   # the default lr, divided down
+    >>> x = np.ones(2)
+    >>> opt = rmsopt.Adagrad(x)                # lr 1e-2, torch's
+    >>> for _ in range(100):
+    ...     _ = opt.step(grad(x))
+    >>> rmsopt.effective_step_size(opt.state_dict()) < 1e-2   # lr, divided down
     array([ True,  True])
 
     The state records the run's options, so a run at another rate needs nothing more:

@@ -58,6 +58,7 @@ ADADELTA = Method(
     class_name="Adadelta",
     kernel="adadelta",
     learning_rate=1.0,
+    starting_rate=10.0,
     hyperparameters=(
         Option(
             "rho",

@@ -58,6 +58,7 @@ ADAGRAD = Method(
     class_name="Adagrad",
     kernel="adagrad",
     learning_rate=1e-2,
+    starting_rate=0.5,
     hyperparameters=(
         Option(
             "lr_decay",

@@ -29,6 +29,7 @@ __all__ = [
     "TERMINATION_OPTIONS",
     "THREADS",
     "learning_rate_option",
+    "minimize_learning_rate_option",
     "weight_decay_option",
 ]
 
@@ -41,6 +42,21 @@ def learning_rate_option(default: float) -> Option:
         RateOrSchedule(),
         "Step size lr, or a schedule `t -> lr` called once per step with the number of steps "
         "taken before it (0 for the first); see `rmsopt.schedules`.",
+    )
+
+
+def minimize_learning_rate_option(rate: float, starting_rate: float) -> Option:
+    """``minimize``'s step size: None by default, resolved by the run (see the doc)."""
+    return Option(
+        "learning_rate",
+        None,
+        RateOrSchedule(none_ok=True),
+        "Step size lr, or a schedule `t -> lr` called once per step with the number of steps "
+        "taken before it (0 for the first); see `rmsopt.schedules`. None (the default): a "
+        f"full-batch run starts at {starting_rate!r} and halves the rate whenever `fun` has "
+        f"not reached a new low in 20 iterations, `reduce_on_plateau({starting_rate!r}, "
+        "factor=0.5, patience=20, threshold=0)`, so that it converges without tuning; a "
+        f"minibatch run, like the optimizer class, steps at the constant {rate!r}.",
     )
 
 
@@ -103,7 +119,7 @@ STATE = Option(
 TERMINATION_OPTIONS = (
     Option(
         "maxiter",
-        1000,
+        10000,
         Integer(0),
         "Maximum number of iterations (optimizer steps). In minibatch mode there is no limit "
         "unless maxiter is given: `epochs` ends the run.",

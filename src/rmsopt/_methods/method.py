@@ -24,6 +24,7 @@ from .common import (
     TERMINATION_OPTIONS,
     THREADS,
     learning_rate_option,
+    minimize_learning_rate_option,
 )
 
 __all__ = ["Method"]
@@ -34,6 +35,11 @@ _CALLING = """Callable as ``rmsopt.minimize(fun, x0, method="{name}", ...)``, as
 as ``rmsopt.{name}(fun, x0, ...)``; all three give the same iterates.
 `rmsopt.{class_name}` takes the same step with the same options for loops you
 write yourself.
+
+With no ``learning_rate``, a full-batch run starts at {starting_rate!r} and halves
+the rate whenever `fun` has gone 20 iterations without a new low, so that it
+converges without tuning (docs/defaults.md); `rmsopt.{class_name}` and
+minibatch runs step at the constant {learning_rate!r} instead.
 
 Parameters
 ----------
@@ -70,7 +76,13 @@ class Method:
         ``_core/method_kernels.pyx.tp``, whose parameter struct (``kernels/<kernel>.pxd``)
         is filled from the validated options and ``kernel_constants`` by field name.
     learning_rate : float
-        Default of the ``learning_rate`` option.
+        Default of the ``learning_rate`` option for the optimizer classes and
+        minibatch runs (torch's).
+    starting_rate : float
+        Where the default learning rate of a full-batch `minimize` run starts:
+        ``reduce_on_plateau(starting_rate, factor=0.5, patience=20,
+        threshold=0)``, a rate chosen so that the method converges with no
+        options on the fits of ``benchmarks/fits.py``.
     hyperparameters : tuple of Option
         The method's own options (``learning_rate``, ``maximize``, clipping,
         termination and ``state`` are common to every method).
@@ -102,6 +114,7 @@ class Method:
     class_name: str
     kernel: str
     learning_rate: float
+    starting_rate: float
     hyperparameters: tuple[Option, ...]
     state: tuple[str, ...]
     doc: str
@@ -134,8 +147,14 @@ class Method:
     @property
     def options(self) -> tuple[Option, ...]:
         """Every option of ``minimize``, in the order the docstring lists them."""
+        rate = minimize_learning_rate_option(self.learning_rate, self.starting_rate)
         return (
-            self.step_options + TERMINATION_OPTIONS + HISTORY_OPTIONS + MINIBATCH_OPTIONS + (STATE,)
+            (rate,)
+            + self.step_options[1:]
+            + TERMINATION_OPTIONS
+            + HISTORY_OPTIONS
+            + MINIBATCH_OPTIONS
+            + (STATE,)
         )
 
     def subject(self, option: str) -> str:
@@ -166,7 +185,12 @@ class Method:
 
     def function_doc(self) -> str:
         """The docstring of the public function ``rmsopt.<name>``."""
-        calling = _CALLING.format(name=self.name, class_name=self.class_name)
+        calling = _CALLING.format(
+            name=self.name,
+            class_name=self.class_name,
+            starting_rate=self.starting_rate,
+            learning_rate=self.learning_rate,
+        )
         return self.doc.replace("{calling}", calling).replace("{options}", self.options_section())
 
     def options_section(self, options: tuple[Option, ...] | None = None) -> str:

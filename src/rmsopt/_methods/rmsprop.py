@@ -95,6 +95,7 @@ RMSPROP = Method(
     class_name="RMSprop",
     kernel="rmsprop",
     learning_rate=1e-3,
+    starting_rate=0.1,
     hyperparameters=(
         Option(
             "rho",

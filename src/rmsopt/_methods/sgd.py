@@ -77,6 +77,7 @@ SGD = Method(
     class_name="SGD",
     kernel="sgd",
     learning_rate=1e-3,
+    starting_rate=0.1,
     hyperparameters=(
         Option("momentum", 0.0, Real(0), "Momentum factor mu; 0 disables momentum."),
         Option(

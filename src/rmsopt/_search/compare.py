@@ -64,7 +64,7 @@ def compare(
         e.g. ``{"rmsprop": {"learning_rate": 1e-2}, "adagrad": {}}``.
     maxiter : int, optional
         The budget of iterations every run gets; None leaves each run its
-        default (1000 iterations, or ``epochs`` passes in minibatch mode).
+        default (10000 iterations, or ``epochs`` passes in minibatch mode).
         Runs' options may not set their own ``maxiter``.
     options : mapping, optional
         Options shared by every run (a method's own options take precedence).

@@ -1,0 +1,139 @@
+"""minimize's defaults converge: every adaptive method, called with no options, meets gtol on
+the ordinary fits of benchmarks/fits.py (real data sets, curve fits, least squares, the
+catalogue's convex problems), at the minimum L-BFGS-B finds. The table of docs/defaults.md is
+these runs."""
+
+import pathlib
+import sys
+import warnings
+
+import numpy as np
+import pytest
+import scipy.optimize
+
+import rmsopt
+from rmsopt.schedules import reduce_on_plateau
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from benchmarks.fits import FITS  # noqa: E402
+
+# The fits on statsmodels' data sets need statsmodels (the test extra installs it).
+NEEDS_STATSMODELS = {"logistic_spector", "logistic_anes96", "logistic_fair", "poisson_randhie",
+                     "linear_statecrime"}  # fmt: skip
+ADAPTIVE = ["rmsprop", "adam", "adagrad", "adadelta"]
+
+
+@pytest.fixture(scope="module")
+def fits():
+    made = {}
+    for name, make in FITS.items():
+        if name in NEEDS_STATSMODELS and not _has_statsmodels():
+            continue
+        fit = make()
+        reference = scipy.optimize.minimize(
+            fit.fun, fit.x0, jac=True, method="L-BFGS-B", options={"gtol": 1e-10, "ftol": 0}
+        )
+        made[name] = (fit, reference)
+    return made
+
+
+def _has_statsmodels():
+    try:
+        import statsmodels  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize("name", list(FITS))
+@pytest.mark.parametrize("method", ADAPTIVE)
+def test_every_adaptive_method_converges_with_no_options(fits, name, method):
+    if name not in fits:
+        pytest.skip("statsmodels is not installed: its data sets are not available")
+    fit, reference = fits[name]
+    res = rmsopt.minimize(fit.fun, fit.x0, jac=True, method=method)
+    assert res.status == 0 and res.success, (res.status, res.nit, res.message)
+    assert np.max(np.abs(res.jac)) <= 1e-5
+    # At L-BFGS-B's minimum: a gradient of 1e-5 leaves the value within about 1e-8 of it.
+    assert res.fun - reference.fun <= 1e-8 * max(1.0, abs(reference.fun))
+
+
+@pytest.mark.parametrize("method", ADAPTIVE)
+def test_the_scipy_custom_method_converges_with_no_options(fits, method):
+    fit, reference = fits["exponential_decay"]
+    res = scipy.optimize.minimize(fit.fun, fit.x0, jac=True, method=getattr(rmsopt, method))
+    assert res.status == 0 and res.success
+    np.testing.assert_allclose(res.x, reference.x, atol=1e-3)
+
+
+def test_sgd_converges_but_where_the_curvature_is_above_two_over_its_rate(fits):
+    # The README's claim: SGD is gradient descent at 0.1, which diverges on the quadratic of
+    # condition 1e3 (largest curvature 1e3 > 2 / 0.1) and converges on every other fit.
+    for name, (fit, _) in fits.items():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # overflow in the diverging run
+            res = rmsopt.minimize(fit.fun, fit.x0, jac=True, method="sgd")
+        assert res.status == (5 if name == "quadratic" else 0), name
+
+
+def test_the_default_is_the_documented_schedule_and_a_run_records_it():
+    fit = FITS["exponential_decay"]()
+    for method, start in [("rmsprop", 0.1), ("adam", 1e-2), ("adamw", 1e-2), ("adagrad", 0.5),
+                          ("adadelta", 10.0), ("sgd", 0.1)]:  # fmt: skip
+        schedule = reduce_on_plateau(start, factor=0.5, patience=20, threshold=0.0)
+        explicit = rmsopt.minimize(
+            fit.fun, fit.x0, jac=True, method=method, options={"learning_rate": schedule}
+        )
+        default = rmsopt.minimize(fit.fun, fit.x0, jac=True, method=method)
+        np.testing.assert_array_equal(default.x, explicit.x)
+        assert default.nit == explicit.nit
+        recorded = default.state["options"]["learning_rate"]
+        assert isinstance(recorded, type(schedule)) and recorded.initial == start
+        assert recorded.state_dict() == explicit.state["options"]["learning_rate"].state_dict()
+        assert rmsopt.show_options(method, disp=False).count(f"reduce_on_plateau({start!r}") == 1
+
+
+def test_the_default_maxiter_is_ten_thousand():
+    res = rmsopt.minimize(
+        lambda x: (float(x @ x), 2 * x), np.ones(2), jac=True, options={"gtol": 0.0}
+    )
+    assert res.status == 3 and res.nit == 10000
+
+
+def test_the_classes_and_minibatch_runs_keep_the_constant_rate():
+    assert rmsopt.RMSprop(np.zeros(2)).learning_rate == 1e-3
+    assert rmsopt.Adam(np.zeros(2)).learning_rate == 1e-3
+    p = rmsopt.problems.linear_regression()
+    options = {"batch_size": 50, "epochs": 2, "seed": 0}
+    res = rmsopt.minimize(p.fun, p.x0, args=p.args, jac=p.jac, method="adam", options=options)
+    assert res.state["options"]["learning_rate"] == 1e-3
+    same = rmsopt.minimize(
+        p.fun, p.x0, args=p.args, jac=p.jac, method="adam",
+        options={**options, "learning_rate": 1e-3},
+    )  # fmt: skip
+    np.testing.assert_array_equal(res.x, same.x)
+
+
+def test_a_run_resumed_with_the_defaults_equals_one_uninterrupted_run():
+    fit = FITS["gaussian_peak"]()
+    whole = rmsopt.minimize(fit.fun, fit.x0, jac=True, options={"gtol": 0.0, "maxiter": 300})
+    first = rmsopt.minimize(fit.fun, fit.x0, jac=True, options={"gtol": 0.0, "maxiter": 150})
+    second = rmsopt.minimize(
+        fit.fun, first.x, jac=True, options={"gtol": 0.0, "maxiter": 150, "state": first.state}
+    )
+    np.testing.assert_array_equal(second.x, whole.x)
+    assert (
+        second.state["options"]["learning_rate"].state_dict()
+        == whole.state["options"]["learning_rate"].state_dict()
+    )
+    # The halvings did happen, so the schedule's state mattered.
+    assert whole.state["options"]["learning_rate"].learning_rate < 0.1
+
+
+def test_the_docs_table_lists_every_fit_and_method():
+    page = (ROOT / "docs" / "defaults.md").read_text()
+    for make in FITS.values():
+        assert f"| {make().name} | L-BFGS-B |" in page
+    for method in ["rmsprop", "adam", "adamw", "adagrad", "adadelta", "sgd"]:
+        assert f"| | {method} |" in page
