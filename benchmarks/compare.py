@@ -706,6 +706,48 @@ def print_threads_section(args: argparse.Namespace) -> None:
     print_table(["method / dtype", "1 thread", "2 threads", "speed-up"], rows)
 
 
+def print_arrays_section(args: argparse.Namespace) -> None:
+    """One optimizer stepping a model of many arrays against one array of the same size."""
+    total = 10**6
+    rows = []
+    for dtype in suite.DTYPES:
+        for count in (1, 100, 1000):
+            rng = np.random.default_rng(0)
+            arrays = [rng.standard_normal(total // count).astype(dtype) for _ in range(count)]
+            grads = [0.5 * array for array in arrays]
+            several = rmsopt.RMSprop(arrays if count > 1 else arrays[0])
+            given = grads if count > 1 else grads[0]
+
+            def step(optimizer=several, given=given):
+                optimizer.step(given)
+
+            timings = {f"RMSprop(list of {count}).step" if count > 1 else "RMSprop(x).step": step}
+            if count > 1:
+                separate = [rmsopt.RMSprop(array) for array in arrays]
+
+                def loop(separate=separate, grads=grads):
+                    for optimizer, grad in zip(separate, grads, strict=True):
+                        optimizer.step(grad)
+
+                timings[f"  a Python loop over {count} RMSprop objects"] = loop
+            best = {name: np.inf for name in timings}
+            for _ in range(3):  # interleaved rounds, so that the ratios come from one moment
+                for name, func in timings.items():
+                    seconds = seconds_per_call(func, args.repeat, args.min_time)
+                    best[name] = min(best[name], seconds)
+            for name, seconds in best.items():
+                rows.append([f"{name} / {dtype}", f"{count}", format_ns(seconds * 1e9 / total),
+                             seconds * 1e9 / total])  # fmt: skip
+    base = {dtype: next(r[3] for r in rows if r[0] == f"RMSprop(x).step / {dtype}")
+            for dtype in suite.DTYPES}  # fmt: skip
+    table = [[r[0], r[1], r[2], f"{r[3] / base[r[0].rsplit(' / ', 1)[1]]:.2f}"] for r in rows]
+    print(
+        f"\nSeveral arrays: one RMSprop object stepping {total:,} elements as 1, 100 or 1000 "
+        "arrays, ns per element per step, and the ratio to one array"
+    )
+    print_table(["step / dtype", "arrays", "ns/el/step", "/ one array"], table)
+
+
 def print_minibatch_section(args: argparse.Namespace) -> None:
     """minimize with batch_size against the hand-written loop doing the same steps."""
     problem = rmsopt.problems.logistic_regression(n_samples=1000)
@@ -945,8 +987,8 @@ def main(argv: list[str] | None = None) -> None:
         "--only",
         metavar="SECTIONS",
         default=None,
-        help="comma-separated sections to run, among entry, options, minibatch, threads, "
-        "step, methods, loop, native, memory (default: all)",
+        help="comma-separated sections to run, among entry, options, minibatch, arrays, "
+        "threads, step, methods, loop, native, memory (default: all)",
     )
     args = parser.parse_args(argv)
     args.repeat, args.min_time = (5, 0.05) if args.quick else (9, 0.1)
@@ -959,6 +1001,7 @@ def main(argv: list[str] | None = None) -> None:
         "entry": lambda: print_entry_section(torch, args),
         "options": lambda: print_options_section(args),
         "minibatch": lambda: print_minibatch_section(args),
+        "arrays": lambda: print_arrays_section(args),
         "threads": lambda: print_threads_section(args),
         "step": lambda: print_step_section(sizes, torch, optax, args),
         "methods": lambda: print_method_section(torch, args),
@@ -968,7 +1011,7 @@ def main(argv: list[str] | None = None) -> None:
     }
     chosen = list(sections)
     if args.entry_points:
-        chosen = ["entry", "options", "minibatch"]
+        chosen = ["entry", "options", "minibatch", "arrays"]
     if args.only:
         chosen = args.only.split(",")
         unknown = sorted(set(chosen) - set(sections))

@@ -194,8 +194,8 @@ def test_overflowing_step_is_rolled_back(dtype, n):
 # ---- bad input -------------------------------------------------------------------------------
 
 X_ACCEPTED = (
-    "a writable, C-contiguous 1-D numpy array of float32 or float64 with finite values "
-    "(it is updated in place, never copied)"
+    "a writable, C-contiguous float32 or float64 numpy array of finite values (stepped in "
+    "place), a list, tuple or dict of them, or parameter groups"
 )
 
 
@@ -205,10 +205,15 @@ def read_only(array):
 
 
 BAD_X = [
-    ("list", [1.0, 2.0], TypeError, "an object of type list"),
+    ("string", "x", TypeError, "'x'"),
     ("int array", np.arange(3), TypeError, "an int64 array of shape (3,)"),
     ("float16", np.ones(3, np.float16), TypeError, "a float16 array of shape (3,)"),
-    ("2-D", np.ones((2, 2)), ValueError, "a float64 array of shape (2, 2)"),
+    (
+        "strided 2-D",
+        np.ones((2, 4))[:, ::2],
+        ValueError,
+        "a non-contiguous float64 array of shape (2, 2)",
+    ),  # fmt: skip
     ("strided", np.ones(6)[::2], ValueError, "a non-contiguous float64 array of shape (3,)"),
     ("read-only", read_only(np.ones(3)), ValueError, "a read-only float64 array of shape (3,)"),
     ("nan", np.array([1.0, np.nan]), ValueError, "an array with non-finite values"),
@@ -383,7 +388,7 @@ def test_malformed_state_is_refused(change, match):
 def test_repr_shows_the_options_that_differ_from_defaults():
     optimizer = rmsopt.RMSprop(np.ones(3, np.float32), learning_rate=0.01, centered=True)
     assert repr(optimizer) == (
-        "RMSprop(<float32 array of 3>, learning_rate=0.01, centered=True; step_count=0)"
+        "RMSprop(<float32 array of shape (3,)>, learning_rate=0.01, centered=True; step_count=0)"
     )
 
 

@@ -154,6 +154,36 @@ cdef inline StepMeasures split_step(ChunkTask loop,      # a method's <name>_chu
                                     double norm,                 # the gradient's, if clipnorm
                                     double clipvalue,            # infinity: no clipping
                                     ) noexcept nogil:
+    # A step of a whole (rows, n) state block: rows n apart.
+    return split_strided_step(loop, threads, n, n, x, grad, state, x_out, state_out, params,
+                              step, learning_rate, measured, measures, x_saved, lower, upper,
+                              maximize, rows_written, clipnorm, norm, clipvalue)
+
+
+cdef inline StepMeasures split_strided_step(ChunkTask loop,
+                                            int threads,
+                                            Py_ssize_t n,
+                                            Py_ssize_t stride,     # between state rows, >= n
+                                            const floating* x,
+                                            const floating* grad,
+                                            const floating* state,  # rows `stride` apart
+                                            floating* x_out,
+                                            floating* state_out,
+                                            const void* params,
+                                            Py_ssize_t step,
+                                            double learning_rate,
+                                            bint measured,
+                                            int measures,
+                                            floating* x_saved,
+                                            const double* lower,
+                                            const double* upper,
+                                            bint maximize,
+                                            unsigned rows_written,
+                                            double clipnorm,
+                                            double norm,
+                                            double clipvalue,
+                                            ) noexcept nogil:
+    # split_step on n elements of a wider state block: one array among several sharing it.
     cdef Chunk chunks[MAX_CHUNKS]
     cdef Py_ssize_t start, stop
     cdef int count = chunk_count(n, threads)
@@ -163,7 +193,7 @@ cdef inline StepMeasures split_step(ChunkTask loop,      # a method's <name>_chu
         start = chunk_start(t, count, n)
         stop = chunk_start(t + 1, count, n)
         chunks[t].n = stop - start
-        chunks[t].stride = n
+        chunks[t].stride = stride
         chunks[t].x = x + start
         chunks[t].grad = grad + start
         chunks[t].state = state + start

@@ -14,6 +14,7 @@ from libc.stdint cimport int32_t, int64_t
 from libc.string cimport memcpy
 
 from .chunks cimport (
+    MEASURE_GRADIENT,
     F32_EXPONENT,
     F64_EXPONENT,
     Chunk,
@@ -26,6 +27,7 @@ from .chunks cimport (
     split_magnitude,
     split_projected,
     split_step,
+    split_strided_step,
     step_measures,
 )
 from .thread_pool cimport ChunkTask
@@ -190,3 +192,26 @@ cdef inline StepMeasures measured_step(Kernel kernel,
     return split_step(kernel.loop[0], kernel.threads, n, x, grad, state, x_out, state_out,
                       kernel.params, step, learning_rate, True, measures, x_saved, lower, upper,
                       maximize, kernel.rows_written, clipnorm, norm, clipvalue)
+
+
+cdef inline StepMeasures segment_step(Kernel kernel,
+                                      Py_ssize_t n,
+                                      Py_ssize_t stride,          # of the shared state block
+                                      floating* x,                # IN/OUT: stepped in place
+                                      const floating* grad,       # IN
+                                      const floating* state,      # IN: rows `stride` apart
+                                      floating* state_out,        # OUT: rows `stride` apart
+                                      double clipnorm,            # infinity disables
+                                      double norm,                # of every segment's gradient
+                                      double clipvalue,           # infinity disables
+                                      Py_ssize_t step,
+                                      double learning_rate,
+                                      floating* x_saved,          # OUT: x before the step
+                                      ) noexcept nogil:
+    # The in-place step of one array among several that share a state block (the optimizer
+    # classes' several arrays), measuring what the classes' step measures. Element by element
+    # it is the step of the arrays' concatenation: clipnorm takes the norm of all of them.
+    return split_strided_step(kernel.loop[0], kernel.threads, n, stride, x, grad, state, x,
+                              state_out, kernel.params, step, learning_rate, True,
+                              MEASURE_GRADIENT, x_saved, NULL, NULL, False, kernel.rows_written,
+                              clipnorm, norm, clipvalue)

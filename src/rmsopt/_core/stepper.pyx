@@ -1,17 +1,26 @@
 """The optimizer objects' step: clip, step, check, then commit or undo.
 
-A step is a transaction in one pass over memory: the kernel steps the user's array in
-place, saving each block of it first, and writes the new state into the spare buffer.
-When the gradient, the iterate and the state are all finite the spare state is made
-current; otherwise the saved iterate is copied back and nothing has changed.
+A step is a transaction in one pass over memory: the kernel steps the user's arrays in
+place, saving each block of them first, and writes the new state into the spare buffer.
+When the gradients, the iterates and the state are all finite the spare state is made
+current; otherwise the saved iterates are copied back and nothing has changed.
+
+A Stepper steps one array or several (a model's weights and biases, say) that share one
+state block: array k owns the columns ``[offset_k, offset_k + n_k)`` of every row. The loop
+over the arrays is native, and element by element the step is that of the arrays'
+concatenation (clipnorm takes the norm of all of them).
 """
 import numpy as np
 
+from cpython.mem cimport PyMem_Free, PyMem_Malloc
 from cython cimport floating
 from libc.string cimport memcpy
 
 from .chunks cimport MEASURE_GRADIENT, StepMeasures
-from .kernel cimport Kernel, measured_step
+from .kernel cimport Kernel, measured_step, segment_step
+from .vector cimport segments_two_norm
+
+from libc.math cimport INFINITY
 
 cdef enum Outcome:  # of Stepper.step
     OUTCOME_TAKEN = 0
@@ -24,10 +33,13 @@ NONFINITE_STEP = OUTCOME_NONFINITE_STEP
 
 
 cdef inline int take_step(Kernel kernel,
-                          Py_ssize_t n,
+                          Py_ssize_t count,                  # arrays
+                          const Py_ssize_t* sizes,           # their lengths
+                          const Py_ssize_t* offsets,         # their columns in the state
+                          Py_ssize_t n,                      # all of them: the state's rows
                           Py_ssize_t rows,                   # of each state block
-                          floating* x,                       # IN/OUT: the user's array
-                          const floating* grad,              # IN
+                          floating** x,                      # IN/OUT: the user's arrays
+                          floating** grad,                   # IN
                           floating* states,                  # IN/OUT: current and spare state
                           int current,
                           floating* x_saved,                 # scratch: x before the step
@@ -36,93 +48,178 @@ cdef inline int take_step(Kernel kernel,
                           Py_ssize_t step,
                           double learning_rate,
                           ) noexcept nogil:
-    # One pass steps x in place, the state into the spare buffer, saves x block by block and
-    # checks the gradient; a failed step puts x back from the saved copy.
-    cdef Py_ssize_t block = rows * n
-    # The objects have no box.
-    cdef StepMeasures measures = measured_step(
-        kernel, n, x, grad, states + current * block, x, states + (1 - current) * block,
-        clipnorm, clipvalue, step, learning_rate, NULL, NULL, False, MEASURE_GRADIENT, x_saved)
+    # One pass steps the arrays in place, the state into the spare buffer, saves x block by
+    # block and checks the gradient; a failed step puts every array back from the saved copy.
+    cdef Py_ssize_t block = rows * n, k
+    cdef StepMeasures measures, one
+    cdef double norm
+    if count == 1:
+        # The objects have no box.
+        measures = measured_step(
+            kernel, n, x[0], grad[0], states + current * block, x[0],
+            states + (1 - current) * block, clipnorm, clipvalue, step, learning_rate, NULL,
+            NULL, False, MEASURE_GRADIENT, x_saved)
+    else:
+        norm = segments_two_norm(count, sizes, grad) if clipnorm < INFINITY else 0.0
+        measures.finite = measures.gradient_finite = True
+        for k in range(count):
+            one = segment_step(kernel, sizes[k], n, x[k], grad[k],
+                               states + current * block + offsets[k],
+                               states + (1 - current) * block + offsets[k], clipnorm, norm,
+                               clipvalue, step, learning_rate, x_saved + offsets[k])
+            measures.finite = measures.finite and one.finite
+            measures.gradient_finite = measures.gradient_finite and one.gradient_finite
     if measures.finite and measures.gradient_finite:
         return OUTCOME_TAKEN
-    memcpy(x, x_saved, n * sizeof(floating))
+    restore(count, sizes, offsets, x, x_saved)
     if not measures.gradient_finite:
         return OUTCOME_NONFINITE_GRADIENT
     return OUTCOME_NONFINITE_STEP
 
 
+cdef inline void restore(Py_ssize_t count,
+                         const Py_ssize_t* sizes,
+                         const Py_ssize_t* offsets,
+                         floating** x,                # OUT
+                         const floating* x_saved,     # IN
+                         ) noexcept nogil:
+    cdef Py_ssize_t k
+    for k in range(count):
+        memcpy(x[k], x_saved + offsets[k], sizes[k] * sizeof(floating))
+
+
 cdef class Stepper:
-    """Advance the user's ``x`` in place with ``kernel``, holding the state
-    double-buffered in ``states`` (shape ``(2, k, n)``, both halves equal at
-    first), clipping with ``clipnorm``/``clipvalue`` (infinity: no clipping). Arrays are
-    validated by the caller: C-contiguous, one dtype, matching lengths."""
+    """Advance the user's arrays ``xs`` (a list of C-contiguous 1-D arrays of one dtype,
+    views of the user's arrays) in place with ``kernel``, holding their state
+    double-buffered in ``states`` (shape ``(2, k, n)`` with n their total length, array after
+    array; both halves equal at first), clipping with ``clipnorm``/``clipvalue`` (infinity:
+    no clipping). Arrays are validated by the caller: C-contiguous, one dtype, non-empty."""
 
     cdef Kernel kernel
     cdef double clipnorm, clipvalue
     cdef bint is_double
     cdef readonly int current
-    cdef object states_array
-    # The views hold the buffers (the user's x among them) for the Stepper's life; step() passes
-    # their addresses, taken once in __init__.
-    cdef double[::1] x_double, x_saved_double
-    cdef double[:, :, ::1] states_double
-    cdef float[::1] x_float, x_saved_float
-    cdef float[:, :, ::1] states_float
-    cdef Py_ssize_t n, rows
-    cdef void* x_data
+    cdef object states_array, arrays, x_saved
+    cdef Py_ssize_t n, rows, count
+    # Addresses taken once: the arrays' (kept alive by `arrays`), their lengths and columns,
+    # and room for the gradients' addresses, filled at each step.
+    cdef void** x_data
+    cdef void** grad_data
+    cdef Py_ssize_t* sizes
+    cdef Py_ssize_t* offsets
     cdef void* x_saved_data
     cdef void* states_data                 # (2, rows, n)
 
-    def __init__(self, Kernel kernel, x, states, double clipnorm, double clipvalue):
+    def __cinit__(self):
+        self.x_data = self.grad_data = NULL
+        self.sizes = self.offsets = NULL
+
+    def __init__(self, Kernel kernel, xs, states, double clipnorm, double clipvalue):
+        cdef Py_ssize_t k, offset = 0
         self.kernel = kernel
         self.clipnorm = clipnorm
         self.clipvalue = clipvalue
         self.states_array = states
         self.current = 0
-        self.is_double = x.dtype == np.float64
+        self.arrays = list(xs)
+        self.count = len(self.arrays)
+        self.is_double = self.arrays[0].dtype == np.float64
         self.n, self.rows = states.shape[2], states.shape[1]
-        x_saved = np.empty_like(x)
-        # x is never empty (the objects refuse that): every view has an element 0.
-        if self.is_double:
-            self.x_double, self.x_saved_double = x, x_saved
-            self.states_double = states
-            self.x_data, self.x_saved_data = &self.x_double[0], &self.x_saved_double[0]
-            self.states_data = &self.states_double[0, 0, 0]
-        else:
-            self.x_float, self.x_saved_float = x, x_saved
-            self.states_float = states
-            self.x_data, self.x_saved_data = &self.x_float[0], &self.x_saved_float[0]
-            self.states_data = &self.states_float[0, 0, 0]
+        self.x_saved = np.empty(self.n, dtype=states.dtype)
+        self.x_data = <void**>PyMem_Malloc(self.count * sizeof(void*))
+        self.grad_data = <void**>PyMem_Malloc(self.count * sizeof(void*))
+        self.sizes = <Py_ssize_t*>PyMem_Malloc(self.count * sizeof(Py_ssize_t))
+        self.offsets = <Py_ssize_t*>PyMem_Malloc(self.count * sizeof(Py_ssize_t))
+        if (self.x_data == NULL or self.grad_data == NULL or self.sizes == NULL
+                or self.offsets == NULL):
+            raise MemoryError()
+        for k in range(self.count):
+            self.x_data[k] = address(self.arrays[k], self.is_double)
+            self.sizes[k] = self.arrays[k].shape[0]
+            self.offsets[k] = offset
+            offset += self.sizes[k]
+        self.x_saved_data = address(self.x_saved, self.is_double)
+        self.states_data = address(states.reshape(-1), self.is_double)
+
+    def __dealloc__(self):
+        PyMem_Free(self.x_data)
+        PyMem_Free(self.grad_data)
+        PyMem_Free(self.sizes)
+        PyMem_Free(self.offsets)
 
     @property
     def state(self):
         """The current ``(k, n)`` state block (a view)."""
         return self.states_array[self.current]
 
-    def step(self, grad, Py_ssize_t step, double learning_rate):
-        """Take step number ``step``; return TAKEN, NONFINITE_GRADIENT or
-        NONFINITE_STEP (the last two change nothing)."""
-        cdef int outcome
-        cdef const double[::1] grad_double
-        cdef const float[::1] grad_float
-        cdef const double* grad_double_data
-        cdef const float* grad_float_data
-        if self.is_double:
-            grad_double = grad
-            grad_double_data = &grad_double[0]
-            with nogil:
-                outcome = take_step(self.kernel, self.n, self.rows, <double*>self.x_data,
-                                    grad_double_data, <double*>self.states_data, self.current,
-                                    <double*>self.x_saved_data,
-                                    self.clipnorm, self.clipvalue, step, learning_rate)
-        else:
-            grad_float = grad
-            grad_float_data = &grad_float[0]
-            with nogil:
-                outcome = take_step(self.kernel, self.n, self.rows, <float*>self.x_data,
-                                    grad_float_data, <float*>self.states_data, self.current,
-                                    <float*>self.x_saved_data,
-                                    self.clipnorm, self.clipvalue, step, learning_rate)
+    def step(self, grads, Py_ssize_t step, double learning_rate):
+        """Take step number ``step`` with ``grads`` (one gradient per array, validated by the
+        caller; a bare array when there is one) and commit it: return TAKEN,
+        NONFINITE_GRADIENT or NONFINITE_STEP (the last two change nothing)."""
+        cdef int outcome = self.try_step(grads, step, learning_rate)
         if outcome == OUTCOME_TAKEN:
             self.current = 1 - self.current
         return outcome
+
+    def try_step(self, grads, Py_ssize_t step, double learning_rate):
+        """As `step`, but a step taken is left for `commit` or `undo` (several Steppers
+        stepping one model together: a failure in one undoes all)."""
+        cdef int outcome
+        cdef Py_ssize_t k
+        if self.count == 1 and isinstance(grads, np.ndarray):
+            self.grad_data[0] = <void*>read_address(grads, self.is_double)
+        else:
+            for k in range(self.count):
+                self.grad_data[k] = <void*>read_address(grads[k], self.is_double)
+        if self.is_double:
+            with nogil:
+                outcome = take_step(self.kernel, self.count, self.sizes, self.offsets, self.n,
+                                    self.rows, <double**>self.x_data,
+                                    <double**>self.grad_data, <double*>self.states_data,
+                                    self.current, <double*>self.x_saved_data,
+                                    self.clipnorm, self.clipvalue, step, learning_rate)
+        else:
+            with nogil:
+                outcome = take_step(self.kernel, self.count, self.sizes, self.offsets, self.n,
+                                    self.rows, <float**>self.x_data,
+                                    <float**>self.grad_data, <float*>self.states_data,
+                                    self.current, <float*>self.x_saved_data,
+                                    self.clipnorm, self.clipvalue, step, learning_rate)
+        return outcome
+
+    def commit(self):
+        """Make the state a step taken by `try_step` wrote current."""
+        self.current = 1 - self.current
+
+    def undo(self):
+        """Put the arrays back as they were before the step `try_step` took (its state is
+        discarded by not committing it)."""
+        if self.is_double:
+            restore(self.count, self.sizes, self.offsets, <double**>self.x_data,
+                    <double*>self.x_saved_data)
+        else:
+            restore(self.count, self.sizes, self.offsets, <float**>self.x_data,
+                    <float*>self.x_saved_data)
+
+
+cdef void* address(array, bint is_double) except NULL:
+    # The first element's address of a C-contiguous, non-empty 1-D array of the dtype (checked
+    # by the caller), taken through a typed view so that a wrong array raises, not crashes.
+    cdef double[::1] doubles
+    cdef float[::1] floats
+    if is_double:
+        doubles = array
+        return &doubles[0]
+    floats = array
+    return &floats[0]
+
+
+cdef const void* read_address(array, bint is_double) except NULL:
+    # As `address`, for an array that is only read (it may be read-only).
+    cdef const double[::1] doubles
+    cdef const float[::1] floats
+    if is_double:
+        doubles = array
+        return &doubles[0]
+    floats = array
+    return &floats[0]

@@ -8,26 +8,42 @@ from cython cimport floating
 from libc.math cimport INFINITY, NAN, fabs, isfinite, sqrt
 
 
-cdef inline double two_norm(Py_ssize_t n,
-                            const floating* values,  # IN
-                            ) noexcept nogil:
-    cdef Py_ssize_t i
+cdef inline double segments_two_norm(Py_ssize_t count,
+                                     const Py_ssize_t* sizes,     # IN: count lengths
+                                     floating** segments,         # IN: count vectors
+                                     ) noexcept nogil:
+    # The 2-norm of the segments' concatenation, in its order (two_norm is one segment's).
+    cdef Py_ssize_t i, s
     cdef double total = 0.0, largest = 0.0, scaled
-    for i in range(n):
-        total += <double>values[i] * <double>values[i]
+    cdef const floating* values
+    for s in range(count):
+        values = segments[s]
+        for i in range(sizes[s]):
+            total += <double>values[i] * <double>values[i]
     if isfinite(total):
         return sqrt(total)
     # The squares overflowed (or an element is not finite): rescale by the largest magnitude.
-    for i in range(n):
-        if not fabs(values[i]) <= largest:
-            largest = fabs(values[i])
+    for s in range(count):
+        values = segments[s]
+        for i in range(sizes[s]):
+            if not fabs(values[i]) <= largest:
+                largest = fabs(values[i])
     if not isfinite(largest):
         return largest
     total = 0.0
-    for i in range(n):
-        scaled = values[i] / largest
-        total += scaled * scaled
+    for s in range(count):
+        values = segments[s]
+        for i in range(sizes[s]):
+            scaled = values[i] / largest
+            total += scaled * scaled
     return largest * sqrt(total)
+
+
+cdef inline double two_norm(Py_ssize_t n,
+                            const floating* values,  # IN
+                            ) noexcept nogil:
+    cdef floating* segment = <floating*>values
+    return segments_two_norm(1, &n, &segment)
 
 
 cdef inline void _swap(double* values, Py_ssize_t i, Py_ssize_t j) noexcept nogil:

@@ -47,7 +47,9 @@ def effective_step_size(state: Mapping[str, Any], **options: Any) -> np.ndarray:
     Returns
     -------
     ndarray
-        One step size per variable (float64).
+        One step size per variable (float64). For the state of an optimizer
+        of several arrays, the same structure of arrays, each shaped like its
+        array (with parameter groups, each group's options apply to it).
 
     Examples
     --------
@@ -75,6 +77,9 @@ def effective_step_size(state: Mapping[str, Any], **options: Any) -> np.ndarray:
             summary(state),
         )
     method = get_method(str(np.asarray(state["method"]).item()))
+    first = state.get(method.state[0])
+    if isinstance(first, (list, tuple, Mapping)):
+        return _structured_step_size(state, method.state, options)
     saved = state.get("options")
     if isinstance(saved, np.ndarray) and saved.ndim == 0:  # numpy.load's form
         saved = saved.item()
@@ -85,8 +90,10 @@ def effective_step_size(state: Mapping[str, Any], **options: Any) -> np.ndarray:
         else {}
     )
     settings = method.validate({**recorded, **options}, declared=method.step_options)
+    # Rows shaped like an N-D x are flattened, and the sizes given back in that shape.
+    shape = np.shape(state[method.state[0]])
     block = np.ascontiguousarray(
-        [np.asarray(state[name], dtype=np.float64) for name in method.state]
+        [np.asarray(state[name], dtype=np.float64).reshape(-1) for name in method.state]
     )
     step = int(np.asarray(state["step"]).item())
     if step < 1:
@@ -95,4 +102,38 @@ def effective_step_size(state: Mapping[str, Any], **options: Any) -> np.ndarray:
     if schedule is not None:
         rate = schedule(step - 1)
     kernel = new_kernel(method.kernel, method.kernel_settings(settings))
-    return kernel.step_size(block, step, rate)
+    return kernel.step_size(block, step, rate).reshape(shape)
+
+
+def _structured_step_size(
+    state: Mapping[str, Any], rows: tuple[str, ...], options: Mapping[str, Any]
+) -> Any:
+    """`effective_step_size` of a state of several arrays (a list, tuple or dict per row, or
+    per group a list of them): leaf by leaf, with each group's recorded options."""
+    groups = state.get("param_groups")
+    if groups is None:
+        return _leafwise(state, rows, state[rows[0]], lambda leaf: leaf, state.get("options"),
+                         options)  # fmt: skip
+    return [
+        _leafwise(state, rows, state[rows[0]][i], lambda row, i=i: row[i], group, options)
+        for i, group in enumerate(groups)
+    ]
+
+
+def _leafwise(state, rows, shape, pick, recorded, options):
+    """The step sizes of the leaves of ``shape`` (a list, tuple or dict of arrays, or one
+    array), each from the state rows' matching leaves (``pick`` selects a group's)."""
+
+    def one(leaf_of):
+        single = {"method": state["method"], "step": state["step"]}
+        if recorded is not None:
+            single["options"] = recorded
+        for row in rows:
+            single[row] = leaf_of(pick(state[row]))
+        return effective_step_size(single, **options)
+
+    if isinstance(shape, Mapping):
+        return {key: one(lambda row, key=key: row[key]) for key in shape}
+    if isinstance(shape, (list, tuple)):
+        return type(shape)(one(lambda row, k=k: row[k]) for k in range(len(shape)))
+    return one(lambda row: row)

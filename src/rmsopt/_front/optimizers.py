@@ -15,13 +15,14 @@ from typing import Any
 
 import numpy as np
 
-from .._checks.errors import invalid
+from .._checks.errors import invalid, summary
 from .._checks.options import Option, suggest
 from .._core import stepper
 from .._core.method_kernels import new_kernel
 from .._methods.common import NONFINITE
 from .._methods.method import Method
 from .arguments import clip_threshold, rate_and_schedule
+from .parameters import ARRAY, GROUPS, Group, Parameters, describe, parse_parameters
 from .state import as_state_dict, load_state, new_state, rows_used
 
 __all__ = ["Optimizer", "optimizer_class"]
@@ -35,30 +36,41 @@ options as ``rmsopt.minimize(method="{name}")``. The update equations are in
 
 Parameters
 ----------
-x : numpy.ndarray
-    The iterate, updated in place by `step`: a writable, C-contiguous 1-D
-    array of float32 or float64 (the run's precision). It is never copied.
+x : numpy.ndarray, list, tuple, dict, or list of dict
+    What `step` updates in place, never copied: a writable, C-contiguous
+    array of float32 or float64 of any shape; or several, as a list or tuple
+    of arrays or a dict of named arrays (a model's weights and biases); or
+    torch-style parameter groups, a list of dicts each with ``"params"`` (an
+    array, a list or tuple, or a dict of arrays) and options of its own that
+    replace the keywords for that group. The arrays of a group share a dtype
+    and are stepped, element by element, as their concatenation would be
+    (``clipnorm`` takes the norm of all of them), in one native loop.
 **options
-    The options below.
+    The options below (with groups, the defaults of every group).
 
 {options}
 
 Every option is also an attribute: ``opt.learning_rate = 1e-4`` or
 ``opt.{first_option} = ...`` is checked as the constructor checks it and takes
-effect at the next step; `state_dict` saves the options with the state.
+effect at the next step (in every group; ``opt.set_option(name, value,
+group=i)`` sets one group's); `state_dict` saves the options with the state.
 
 Attributes
 ----------
-x : numpy.ndarray
-    The array given, updated in place.
+x : numpy.ndarray, list, tuple, dict, or list of dict
+    What was given, its arrays updated in place.
 step_count : int
     Steps taken (schedules are evaluated at this count).
 skipped_steps : int
     Steps skipped with ``nonfinite="skip"``.
-state : dict of str to numpy.ndarray
-    Read-only copies of the state arrays as they are now ({rows}).
+state : dict
+    Read-only copies of the state arrays as they are now ({rows}), each in
+    the structure of ``x``.
 options : mapping
     The validated options, read-only (set options as attributes).
+param_groups : tuple of mapping
+    Each group's ``"params"`` and options, read-only (one group unless
+    groups were given).
 
 Examples
 --------
@@ -71,6 +83,19 @@ Examples
 >>> opt.step_count, bool(np.all(x > 0))
 (100, True)
 >>> checkpoint = opt.state_dict()        # resume later with load_state_dict
+
+Several arrays, in the structure they have in your model; with groups, each
+group's options replace the keywords:
+
+>>> W, b = np.zeros((3, 2)), np.zeros(2)
+>>> opt = rmsopt.{class_name}({{"W": W, "b": b}}, learning_rate=0.01)
+>>> _ = opt.step({{"W": np.ones((3, 2)), "b": np.ones(2)}})
+>>> opt.state[{first_row!r}]["W"].shape
+(3, 2)
+>>> opt = rmsopt.{class_name}([{{"params": [W], "learning_rate": 0.1}}, {{"params": b}}])
+>>> _ = opt.step([[np.ones((3, 2))], np.ones(2)])
+>>> [group["learning_rate"] for group in opt.param_groups]
+[0.1, {learning_rate!r}]
 """
 
 
@@ -90,19 +115,9 @@ class Optimizer:
     _method: Method
     # No instance dict: a misspelt attribute (opt.learnig_rate = ...) raises instead of being
     # silently kept. The options are properties of each method's class.
-    __slots__ = (
-        "_x",
-        "_settings",
-        "_rows",
-        "_rest",
-        "_rate",
-        "_schedule",
-        "_stepper",
-        "_step_count",
-        "_skipped_steps",
-    )
+    __slots__ = ("_params", "_defaults", "_groups", "_step_count", "_skipped_steps")
 
-    def __init__(self, x: np.ndarray, **options: Any) -> None:
+    def __init__(self, x: Any, **options: Any) -> None:
         if type(self) is Optimizer:
             raise TypeError(
                 "Optimizer is the base class of rmsopt's optimizers; use one of them, such as "
@@ -110,56 +125,61 @@ class Optimizer:
             )
         method = self._method
         name = type(self).__name__
-        declared = _object_options(method)
-        known = [option.name for option in declared]
-        for given in options:
-            if given not in known:
-                close = suggest(given, known)
-                hint = f" (did you mean {close!r}?)" if close else ""
-                raise TypeError(f"{name}() got an unexpected keyword argument {given!r}{hint}")
-        self._x = _iterate(x, f"The 'x' argument of {name}")
+        self._check_names(options, f"{name}()")
+        params = parse_parameters(x, f"The 'x' argument of {name}")
+        for index, group in enumerate(params.groups):
+            self._check_names(group.options, f"{name}(), parameter group {index},")
+        self._params = params
         self._step_count = 0
         self._skipped_steps = 0
-        self._configure(method.validate(options, declared), None)
+        declared = _object_options(method)
+        self._defaults = method.validate(options, declared)
+        self._groups = []
+        for group in params.groups:
+            settings = method.validate({**self._defaults, **group.options}, declared)
+            if params.kind == GROUPS:
+                settings = _own_schedule(settings)
+            self._groups.append(_GroupStepper(method, group, settings, None))
 
-    def _configure(self, settings: dict[str, Any], state: dict[str, Any] | None) -> None:
-        """Take ``settings`` (validated) and continue from the full state dict ``state``
-        (None: a fresh state as the settings initialise it)."""
+    def _check_names(self, options: Mapping[str, Any], where: str) -> None:
+        known = [option.name for option in _object_options(self._method)]
+        for given in options:
+            if given not in known:
+                close = suggest(str(given), known)
+                hint = f" (did you mean {close!r}?)" if close else ""
+                raise TypeError(f"{where} got an unexpected keyword argument {given!r}{hint}")
+
+    def set_option(self, name: str, value: Any, group: int | None = None) -> None:
+        """Set option ``name`` to ``value`` in parameter group ``group`` (an index), or in
+        every group when None (``opt.<name> = value`` does that). Checked as the
+        constructor checks it; it takes effect at the next step."""
         method = self._method
-        kernel = new_kernel(method.kernel, method.kernel_settings(settings))
-        # The leading state rows the kernel uses, double-buffered; the rows after them keep
-        # their starting values (None: as the options initialise them).
-        rows = rows_used(kernel.rows_written)
-        n, dtype = self._x.shape[0], self._x.dtype
-        states = new_state(method, settings, n, dtype, rows, copies=2)
-        rest = None
-        if state is not None:
-            block = np.stack([state[name] for name in method.state])
-            states[:] = block[:rows]
-            rest = block[rows:] if rows < block.shape[0] else None
-        self._settings = settings
-        self._rows, self._rest = rows, rest
-        self._rate, self._schedule = rate_and_schedule(settings["learning_rate"])
-        self._stepper = stepper.Stepper(
-            kernel,
-            self._x,
-            states,
-            clip_threshold(settings["clipnorm"]),
-            clip_threshold(settings["clipvalue"]),
-        )
+        declared = _object_options(method)
+        self._check_names({name: value}, f"{type(self).__name__}.set_option()")
+        count = len(self._groups)
+        if group is None:
+            self._defaults = method.validate({**self._defaults, name: value}, declared)
+            chosen = range(count)
+        else:
+            if not isinstance(group, (int, np.integer)) or not 0 <= group < count:
+                raise invalid(
+                    ValueError,
+                    f"The 'group' given to {type(self).__name__}.set_option",
+                    f"an index in range({count}) or None",
+                    repr(group),
+                )
+            chosen = [int(group)]
+        updated = {}
+        for index in chosen:  # everything checked before anything changes
+            updated[index] = method.validate({**self._groups[index].settings, name: value},
+                                             declared)  # fmt: skip
+        for index, settings in updated.items():
+            if self._params.kind == GROUPS and name == "learning_rate":
+                settings = _own_schedule(settings)
+            self._groups[index].set(name, settings)
 
     def _set_option(self, name: str, value: Any) -> None:
-        """``opt.<name> = value``: checked with the other options as the constructor checks
-        them; the kernel is rebuilt when the option is one of its parameters."""
-        method = self._method
-        settings = method.validate({**self._settings, name: value}, _object_options(method))
-        if name == "learning_rate":
-            self._settings = settings
-            self._rate, self._schedule = rate_and_schedule(settings["learning_rate"])
-        elif name == "nonfinite":
-            self._settings = settings
-        else:
-            self._configure(settings, self.state_dict())
+        self.set_option(name, value)
 
     def __setattr__(self, name: str, value: Any) -> None:
         try:
@@ -174,8 +194,8 @@ class Optimizer:
             ) from None
 
     @property
-    def x(self) -> np.ndarray:
-        return self._x
+    def x(self) -> Any:
+        return self._params.given
 
     @property
     def step_count(self) -> int:
@@ -188,36 +208,48 @@ class Optimizer:
     @property
     def options(self) -> Mapping[str, Any]:
         # Read-only, so that opt.options["rho"] = ... fails instead of being ignored.
-        return MappingProxyType(dict(self._settings))
+        return MappingProxyType(dict(self._defaults))
 
     @property
-    def state(self) -> dict[str, np.ndarray]:
+    def param_groups(self) -> tuple[Mapping[str, Any], ...]:
+        """Each parameter group's arrays (``"params"``, as given) and options, read-only
+        (set them with `set_option`). One group unless groups were given."""
+        return tuple(
+            MappingProxyType({"params": _group_params(self._params, index), **group.settings})
+            for index, group in enumerate(self._groups)
+        )
+
+    @property
+    def state(self) -> dict[str, Any]:
         # Snapshots: the live state alternates between two buffers, so a view would go stale.
         snapshots = self.state_dict()
-        del snapshots["method"], snapshots["step"], snapshots["options"]
-        for snapshot in snapshots.values():
-            snapshot.flags.writeable = False
-        return snapshots
+        rows = {name: snapshots[name] for name in self._method.state}
+        for row in rows.values():
+            for leaf in _leaves(self._params, row):
+                leaf.flags.writeable = False
+        return rows
 
-    def step(self, grad: np.ndarray, loss: float | None = None) -> np.ndarray:
+    def step(self, grad: Any, loss: float | None = None) -> Any:
         """Take one step with ``grad``, the gradient at ``x``; return ``x``.
 
-        ``grad`` must be a 1-D array of ``x``'s dtype and length (a
-        non-contiguous one is copied). With a non-finite gradient, or a step
-        that would make ``x`` or the state non-finite, nothing changes and the
-        ``nonfinite`` option decides between FloatingPointError and a skip.
+        ``grad`` has the structure of ``x``: an array of ``x``'s dtype and shape
+        (a non-contiguous one is copied), or a list, tuple or dict of them, or
+        for parameter groups a list with one such gradient per group. With a
+        non-finite gradient, or a step that would make ``x`` or the state
+        non-finite, nothing changes and the ``nonfinite`` option decides between
+        FloatingPointError and a skip.
 
         ``loss``, the objective at the ``x`` where ``grad`` was evaluated, feeds
         a learning-rate schedule that needs it (`rmsopt.schedules.reduce_on_plateau`):
         it is observed after the step, as torch's ``scheduler.step(loss)`` after
         ``optimizer.step()``. Such a schedule requires it; others ignore it.
         """
-        x = self._x
-        schedule = self._settings["learning_rate"]
-        observes = self._schedule is not None and getattr(schedule, "needs_loss", False)
-        if observes:
-            name = type(self).__name__
+        name = type(self).__name__
+        groups = self._groups
+        observes = [group.observes for group in groups]
+        if any(observes):
             if loss is None:
+                schedule = groups[observes.index(True)].settings["learning_rate"]
                 raise TypeError(
                     f"{name}.step: the learning-rate schedule {schedule!r} needs the loss; "
                     "pass step(grad, loss=value), the objective where grad was evaluated."
@@ -226,32 +258,27 @@ class Optimizer:
                 raise invalid(
                     TypeError, f"The 'loss' given to {name}.step", "a real number", repr(loss)
                 )
-        if not isinstance(grad, np.ndarray) or grad.dtype != x.dtype:
-            accepted = f"a numpy array of dtype {x.dtype.name}, like x"
-            raise invalid(
-                TypeError,
-                f"The gradient given to {type(self).__name__}.step",
-                accepted,
-                _describe(grad),
-            )
-        if grad.shape != x.shape:
-            accepted = f"of shape {x.shape}, like x"
-            raise invalid(
-                ValueError,
-                f"The gradient given to {type(self).__name__}.step",
-                accepted,
-                _describe(grad),
-            )
-        if not grad.flags.c_contiguous:
-            grad = np.ascontiguousarray(grad)
-
-        rate = self._rate if self._schedule is None else self._schedule(self._step_count)
-        outcome = self._stepper.step(grad, self._step_count + 1, rate)
+        subject = f"The gradient given to {name}.step"
+        if self._params.kind == ARRAY:
+            # One array, the common case: no structure to walk.
+            flat = [_gradient(self._params.groups[0].arrays[0], grad, subject)]
+            outcome = groups[0].step(flat, self._step_count)
+        else:
+            leaves = self._params.gradients(grad, subject)
+            flats = [
+                [
+                    _gradient(array, leaf, subject)
+                    for array, leaf in zip(group.arrays, values, strict=True)
+                ]
+                for group, values in zip(self._params.groups, leaves, strict=True)
+            ]
+            outcome = self._step_groups(flats)
         if outcome == stepper.TAKEN:
             self._step_count += 1
-            if observes:
-                schedule.observe(loss)
-        elif self._settings["nonfinite"] == "skip":
+            for group in groups:
+                if group.observes:
+                    group.settings["learning_rate"].observe(loss)
+        elif self._defaults["nonfinite"] == "skip":
             self._skipped_steps += 1
         else:
             cause = (
@@ -260,67 +287,223 @@ class Optimizer:
                 else "the step would make x or the state non-finite (overflow)"
             )
             raise FloatingPointError(
-                f"{type(self).__name__}.step: {cause}; x, the state and step_count are "
-                "unchanged. "
+                f"{name}.step: {cause}; x, the state and step_count are unchanged. "
                 "Pass nonfinite='skip' to skip such steps instead."
             )
-        return x
+        return self._params.given
+
+    def _step_groups(self, flats: list[list[np.ndarray]]) -> int:
+        """Every group's step, as one transaction: all are committed, or none changed."""
+        if len(self._groups) == 1:
+            return self._groups[0].step(flats[0], self._step_count)
+        taken = []
+        for group, flat in zip(self._groups, flats, strict=True):
+            outcome = group.try_step(flat, self._step_count)
+            if outcome != stepper.TAKEN:
+                for earlier in taken:
+                    earlier.undo()
+                return outcome
+            taken.append(group)
+        for group in taken:
+            group.commit()
+        return stepper.TAKEN
 
     def state_dict(self) -> dict[str, Any]:
         """The state as a plain dict (copies): ``"method"``, ``"step"``, one
-        array per state row, and ``"options"``, the options as they are now. It
-        pickles; `numpy.savez` saves it (``numpy.load`` then needs
-        ``allow_pickle=True`` for the options)."""
-        return as_state_dict(
-            self._method,
-            self._step_count,
-            self._stepper.state,
-            self._rest,
-            self._settings,
-            # A copy: a schedule that observes losses carries state of its own.
-            options=copy.deepcopy(self._settings),
-        )
+        entry per state row in the structure of ``x`` (an array like ``x`` for
+        one array; a list, tuple or dict of arrays otherwise), and
+        ``"options"``, the options as they are now (with parameter groups,
+        ``"param_groups"`` lists each group's). It pickles; for one array,
+        `numpy.savez` saves it (``numpy.load`` then needs ``allow_pickle=True``
+        for the options)."""
+        method = self._method
+        per_group = [group.state_dict(self._step_count) for group in self._groups]
+        state: dict[str, Any] = {"method": method.name, "step": int(self._step_count)}
+        for row in method.state:
+            state[row] = self._params.rebuild(
+                [
+                    _split(flat_state[row], group)
+                    for flat_state, group in zip(per_group, self._params.groups, strict=True)
+                ]
+            )
+        if self._params.kind == GROUPS:
+            state["options"] = copy.deepcopy(self._defaults)
+            state["param_groups"] = [flat_state["options"] for flat_state in per_group]
+        else:
+            state["options"] = per_group[0]["options"]
+        return state
 
     def load_state_dict(self, state: Any) -> None:
         """Continue from ``state`` (from `state_dict`, `numpy.load` or
         ``res.state``): the following steps equal those of the run that saved it,
         given the same ``x``. The options the state holds, if any, replace the
         object's (as ``torch.optim`` restores its hyperparameters)."""
-        x = self._x
         name = type(self).__name__
         subject = f"The state given to {name}.load_state_dict"
-        steps, block, options = load_state(self._method, state, x.shape[0], x.dtype, subject)
-        settings = self._settings
-        if options is not None:
-            known = {option.name for option in _object_options(self._method)}
-            unknown = sorted(set(map(str, options)) - known)
-            if unknown:
+        method = self._method
+        params = self._params
+        if not isinstance(state, Mapping):
+            raise invalid(TypeError, subject, "a dict returned by `state_dict()`", summary(state))
+        group_options: list[Any] = [state.get("options")]
+        extra = set()
+        if params.kind == GROUPS:
+            group_options = _plain(state.get("param_groups"))
+            extra = {"param_groups"}
+            if not isinstance(group_options, (list, tuple)) or len(group_options) != len(
+                params.groups
+            ):
                 raise invalid(
                     ValueError,
-                    f"{subject}: its 'options'",
-                    f"options of {name} ({', '.join(sorted(known))})",
-                    f"the unknown option(s) {', '.join(map(repr, unknown))}",
+                    f"{subject}: its 'param_groups'",
+                    f"a list of {len(params.groups)} dicts of options, one per group",
+                    summary(group_options),
                 )
-            given = {key: copy.deepcopy(_plain(value)) for key, value in options.items()}
-            settings = self._method.validate({**settings, **given}, _object_options(self._method))
-        self._configure(settings, {row: block[i] for i, row in enumerate(self._method.state)})
-        self._step_count = steps
+        rows = {}
+        for row in method.state:
+            if row in state:
+                rows[row] = self._params.gradients(state[row], f"{subject}: its {row!r}")
+        loaded = []
+        for index, group in enumerate(params.groups):
+            flat_state = {
+                key: value
+                for key, value in state.items()
+                if key not in method.state and key not in extra and key != "options"
+            }
+            for row, leaves in rows.items():
+                flat_state[row] = _joined(leaves[index], group, f"{subject}: its {row!r}")
+            if group_options[index] is not None:
+                flat_state["options"] = group_options[index]
+            loaded.append(load_state(method, flat_state, group.size, group.dtype, subject))
+        declared = _object_options(method)
+        configured = []
+        for index, (steps, block, options) in enumerate(loaded):
+            settings = self._groups[index].settings
+            if options is not None:
+                known = {option.name for option in declared}
+                unknown = sorted(set(map(str, options)) - known)
+                if unknown:
+                    raise invalid(
+                        ValueError,
+                        f"{subject}: its 'options'",
+                        f"options of {name} ({', '.join(sorted(known))})",
+                        f"the unknown option(s) {', '.join(map(repr, unknown))}",
+                    )
+                given = {key: copy.deepcopy(_plain(value)) for key, value in options.items()}
+                settings = method.validate({**settings, **given}, declared)
+            configured.append((settings, block, steps))
+        saved_defaults = _plain(state.get("options"))
+        if params.kind == GROUPS and isinstance(saved_defaults, Mapping):
+            saved = {key: copy.deepcopy(_plain(value)) for key, value in saved_defaults.items()}
+            self._defaults = method.validate({**self._defaults, **saved}, declared)
+        elif params.kind != GROUPS:
+            self._defaults = dict(configured[0][0])
+        for group, (settings, block, _) in zip(self._groups, configured, strict=True):
+            group.configure(settings, {row: block[i] for i, row in enumerate(method.state)})
+        self._step_count = configured[0][2]
 
     def __reduce__(self) -> tuple:
         # copy.deepcopy and pickle: the copy is rebuilt on its own copy of x (deepcopy and
-        # pickle copy the array) from the state dict, which carries the options and a
+        # pickle copy the arrays) from the state dict, which carries the options and a
         # schedule with its position, so it continues bit for bit like the original.
-        return (_restored, (type(self), self._x, self.state_dict(), self._skipped_steps))
+        return (
+            _restored,
+            (type(self), self._params.given, self.state_dict(), self._skipped_steps),
+        )
 
     def __repr__(self) -> str:
         options = ", ".join(
             f"{name}={value!r}"
-            for name, value in self._settings.items()
+            for name, value in self._defaults.items()
             if value != _default(self._method, name)
         )
         return (
-            f"{type(self).__name__}(<{self._x.dtype.name} array of {self._x.shape[0]}>"
+            f"{type(self).__name__}({self._params.describe()}"
             f"{', ' + options if options else ''}; step_count={self._step_count})"
+        )
+
+
+class _GroupStepper:
+    """One parameter group's options, state and native stepper."""
+
+    __slots__ = ("method", "group", "settings", "rows", "rest", "rate", "schedule", "stepper")
+
+    def __init__(self, method: Method, group: Group, settings: dict[str, Any], state: Any) -> None:
+        self.method = method
+        self.group = group
+        self.configure(settings, state)
+
+    def configure(self, settings: dict[str, Any], state: dict[str, Any] | None) -> None:
+        """Take ``settings`` (validated) and continue from the full state ``state`` (rows of
+        the group's total length; None: a fresh state as the settings initialise it)."""
+        method, group = self.method, self.group
+        kernel = new_kernel(method.kernel, method.kernel_settings(settings))
+        # The leading state rows the kernel uses, double-buffered; the rows after them keep
+        # their starting values (None: as the options initialise them).
+        rows = rows_used(kernel.rows_written)
+        states = new_state(method, settings, group.size, group.dtype, rows, copies=2)
+        rest = None
+        if state is not None:
+            block = np.stack([state[name] for name in method.state])
+            states[:] = block[:rows]
+            rest = block[rows:] if rows < block.shape[0] else None
+        self.settings = settings
+        self.rows, self.rest = rows, rest
+        self.rate, self.schedule = rate_and_schedule(settings["learning_rate"])
+        self.stepper = stepper.Stepper(
+            kernel,
+            list(group.flat),
+            states,
+            clip_threshold(settings["clipnorm"]),
+            clip_threshold(settings["clipvalue"]),
+        )
+
+    def set(self, name: str, settings: dict[str, Any]) -> None:
+        """Take ``settings``, where option ``name`` changed."""
+        if name == "learning_rate":
+            self.settings = settings
+            self.rate, self.schedule = rate_and_schedule(settings["learning_rate"])
+        elif name == "nonfinite":
+            self.settings = settings
+        else:
+            self.configure(settings, self.full_state())
+
+    @property
+    def observes(self) -> bool:
+        return self.schedule is not None and getattr(
+            self.settings["learning_rate"], "needs_loss", False
+        )
+
+    def rate_at(self, steps: int) -> float:
+        return self.rate if self.schedule is None else self.schedule(steps)
+
+    def step(self, flat: list[np.ndarray], steps: int) -> int:
+        return self.stepper.step(
+            flat[0] if len(flat) == 1 else flat, steps + 1, self.rate_at(steps)
+        )
+
+    def try_step(self, flat: list[np.ndarray], steps: int) -> int:
+        return self.stepper.try_step(flat, steps + 1, self.rate_at(steps))
+
+    def commit(self) -> None:
+        self.stepper.commit()
+
+    def undo(self) -> None:
+        self.stepper.undo()
+
+    def full_state(self) -> dict[str, np.ndarray]:
+        """Every state row, of the group's total length (copies)."""
+        flat_state = self.state_dict(0)
+        return {row: flat_state[row] for row in self.method.state}
+
+    def state_dict(self, steps: int) -> dict[str, Any]:
+        return as_state_dict(
+            self.method,
+            steps,
+            self.stepper.state,
+            self.rest,
+            self.settings,
+            # A copy: a schedule that observes losses carries state of its own.
+            options=copy.deepcopy(self.settings),
         )
 
 
@@ -341,6 +524,8 @@ def optimizer_class(method: Method) -> type[Optimizer]:
                 options=method.options_section(declared),
                 rows=", ".join(f"``{row}``" for row in method.state),
                 first_option=next(o.name for o in declared if o.name != "learning_rate"),
+                first_row=method.state[0],
+                learning_rate=method.learning_rate,
             ),
             **{option.name: _option_property(option) for option in declared},
         },
@@ -355,7 +540,7 @@ def optimizer_class(method: Method) -> type[Optimizer]:
     return cls
 
 
-def _restored(cls: type[Optimizer], x: np.ndarray, state: dict, skipped_steps: int) -> Optimizer:
+def _restored(cls: type[Optimizer], x: Any, state: dict, skipped_steps: int) -> Optimizer:
     """An optimizer of ``cls`` on ``x`` continuing from ``state`` (see Optimizer.__reduce__)."""
     optimizer = cls(x)
     optimizer.load_state_dict(state)
@@ -367,7 +552,7 @@ def _option_property(option: Option) -> property:
     """The attribute of an option: read from the settings, set through `_set_option`."""
 
     def get(self: Optimizer) -> Any:
-        return self._settings[option.name]
+        return self._defaults[option.name]
 
     def set_(self: Optimizer, value: Any) -> None:
         self._set_option(option.name, value)
@@ -394,29 +579,57 @@ def _default(method: Method, name: str) -> Any:
     raise KeyError(name)
 
 
-def _iterate(x: Any, subject: str) -> np.ndarray:
-    accepted = (
-        "a writable, C-contiguous 1-D numpy array of float32 or float64 with finite values "
-        "(it is updated in place, never copied)"
-    )
-    if not isinstance(x, np.ndarray) or x.dtype not in (np.float32, np.float64):
-        raise invalid(TypeError, subject, accepted, _describe(x))
-    if x.ndim != 1 or not x.flags.c_contiguous or not x.flags.writeable:
-        raise invalid(ValueError, subject, accepted, _describe(x))
-    if x.size == 0:
-        raise invalid(ValueError, subject, "non-empty", "an empty array")
-    if not np.all(np.isfinite(x)):
-        raise invalid(ValueError, subject, accepted, "an array with non-finite values")
-    return x
+def _gradient(array: np.ndarray, grad: Any, subject: str) -> np.ndarray:
+    """``grad`` checked against ``array`` (its dtype and shape), as a 1-D C-contiguous view
+    or copy."""
+    if not isinstance(grad, np.ndarray) or grad.dtype != array.dtype:
+        accepted = f"a numpy array of dtype {array.dtype.name}, like x"
+        raise invalid(TypeError, subject, accepted, describe(grad))
+    if grad.shape != array.shape:
+        raise invalid(ValueError, subject, f"of shape {array.shape}, like x", describe(grad))
+    if not grad.flags.c_contiguous:
+        grad = np.ascontiguousarray(grad)
+    return grad if grad.ndim == 1 else grad.reshape(-1)
 
 
-def _describe(value: Any) -> str:
-    if not isinstance(value, np.ndarray):
-        return f"an object of type {type(value).__name__}"
-    traits = []
-    if not value.flags.writeable:
-        traits.append("read-only")
-    if not value.flags.c_contiguous:
-        traits.append("non-contiguous")
-    text = f"{' '.join(traits + [value.dtype.name])} array of shape {value.shape}"
-    return f"{'an' if text[0] in 'aeiou' else 'a'} {text}"
+def _split(row: np.ndarray, group: Group) -> list[np.ndarray]:
+    """A group's state row cut into one array per parameter array, shaped like it."""
+    leaves, start = [], 0
+    for array in group.arrays:
+        leaves.append(row[start : start + array.size].reshape(array.shape))
+        start += array.size
+    return leaves
+
+
+def _joined(leaves: list[Any], group: Group, subject: str) -> Any:
+    """The state row of a group from its arrays' (checked against theirs), or the one leaf as
+    it is when the group has one 1-D array (`load_state` checks it)."""
+    if len(group.arrays) == 1 and group.arrays[0].ndim == 1:
+        return leaves[0]
+    parts = []
+    for array, leaf in zip(group.arrays, leaves, strict=True):
+        leaf = np.asarray(leaf) if isinstance(leaf, np.ndarray) else leaf
+        if not isinstance(leaf, np.ndarray) or leaf.shape != array.shape:
+            raise invalid(
+                ValueError, subject, f"arrays shaped like x ({array.shape})", summary(leaf)
+            )
+        parts.append(leaf.reshape(-1))
+    return np.concatenate(parts)
+
+
+def _leaves(params: Parameters, value: Any) -> list[np.ndarray]:
+    return [leaf for group in params.gradients(value, "state") for leaf in group]
+
+
+def _group_params(params: Parameters, index: int) -> Any:
+    group = params.groups[index]
+    return group.rebuild(list(group.arrays))
+
+
+def _own_schedule(settings: dict[str, Any]) -> dict[str, Any]:
+    """Settings whose schedule, if it observes losses, is the group's own copy (each group
+    observes the loss once per step)."""
+    schedule = settings["learning_rate"]
+    if getattr(schedule, "needs_loss", False):
+        settings = {**settings, "learning_rate": copy.deepcopy(schedule)}
+    return settings
