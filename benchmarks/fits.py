@@ -32,6 +32,8 @@ class Fit:
     name: str
     fun: Callable[[np.ndarray], tuple[float, np.ndarray]]
     x0: np.ndarray
+    # For a sum of squares, fun = mean(r**2) / 2: (r(x), its Jacobian), for least_squares.
+    residuals: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]] | None = None
 
     @property
     def n(self) -> int:
@@ -142,6 +144,16 @@ def linear_statecrime() -> Fit:
     return Fit("linear, statecrime (n=5)", _least_squares(A, y), np.zeros(A.shape[1]))
 
 
+def _mean_square(residuals: Callable) -> Callable:
+    """``mean(r**2) / 2`` and its gradient from residuals and their Jacobian."""
+
+    def fun(p):
+        r, J = residuals(p)
+        return 0.5 * np.mean(r * r), J.T @ r / r.size
+
+    return fun
+
+
 def _decay_data() -> tuple[np.ndarray, np.ndarray]:
     t = np.linspace(0.0, 4.0, 50)
     noise = np.random.default_rng(0).normal(scale=0.05, size=t.size)
@@ -153,14 +165,12 @@ def exponential_decay() -> Fit:
     squared residual."""
     t, y = _decay_data()
 
-    def fun(p):
+    def residuals(p):
         a, k, b = p
         e = np.exp(-k * t)
-        r = a * e + b - y
-        J = np.column_stack([e, -a * t * e, np.ones_like(t)])
-        return 0.5 * np.mean(r * r), J.T @ r / t.size
+        return a * e + b - y, np.column_stack([e, -a * t * e, np.ones_like(t)])
 
-    return Fit("exponential decay (n=3)", fun, np.ones(3))
+    return Fit("exponential decay (n=3)", _mean_square(residuals), np.ones(3), residuals)
 
 
 def gaussian_peak() -> Fit:
@@ -170,15 +180,13 @@ def gaussian_peak() -> Fit:
     noise = np.random.default_rng(1).normal(scale=0.05, size=t.size)
     y = 3.0 * np.exp(-((t - 1.5) ** 2) / (2 * 0.8**2)) + noise
 
-    def fun(p):
+    def residuals(p):
         h, c, w = p
         u = (t - c) / w
         e = np.exp(-0.5 * u * u)
-        r = h * e - y
-        J = np.column_stack([e, h * e * u / w, h * e * u * u / w])
-        return 0.5 * np.mean(r * r), J.T @ r / t.size
+        return h * e - y, np.column_stack([e, h * e * u / w, h * e * u * u / w])
 
-    return Fit("Gaussian peak (n=3)", fun, np.ones(3))
+    return Fit("Gaussian peak (n=3)", _mean_square(residuals), np.ones(3), residuals)
 
 
 def least_squares_50() -> Fit:
@@ -265,5 +273,54 @@ def table(methods=("rmsprop", "adam", "adamw", "adagrad", "adadelta", "sgd")) ->
     return "\n".join(rows)
 
 
+def side_by_side(names=("exponential_decay", "gaussian_peak", "logistic_anes96")) -> str:
+    """The table of docs/fitting.md: RMSprop and Adam with minimize's defaults beside
+    L-BFGS-B and, for sums of squares, least_squares (SciPy's defaults), on the same fits."""
+
+    def timed(run):
+        best = np.inf
+        for _ in range(5):
+            start = time.perf_counter()
+            res = run()
+            best = min(best, time.perf_counter() - start)
+        return res, best
+
+    rows = [
+        "| fit | solver | status | iterations | evaluations | f | time [ms] |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for name in names:
+        fit = FITS[name]()
+        for label, run in _solvers(fit).items():
+            res, seconds = timed(run)
+            value = fit.fun(res.x)[0]
+            nit = getattr(res, "nit", "-")
+            rows.append(
+                f"| {fit.name if label == 'rmsopt rmsprop' else ''} | {label} | {res.status} | "
+                f"{nit} | {res.nfev} | {value:.6g} | {1e3 * seconds:.1f} |"
+            )
+    return "\n".join(rows)
+
+
+def _solvers(fit: Fit) -> dict[str, Callable]:
+    """The runs side_by_side times on ``fit``: label -> a call returning the result."""
+    import scipy.optimize
+
+    import rmsopt
+
+    def rmsopt_run(method):
+        return lambda: rmsopt.minimize(fit.fun, fit.x0, jac=True, method=method)
+
+    runs = {f"rmsopt {method}": rmsopt_run(method) for method in ("rmsprop", "adam")}
+    runs["L-BFGS-B"] = lambda: scipy.optimize.minimize(fit.fun, fit.x0, jac=True, method="L-BFGS-B")
+    if fit.residuals is not None:
+        runs["least_squares"] = lambda: scipy.optimize.least_squares(
+            lambda p: fit.residuals(p)[0], fit.x0, jac=lambda p: fit.residuals(p)[1]
+        )
+    return runs
+
+
 if __name__ == "__main__":
-    print(table())
+    import sys
+
+    print(side_by_side() if "--side-by-side" in sys.argv else table())
