@@ -154,9 +154,10 @@ cdef class Stepper:
 
     def step(self, grads, Py_ssize_t step, double learning_rate):
         """Take step number ``step`` with ``grads`` (one gradient per array, validated by the
-        caller; a bare array when there is one) and commit it: return TAKEN,
-        NONFINITE_GRADIENT or NONFINITE_STEP (the last two change nothing)."""
-        cdef int outcome = self.try_step(grads, step, learning_rate)
+        caller; for one array, the array itself, whose dtype, contiguity and length are
+        checked here, raising ValueError) and commit it: return TAKEN, NONFINITE_GRADIENT or
+        NONFINITE_STEP (the last two change nothing)."""
+        cdef int outcome = self.attempt(grads, step, learning_rate)
         if outcome == OUTCOME_TAKEN:
             self.current = 1 - self.current
         return outcome
@@ -164,13 +165,17 @@ cdef class Stepper:
     def try_step(self, grads, Py_ssize_t step, double learning_rate):
         """As `step`, but a step taken is left for `commit` or `undo` (several Steppers
         stepping one model together: a failure in one undoes all)."""
+        return self.attempt(grads, step, learning_rate)
+
+    cdef int attempt(self, grads, Py_ssize_t step, double learning_rate) except -1:
         cdef int outcome
         cdef Py_ssize_t k
         if self.count == 1 and isinstance(grads, np.ndarray):
-            self.grad_data[0] = <void*>read_address(grads, self.is_double)
+            self.grad_data[0] = <void*>read_address(grads, self.is_double, self.sizes[0])
         else:
             for k in range(self.count):
-                self.grad_data[k] = <void*>read_address(grads[k], self.is_double)
+                self.grad_data[k] = <void*>read_address(grads[k], self.is_double,
+                                                        self.sizes[k])
         if self.is_double:
             with nogil:
                 outcome = take_step(self.kernel, self.count, self.sizes, self.offsets, self.n,
@@ -214,12 +219,17 @@ cdef void* address(array, bint is_double) except NULL:
     return &floats[0]
 
 
-cdef const void* read_address(array, bint is_double) except NULL:
-    # As `address`, for an array that is only read (it may be read-only).
+cdef const void* read_address(array, bint is_double, Py_ssize_t size) except NULL:
+    # As `address`, for an array that is only read (it may be read-only), of `size` elements:
+    # a view of another dtype, shape or layout raises ValueError.
     cdef const double[::1] doubles
     cdef const float[::1] floats
     if is_double:
         doubles = array
+        if doubles.shape[0] != size:
+            raise ValueError("a gradient of another length")
         return &doubles[0]
     floats = array
+    if floats.shape[0] != size:
+        raise ValueError("a gradient of another length")
     return &floats[0]

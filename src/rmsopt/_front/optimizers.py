@@ -27,6 +27,8 @@ from .state import as_state_dict, load_state, new_state, rows_used
 
 __all__ = ["Optimizer", "optimizer_class"]
 
+_TAKEN = stepper.TAKEN
+
 _CLASS_DOC = """{summary}
 
 The ask/tell form of `rmsopt.{name}`: your loop computes the gradient at ``x``
@@ -115,7 +117,9 @@ class Optimizer:
     _method: Method
     # No instance dict: a misspelt attribute (opt.learnig_rate = ...) raises instead of being
     # silently kept. The options are properties of each method's class.
-    __slots__ = ("_params", "_defaults", "_groups", "_step_count", "_skipped_steps")
+    # _counts is [steps taken, steps skipped]: a list, so that a step updates it without
+    # going through __setattr__.
+    __slots__ = ("_params", "_defaults", "_groups", "_counts", "_single")
 
     def __init__(self, x: Any, **options: Any) -> None:
         if type(self) is Optimizer:
@@ -130,8 +134,7 @@ class Optimizer:
         for index, group in enumerate(params.groups):
             self._check_names(group.options, f"{name}(), parameter group {index},")
         self._params = params
-        self._step_count = 0
-        self._skipped_steps = 0
+        self._counts = [0, 0]
         declared = _object_options(method)
         self._defaults = method.validate(options, declared)
         self._groups = []
@@ -140,6 +143,8 @@ class Optimizer:
             if params.kind == GROUPS:
                 settings = _own_schedule(settings)
             self._groups.append(_GroupStepper(method, group, settings, None))
+        # The one group of one array, which step() takes a shorter way; else None.
+        self._single = self._groups[0] if params.kind == ARRAY else None
 
     def _check_names(self, options: Mapping[str, Any], where: str) -> None:
         known = [option.name for option in _object_options(self._method)]
@@ -199,11 +204,11 @@ class Optimizer:
 
     @property
     def step_count(self) -> int:
-        return self._step_count
+        return self._counts[0]
 
     @property
     def skipped_steps(self) -> int:
-        return self._skipped_steps
+        return self._counts[1]
 
     @property
     def options(self) -> Mapping[str, Any]:
@@ -244,61 +249,83 @@ class Optimizer:
         it is observed after the step, as torch's ``scheduler.step(loss)`` after
         ``optimizer.step()``. Such a schedule requires it; others ignore it.
         """
-        name = type(self).__name__
-        groups = self._groups
-        observes = [group.observes for group in groups]
-        if any(observes):
-            if loss is None:
-                schedule = groups[observes.index(True)].settings["learning_rate"]
-                raise TypeError(
-                    f"{name}.step: the learning-rate schedule {schedule!r} needs the loss; "
-                    "pass step(grad, loss=value), the objective where grad was evaluated."
-                )
-            if not isinstance(loss, numbers.Real) or isinstance(loss, (bool, np.bool_)):
-                raise invalid(
-                    TypeError, f"The 'loss' given to {name}.step", "a real number", repr(loss)
-                )
-        subject = f"The gradient given to {name}.step"
-        if self._params.kind == ARRAY:
-            # One array, the common case: no structure to walk.
-            flat = [_gradient(self._params.groups[0].arrays[0], grad, subject)]
-            outcome = groups[0].step(flat, self._step_count)
-        else:
-            leaves = self._params.gradients(grad, subject)
-            flats = [
-                [
-                    _gradient(array, leaf, subject)
-                    for array, leaf in zip(group.arrays, values, strict=True)
-                ]
-                for group, values in zip(self._params.groups, leaves, strict=True)
-            ]
-            outcome = self._step_groups(flats)
-        if outcome == stepper.TAKEN:
-            self._step_count += 1
-            for group in groups:
+        group = self._single
+        if group is not None:
+            # One array, the common case (and the hot one for small n): no structure to walk.
+            counts = self._counts
+            if group.observes:
+                self._check_loss(loss, group)
+            rate = group.rate if group.schedule is None else group.schedule(counts[0])
+            if type(grad) is np.ndarray and group.flat_x:
+                # The stepper checks the dtype, layout and length in C; anything it refuses
+                # goes through _gradient, for the message (or a contiguous copy).
+                try:
+                    outcome = group.stepper.step(grad, counts[0] + 1, rate)
+                except ValueError:
+                    grad = _gradient(group.group.arrays[0], grad, self)
+                    outcome = group.stepper.step(grad, counts[0] + 1, rate)
+            else:
+                grad = _gradient(group.group.arrays[0], grad, self)
+                outcome = group.stepper.step(grad, counts[0] + 1, rate)
+            if outcome == _TAKEN:
+                counts[0] += 1
                 if group.observes:
                     group.settings["learning_rate"].observe(loss)
-        elif self._defaults["nonfinite"] == "skip":
-            self._skipped_steps += 1
-        else:
-            cause = (
-                "the gradient has a NaN or infinite element"
-                if outcome == stepper.NONFINITE_GRADIENT
-                else "the step would make x or the state non-finite (overflow)"
-            )
-            raise FloatingPointError(
-                f"{name}.step: {cause}; x, the state and step_count are unchanged. "
-                "Pass nonfinite='skip' to skip such steps instead."
-            )
+                return self._params.given
+            return self._not_taken(outcome)
+        for group in self._groups:
+            if group.observes:
+                self._check_loss(loss, group)
+        leaves = self._params.gradients(grad, _subject(self))
+        flats = [
+            [_gradient(array, leaf, self) for array, leaf in zip(group.arrays, values, strict=True)]
+            for group, values in zip(self._params.groups, leaves, strict=True)
+        ]
+        outcome = self._step_groups(flats)
+        if outcome != _TAKEN:
+            return self._not_taken(outcome)
+        self._counts[0] += 1
+        for group in self._groups:
+            if group.observes:
+                group.settings["learning_rate"].observe(loss)
         return self._params.given
+
+    def _not_taken(self, outcome: int) -> Any:
+        """A step the stepper refused: skipped, or FloatingPointError."""
+        if self._defaults["nonfinite"] == "skip":
+            self._counts[1] += 1
+            return self._params.given
+        cause = (
+            "the gradient has a NaN or infinite element"
+            if outcome == stepper.NONFINITE_GRADIENT
+            else "the step would make x or the state non-finite (overflow)"
+        )
+        raise FloatingPointError(
+            f"{type(self).__name__}.step: {cause}; x, the state and step_count are "
+            "unchanged. Pass nonfinite='skip' to skip such steps instead."
+        )
+
+    def _check_loss(self, loss: Any, group: _GroupStepper) -> None:
+        """A schedule that observes losses needs a real ``loss`` with every step."""
+        name = type(self).__name__
+        if loss is None:
+            schedule = group.settings["learning_rate"]
+            raise TypeError(
+                f"{name}.step: the learning-rate schedule {schedule!r} needs the loss; "
+                "pass step(grad, loss=value), the objective where grad was evaluated."
+            )
+        if not isinstance(loss, numbers.Real) or isinstance(loss, (bool, np.bool_)):
+            raise invalid(
+                TypeError, f"The 'loss' given to {name}.step", "a real number", repr(loss)
+            )
 
     def _step_groups(self, flats: list[list[np.ndarray]]) -> int:
         """Every group's step, as one transaction: all are committed, or none changed."""
         if len(self._groups) == 1:
-            return self._groups[0].step(flats[0], self._step_count)
+            return self._groups[0].step(flats[0], self._counts[0])
         taken = []
         for group, flat in zip(self._groups, flats, strict=True):
-            outcome = group.try_step(flat, self._step_count)
+            outcome = group.try_step(flat, self._counts[0])
             if outcome != stepper.TAKEN:
                 for earlier in taken:
                     earlier.undo()
@@ -317,8 +344,8 @@ class Optimizer:
         `numpy.savez` saves it (``numpy.load`` then needs ``allow_pickle=True``
         for the options)."""
         method = self._method
-        per_group = [group.state_dict(self._step_count) for group in self._groups]
-        state: dict[str, Any] = {"method": method.name, "step": int(self._step_count)}
+        per_group = [group.state_dict(self._counts[0]) for group in self._groups]
+        state: dict[str, Any] = {"method": method.name, "step": int(self._counts[0])}
         for row in method.state:
             state[row] = self._params.rebuild(
                 [
@@ -399,7 +426,7 @@ class Optimizer:
             self._defaults = dict(configured[0][0])
         for group, (settings, block, _) in zip(self._groups, configured, strict=True):
             group.configure(settings, {row: block[i] for i, row in enumerate(method.state)})
-        self._step_count = configured[0][2]
+        self._counts[0] = configured[0][2]
 
     def __reduce__(self) -> tuple:
         # copy.deepcopy and pickle: the copy is rebuilt on its own copy of x (deepcopy and
@@ -407,7 +434,7 @@ class Optimizer:
         # schedule with its position, so it continues bit for bit like the original.
         return (
             _restored,
-            (type(self), self._params.given, self.state_dict(), self._skipped_steps),
+            (type(self), self._params.given, self.state_dict(), self._counts[1]),
         )
 
     def __repr__(self) -> str:
@@ -418,18 +445,31 @@ class Optimizer:
         )
         return (
             f"{type(self).__name__}({self._params.describe()}"
-            f"{', ' + options if options else ''}; step_count={self._step_count})"
+            f"{', ' + options if options else ''}; step_count={self._counts[0]})"
         )
 
 
 class _GroupStepper:
     """One parameter group's options, state and native stepper."""
 
-    __slots__ = ("method", "group", "settings", "rows", "rest", "rate", "schedule", "stepper")
+    __slots__ = (
+        "method",
+        "group",
+        "settings",
+        "rows",
+        "rest",
+        "rate",
+        "schedule",
+        "observes",
+        "stepper",
+        "flat_x",
+    )
 
     def __init__(self, method: Method, group: Group, settings: dict[str, Any], state: Any) -> None:
         self.method = method
         self.group = group
+        # One 1-D array: its gradient goes to the stepper as it is.
+        self.flat_x = len(group.arrays) == 1 and group.arrays[0].ndim == 1
         self.configure(settings, state)
 
     def configure(self, settings: dict[str, Any], state: dict[str, Any] | None) -> None:
@@ -446,9 +486,8 @@ class _GroupStepper:
             block = np.stack([state[name] for name in method.state])
             states[:] = block[:rows]
             rest = block[rows:] if rows < block.shape[0] else None
-        self.settings = settings
         self.rows, self.rest = rows, rest
-        self.rate, self.schedule = rate_and_schedule(settings["learning_rate"])
+        self._take_rate(settings)
         self.stepper = stepper.Stepper(
             kernel,
             list(group.flat),
@@ -460,17 +499,18 @@ class _GroupStepper:
     def set(self, name: str, settings: dict[str, Any]) -> None:
         """Take ``settings``, where option ``name`` changed."""
         if name == "learning_rate":
-            self.settings = settings
-            self.rate, self.schedule = rate_and_schedule(settings["learning_rate"])
+            self._take_rate(settings)
         elif name == "nonfinite":
             self.settings = settings
         else:
             self.configure(settings, self.full_state())
 
-    @property
-    def observes(self) -> bool:
-        return self.schedule is not None and getattr(
-            self.settings["learning_rate"], "needs_loss", False
+    def _take_rate(self, settings: dict[str, Any]) -> None:
+        self.settings = settings
+        self.rate, self.schedule = rate_and_schedule(settings["learning_rate"])
+        # Whether each step's loss must be observed (reduce_on_plateau).
+        self.observes = self.schedule is not None and getattr(
+            settings["learning_rate"], "needs_loss", False
         )
 
     def rate_at(self, steps: int) -> float:
@@ -544,7 +584,7 @@ def _restored(cls: type[Optimizer], x: Any, state: dict, skipped_steps: int) -> 
     """An optimizer of ``cls`` on ``x`` continuing from ``state`` (see Optimizer.__reduce__)."""
     optimizer = cls(x)
     optimizer.load_state_dict(state)
-    optimizer._skipped_steps = skipped_steps
+    optimizer._counts[1] = skipped_steps
     return optimizer
 
 
@@ -579,14 +619,19 @@ def _default(method: Method, name: str) -> Any:
     raise KeyError(name)
 
 
-def _gradient(array: np.ndarray, grad: Any, subject: str) -> np.ndarray:
+def _subject(optimizer: Optimizer) -> str:
+    return f"The gradient given to {type(optimizer).__name__}.step"
+
+
+def _gradient(array: np.ndarray, grad: Any, optimizer: Optimizer) -> np.ndarray:
     """``grad`` checked against ``array`` (its dtype and shape), as a 1-D C-contiguous view
-    or copy."""
+    or copy; errors name ``optimizer``'s step."""
     if not isinstance(grad, np.ndarray) or grad.dtype != array.dtype:
         accepted = f"a numpy array of dtype {array.dtype.name}, like x"
-        raise invalid(TypeError, subject, accepted, describe(grad))
+        raise invalid(TypeError, _subject(optimizer), accepted, describe(grad))
     if grad.shape != array.shape:
-        raise invalid(ValueError, subject, f"of shape {array.shape}, like x", describe(grad))
+        accepted = f"of shape {array.shape}, like x"
+        raise invalid(ValueError, _subject(optimizer), accepted, describe(grad))
     if not grad.flags.c_contiguous:
         grad = np.ascontiguousarray(grad)
     return grad if grad.ndim == 1 else grad.reshape(-1)
