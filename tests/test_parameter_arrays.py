@@ -289,3 +289,15 @@ def test_effective_step_size_comes_in_the_structure_of_x_with_each_groups_option
     expected = rmsopt.effective_step_size(first.state_dict())
     np.testing.assert_array_equal(concatenated([sizes[0]["W"], sizes[0]["b"]]), expected)
     np.testing.assert_array_equal(sizes[1][0], rmsopt.effective_step_size(second.state_dict()))
+
+
+def test_set_option_is_checked_in_every_group_before_anything_changes():
+    a, b = np.ones(3), np.ones(2)
+    opt = rmsopt.RMSprop([{"params": a}, {"params": b, "clipnorm": 1.0}], clipvalue=None)
+    with pytest.raises(ValueError, match="clipvalue"):
+        opt.clipvalue = 0.5  # valid alone, refused beside group 1's clipnorm
+    assert opt.clipvalue is None
+    assert [group["clipvalue"] for group in opt.param_groups] == [None, None]
+    single = rmsopt.RMSprop(np.ones(3))
+    single.set_option("learning_rate", 0.5, group=0)
+    assert single.learning_rate == 0.5 and single.options["learning_rate"] == 0.5

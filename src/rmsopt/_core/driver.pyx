@@ -438,11 +438,22 @@ def failure(Loop loop):
     return kind, workspace.x_rows[buffer], grad, state, loop.failed_value
 
 
+# The code `run` returns when the user's code raised (`raised` gives what).
+RAISED = EXCEPTION
+
+
+def raised(Loop loop):
+    """What the user's code (fun, jac, a schedule, the callback) or Ctrl-C raised in a run
+    that returned RAISED, else None."""
+    return loop.source.error if loop.source.error is not None else loop.error
+
+
 def run(Loop loop):
     """Run ``loop`` to its end; return ``(status code, nit, value, x, grad, state, x_nit)``:
     the iterate the source reports (``x_nit`` the iteration it was reached at) with its state,
-    the gradient and value (None when not evaluated) at the last committed iterate. What the
-    user's code raised is raised again after the run has stopped."""
+    the gradient and value (None when not evaluated) at the last committed iterate. When the
+    user's code raised, the code is RAISED and `raised` gives the exception: the caller
+    reports what the run had done and raises it."""
     cdef int code
     cdef Source source = loop.source
     cdef Plateau* p
@@ -457,8 +468,6 @@ def run(Loop loop):
         loop.plateau_schedule.load_state_dict({
             "learning_rate": p.rate, "best": p.best, "num_bad_epochs": p.num_bad_epochs,
             "cooldown_counter": p.cooldown_counter, "last_epoch": p.last_epoch})
-    if code == EXCEPTION:
-        raise source.error if source.error is not None else loop.error
     x, state, x_nit = source.reported(loop.current, loop.nit)
     gradient = loop.workspace.grad_rows[loop.current]
     if gradient is None:  # the first evaluation failed before a gradient was taken

@@ -12,6 +12,7 @@ concatenation (clipnorm takes the norm of all of them).
 """
 import numpy as np
 
+cimport numpy as cnp
 from cpython.mem cimport PyMem_Free, PyMem_Malloc
 from cython cimport floating
 from libc.string cimport memcpy
@@ -26,10 +27,14 @@ cdef enum Outcome:  # of Stepper.step
     OUTCOME_TAKEN = 0
     OUTCOME_NONFINITE_GRADIENT = 1
     OUTCOME_NONFINITE_STEP = 2
+    OUTCOME_READ_ONLY = 3          # an array was made read-only: nothing was done
 
 TAKEN = OUTCOME_TAKEN
 NONFINITE_GRADIENT = OUTCOME_NONFINITE_GRADIENT
 NONFINITE_STEP = OUTCOME_NONFINITE_STEP
+READ_ONLY = OUTCOME_READ_ONLY
+
+cnp.import_array()
 
 
 cdef inline int take_step(Kernel kernel,
@@ -99,7 +104,8 @@ cdef class Stepper:
     cdef double clipnorm, clipvalue
     cdef bint is_double
     cdef readonly int current
-    cdef object states_array, arrays, x_saved
+    cdef object states_array, arrays, owners, x_saved
+    cdef readonly Py_ssize_t read_only   # the array found read-only (OUTCOME_READ_ONLY)
     cdef Py_ssize_t n, rows, count
     # Addresses taken once: the arrays' (kept alive by `arrays`), their lengths and columns,
     # and room for the gradients' addresses, filled at each step.
@@ -114,7 +120,10 @@ cdef class Stepper:
         self.x_data = self.grad_data = NULL
         self.sizes = self.offsets = NULL
 
-    def __init__(self, Kernel kernel, xs, states, double clipnorm, double clipvalue):
+    def __init__(self, Kernel kernel, xs, states, double clipnorm, double clipvalue,
+                 owners=None):
+        # `owners`: the user's arrays the views `xs` were made from (default: xs), whose
+        # writeable flags a step checks (a view keeps the flag it was made with).
         cdef Py_ssize_t k, offset = 0
         self.kernel = kernel
         self.clipnorm = clipnorm
@@ -122,6 +131,8 @@ cdef class Stepper:
         self.states_array = states
         self.current = 0
         self.arrays = list(xs)
+        self.owners = list(xs if owners is None else owners)
+        self.read_only = -1
         self.count = len(self.arrays)
         self.is_double = self.arrays[0].dtype == np.float64
         self.n, self.rows = states.shape[2], states.shape[1]
@@ -170,6 +181,10 @@ cdef class Stepper:
     cdef int attempt(self, grads, Py_ssize_t step, double learning_rate) except -1:
         cdef int outcome
         cdef Py_ssize_t k
+        for k in range(self.count):
+            if not cnp.PyArray_ISWRITEABLE(<cnp.ndarray>self.owners[k]):
+                self.read_only = k
+                return OUTCOME_READ_ONLY
         if self.count == 1 and isinstance(grads, np.ndarray):
             self.grad_data[0] = <void*>read_address(grads, self.is_double, self.sizes[0])
         else:
@@ -220,16 +235,15 @@ cdef void* address(array, bint is_double) except NULL:
 
 
 cdef const void* read_address(array, bint is_double, Py_ssize_t size) except NULL:
-    # As `address`, for an array that is only read (it may be read-only), of `size` elements:
-    # a view of another dtype, shape or layout raises ValueError.
-    cdef const double[::1] doubles
-    cdef const float[::1] floats
-    if is_double:
-        doubles = array
-        if doubles.shape[0] != size:
-            raise ValueError("a gradient of another length")
-        return &doubles[0]
-    floats = array
-    if floats.shape[0] != size:
-        raise ValueError("a gradient of another length")
-    return &floats[0]
+    # The data of a gradient: a plain numpy array (not a subclass such as a masked array) of
+    # the run's dtype, 1-D with `size` elements, C-contiguous, aligned, in native byte order.
+    # Anything else raises ValueError, for the caller to explain.
+    cdef cnp.ndarray checked
+    if type(array) is not np.ndarray:
+        raise ValueError("a gradient that is not a plain numpy array")
+    checked = <cnp.ndarray>array
+    if (cnp.PyArray_NDIM(checked) != 1 or cnp.PyArray_DIM(checked, 0) != size
+            or not cnp.PyArray_ISCARRAY_RO(checked)
+            or cnp.PyArray_TYPE(checked) != (cnp.NPY_DOUBLE if is_double else cnp.NPY_FLOAT)):
+        raise ValueError("a gradient of another dtype, shape or layout")
+    return cnp.PyArray_DATA(checked)

@@ -255,6 +255,9 @@ def _start_point(x0: Any) -> np.ndarray:
     """A fresh, writable copy of ``x0``: float32 stays float32, other reals become float64."""
     subject = argument("x0")
     accepted = "an array_like of real numbers, 1-D (a scalar is one variable)"
+    if isinstance(x0, np.ma.MaskedArray):
+        # Its mask would be dropped, and the masked values optimised as any other.
+        raise invalid(TypeError, subject, f"{accepted}, not a masked array", "a masked array")
     try:
         array = np.asarray(x0)
     except (TypeError, ValueError):

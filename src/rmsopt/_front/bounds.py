@@ -17,6 +17,8 @@ _ACCEPTED = (
     "a scipy.optimize.Bounds or a sequence of one (min, max) pair per variable, "
     "with None for an open side"
 )
+_REPRESENTABLE = "bounds a float64 can hold (use -inf or inf for an open side)"
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
 def normalize_bounds(bounds: Any, n: int, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray] | None:
@@ -49,6 +51,19 @@ def normalize_bounds(bounds: Any, n: int, dtype: np.dtype) -> tuple[np.ndarray, 
     if np.all(np.isneginf(lower)) and np.all(np.isposinf(upper)):
         return None
     if dtype == np.float32:
+        beyond = np.flatnonzero(
+            (np.isfinite(lower) & (np.abs(lower) > _FLOAT32_MAX))
+            | (np.isfinite(upper) & (np.abs(upper) > _FLOAT32_MAX))
+        )
+        if beyond.size:
+            i = beyond[0]
+            raise invalid(
+                ValueError,
+                _SUBJECT,
+                "finite bounds a float32 can hold (|bound| <= 3.4e38) for a float32 x0, or "
+                "-inf and inf for open sides",
+                f"min {float(lower[i])!r} and max {float(upper[i])!r} for variable {i}",
+            )
         lower, upper = _inside_in_float32(lower, upper)
     return lower, upper
 
@@ -57,8 +72,10 @@ def _side(values: Any, n: int, name: str) -> np.ndarray:
     subject = f"{_SUBJECT} ({name})"
     try:
         side = np.asarray(values, dtype=np.float64)
+    except OverflowError:
+        raise invalid(ValueError, subject, _REPRESENTABLE, summary(values)) from None
     except (TypeError, ValueError):
-        raise invalid(TypeError, subject, "real numbers", repr(values)) from None
+        raise invalid(TypeError, subject, "real numbers", summary(values)) from None
     # SciPy's Bounds stores a scalar bound as an array of length 1, and broadcasts it.
     if side.ndim > 1 or (side.ndim == 1 and side.shape[0] not in (1, n)):
         raise invalid(
@@ -97,10 +114,16 @@ def _bound_value(value: Any, open_value: float, i: int) -> float:
     if value is None:
         return open_value
     if not isinstance(value, numbers.Real) or isinstance(value, (bool, np.bool_)):
-        raise invalid(TypeError, _SUBJECT, _ACCEPTED, f"{value!r} for variable {i}")
-    if np.isnan(value):
+        raise invalid(TypeError, _SUBJECT, _ACCEPTED, f"{summary(value)} for variable {i}")
+    try:
+        bound = float(value)
+    except OverflowError:
+        raise invalid(
+            ValueError, _SUBJECT, _REPRESENTABLE, f"{summary(value)} for variable {i}"
+        ) from None
+    if np.isnan(bound):
         raise invalid(ValueError, _SUBJECT, f"{_ACCEPTED} (not NaN)", f"NaN for variable {i}")
-    return float(value)
+    return bound
 
 
 def _inside_in_float32(lower: np.ndarray, upper: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -15,8 +15,9 @@ from scipy.optimize import OptimizeResult
 from .._checks.constraints import Flag
 from .._checks.errors import argument
 from .._checks.warn import warn
-from .._core.driver import Loop
+from .._core.driver import RAISED, Loop
 from .._core.driver import failure as loop_failure
+from .._core.driver import raised as raised_by
 from .._core.driver import run as run_loop
 from .._core.method_kernels import new_kernel
 from .._core.sources import Minibatches, NativeObjective, PythonObjective, Workspace
@@ -349,6 +350,7 @@ def solve(
         if bar is not None:
             bar.close()
     failure = loop_failure(loop)
+    error = raised_by(loop) if code == RAISED else None
 
     extra: dict[str, Any] = {}
     if run.batches is not None:
@@ -362,15 +364,20 @@ def solve(
     native_counts = (source.nfev, source.njev) if run.native else None
     # The result keeps the buffers it reports; the others go with the workspace.
     del loop, source, workspace
-    if run.batches is not None:
+    if error is not None:
+        # What the run completed, without calling the user's code again.
+        value = np.nan if value is None else value
+        status = Status.ERROR
+    elif run.batches is not None:
         # The value and gradient reported are those of the whole data at x.
         grad = np.empty_like(x)
         value = run.objective.evaluate(x, grad, True, run.batches.full)
     elif value is None:
         value = run.objective.value(x)
-    status = Status(code)
-    if not (np.isfinite(value) and np.all(np.isfinite(grad))):
-        status = Status.NONFINITE
+    if error is None:
+        status = Status(code)
+        if not (np.isfinite(value) and np.all(np.isfinite(grad))):
+            status = Status.NONFINITE
     result = OptimizeResult(
         x=x,
         fun=value,
@@ -401,9 +408,30 @@ def solve(
         result.allvecs = allvecs
     if history is not None:
         result.history = history_columns(history, settings["history"])
+    if error is not None:
+        raise _with_result(error, result)
     if settings["disp"]:
         _print_summary(result)
     return result
+
+
+def _with_result(error: BaseException, result: OptimizeResult) -> BaseException:
+    """``error`` (what the user's code or Ctrl-C raised) with the run's partial result as
+    ``error.result``: the last iterate completed, its state, the history so far."""
+    result.message = (
+        f"The run raised {type(error).__name__} after {result.nit} iterations; x, fun, jac "
+        "and state are those of the last iterate completed."
+    )
+    try:
+        error.result = result
+    except AttributeError:  # an exception type without an instance dict: nothing to attach
+        return error
+    if hasattr(error, "add_note"):
+        error.add_note(
+            f"rmsopt: the run stopped after {result.nit} iterations; its last iterate, state "
+            "and history are in this exception's .result (an OptimizeResult)."
+        )
+    return error
 
 
 def _loss_feed(schedule: Any) -> Notify | None:

@@ -18,7 +18,7 @@ import numpy as np
 # SciPy 1.1; pyproject pins scipy>=1.11).
 from scipy.optimize._numdiff import approx_derivative
 
-from .._checks.errors import invalid
+from .._checks.errors import invalid, summary
 
 __all__ = ["FINITE_DIFFERENCES", "Objective", "as_scalar"]
 
@@ -169,7 +169,18 @@ class Objective:
 def as_scalar(value: Any, subject: str = "The value returned by 'fun'") -> float:
     """``value`` as a float, or an error naming ``subject``."""
     accepted = "a real scalar"
-    array = np.asarray(value)
+    if isinstance(value, tuple) and len(value) == 2:
+        # fun(x) -> (value, gradient) is jac=True's form: say so rather than fail on shapes.
+        raise invalid(
+            TypeError,
+            subject,
+            f"{accepted}; a fun that returns (value, gradient) needs jac=True",
+            "a tuple of 2 elements",
+        )
+    try:
+        array = np.asarray(value)
+    except ValueError:  # ragged sequences
+        raise invalid(TypeError, subject, accepted, summary(value)) from None
     if array.dtype.kind not in "iuf":
         raise invalid(TypeError, subject, accepted, _describe(value, array))
     if array.size != 1:

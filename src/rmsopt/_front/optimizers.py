@@ -7,9 +7,11 @@ One class per method, made from its declaration by `optimizer_class`.
 from __future__ import annotations
 
 import copy
+import functools
 import inspect
 import numbers
-from collections.abc import Mapping
+import threading
+from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any
 
@@ -101,6 +103,17 @@ group's options replace the keywords:
 """
 
 
+def _locked(method: Callable[..., Any]) -> Callable[..., Any]:
+    """``method`` run under the optimizer's lock, as its steps are."""
+
+    @functools.wraps(method)
+    def locked(self: Optimizer, *args: Any, **kwargs: Any) -> Any:
+        with self._lock:
+            return method(self, *args, **kwargs)
+
+    return locked
+
+
 class Optimizer:
     """Base of the per-method optimizer classes (see `optimizer_class`): every
     ``rmsopt.<ClassName>`` is one, so ``isinstance(opt, rmsopt.Optimizer)`` tells an
@@ -119,7 +132,18 @@ class Optimizer:
     # silently kept. The options are properties of each method's class.
     # _counts is [steps taken, steps skipped]: a list, so that a step updates it without
     # going through __setattr__.
-    __slots__ = ("_params", "_defaults", "_groups", "_counts", "_single")
+    # _lock serialises steps and state changes: the kernels run without the GIL, so two
+    # threads stepping one object would interleave their writes.
+    __slots__ = (
+        "_params",
+        "_defaults",
+        "_groups",
+        "_counts",
+        "_single",
+        "_flat",
+        "_arrays",
+        "_lock",
+    )
 
     def __init__(self, x: Any, **options: Any) -> None:
         if type(self) is Optimizer:
@@ -134,6 +158,7 @@ class Optimizer:
         for index, group in enumerate(params.groups):
             self._check_names(group.options, f"{name}(), parameter group {index},")
         self._params = params
+        self._lock = threading.Lock()
         self._counts = [0, 0]
         declared = _object_options(method)
         self._defaults = method.validate(options, declared)
@@ -145,6 +170,9 @@ class Optimizer:
             self._groups.append(_GroupStepper(method, group, settings, None))
         # The one group of one array, which step() takes a shorter way; else None.
         self._single = self._groups[0] if params.kind == ARRAY else None
+        # Whether every array is 1-D, so that gradients reach the steppers as they are.
+        self._flat = all(group.flat_x for group in self._groups)
+        self._arrays = tuple(array for group in params.groups for array in group.arrays)
 
     def _check_names(self, options: Mapping[str, Any], where: str) -> None:
         known = [option.name for option in _object_options(self._method)]
@@ -154,6 +182,7 @@ class Optimizer:
                 hint = f" (did you mean {close!r}?)" if close else ""
                 raise TypeError(f"{where} got an unexpected keyword argument {given!r}{hint}")
 
+    @_locked
     def set_option(self, name: str, value: Any, group: int | None = None) -> None:
         """Set option ``name`` to ``value`` in parameter group ``group`` (an index), or in
         every group when None (``opt.<name> = value`` does that). Checked as the
@@ -162,8 +191,9 @@ class Optimizer:
         declared = _object_options(method)
         self._check_names({name: value}, f"{type(self).__name__}.set_option()")
         count = len(self._groups)
+        defaults = self._defaults
         if group is None:
-            self._defaults = method.validate({**self._defaults, name: value}, declared)
+            defaults = method.validate({**defaults, name: value}, declared)
             chosen = range(count)
         else:
             if not isinstance(group, (int, np.integer)) or not 0 <= group < count:
@@ -178,10 +208,14 @@ class Optimizer:
         for index in chosen:  # everything checked before anything changes
             updated[index] = method.validate({**self._groups[index].settings, name: value},
                                              declared)  # fmt: skip
+        self._defaults = defaults
         for index, settings in updated.items():
             if self._params.kind == GROUPS and name == "learning_rate":
                 settings = _own_schedule(settings)
             self._groups[index].set(name, settings)
+        if self._params.kind != GROUPS:
+            # Without groups the options are the one group's.
+            self._defaults = self._groups[0].settings
 
     def _set_option(self, name: str, value: Any) -> None:
         self.set_option(name, value)
@@ -249,49 +283,64 @@ class Optimizer:
         it is observed after the step, as torch's ``scheduler.step(loss)`` after
         ``optimizer.step()``. Such a schedule requires it; others ignore it.
         """
-        group = self._single
-        if group is not None:
-            # One array, the common case (and the hot one for small n): no structure to walk.
-            counts = self._counts
-            if group.observes:
-                self._check_loss(loss, group)
-            rate = group.rate if group.schedule is None else group.schedule(counts[0])
-            if type(grad) is np.ndarray and group.flat_x:
-                # The stepper checks the dtype, layout and length in C; anything it refuses
-                # goes through _gradient, for the message (or a contiguous copy).
-                try:
-                    outcome = group.stepper.step(grad, counts[0] + 1, rate)
-                except ValueError:
+        with self._lock:  # one step at a time: the kernels run without the GIL
+            group = self._single
+            if group is not None:
+                # One array, the common case (and the hot one for small n): no structure to walk.
+                counts = self._counts
+                if group.observes:
+                    self._check_loss(loss, group)
+                rate = group.rate if group.schedule is None else group.schedule(counts[0])
+                if type(grad) is np.ndarray and group.flat_x:
+                    # The stepper checks the dtype, layout and length in C; anything it refuses
+                    # goes through _gradient, for the message (or a contiguous copy).
+                    try:
+                        outcome = group.stepper.step(grad, counts[0] + 1, rate)
+                    except ValueError:
+                        grad = _gradient(group.group.arrays[0], grad, self)
+                        outcome = group.stepper.step(grad, counts[0] + 1, rate)
+                else:
                     grad = _gradient(group.group.arrays[0], grad, self)
                     outcome = group.stepper.step(grad, counts[0] + 1, rate)
-            else:
-                grad = _gradient(group.group.arrays[0], grad, self)
-                outcome = group.stepper.step(grad, counts[0] + 1, rate)
-            if outcome == _TAKEN:
-                counts[0] += 1
+                if outcome == _TAKEN:
+                    counts[0] += 1
+                    if group.observes:
+                        group.settings["learning_rate"].observe(loss)
+                    return self._params.given
+                return self._not_taken(outcome)
+            for group in self._groups:
+                if group.observes:
+                    self._check_loss(loss, group)
+            leaves = self._params.gradients(grad, _subject(self))
+            try:
+                # With 1-D arrays only, the steppers check each gradient's type, dtype, layout
+                # and length in C; anything refused goes through _gradient, for the message.
+                if not self._flat:
+                    raise ValueError("N-D arrays: their gradients are flattened first")
+                outcome = self._step_groups(leaves)
+            except ValueError:
+                flats = [
+                    [
+                        _gradient(array, leaf, self)
+                        for array, leaf in zip(group.arrays, values, strict=True)
+                    ]
+                    for group, values in zip(self._params.groups, leaves, strict=True)
+                ]
+                outcome = self._step_groups(flats)
+            if outcome != _TAKEN:
+                return self._not_taken(outcome)
+            self._counts[0] += 1
+            for group in self._groups:
                 if group.observes:
                     group.settings["learning_rate"].observe(loss)
-                return self._params.given
-            return self._not_taken(outcome)
-        for group in self._groups:
-            if group.observes:
-                self._check_loss(loss, group)
-        leaves = self._params.gradients(grad, _subject(self))
-        flats = [
-            [_gradient(array, leaf, self) for array, leaf in zip(group.arrays, values, strict=True)]
-            for group, values in zip(self._params.groups, leaves, strict=True)
-        ]
-        outcome = self._step_groups(flats)
-        if outcome != _TAKEN:
-            return self._not_taken(outcome)
-        self._counts[0] += 1
-        for group in self._groups:
-            if group.observes:
-                group.settings["learning_rate"].observe(loss)
-        return self._params.given
+            return self._params.given
 
     def _not_taken(self, outcome: int) -> Any:
-        """A step the stepper refused: skipped, or FloatingPointError."""
+        """A step the stepper refused: skipped, or FloatingPointError (ValueError for an array
+        made read-only)."""
+        if outcome == stepper.READ_ONLY:
+            index = next(i for i, array in enumerate(self._arrays) if not array.flags.writeable)
+            raise _read_only(self, index)
         if self._defaults["nonfinite"] == "skip":
             self._counts[1] += 1
             return self._params.given
@@ -325,7 +374,12 @@ class Optimizer:
             return self._groups[0].step(flats[0], self._counts[0])
         taken = []
         for group, flat in zip(self._groups, flats, strict=True):
-            outcome = group.try_step(flat, self._counts[0])
+            try:
+                outcome = group.try_step(flat, self._counts[0])
+            except ValueError:  # a gradient the stepper refused: nothing may stay stepped
+                for earlier in taken:
+                    earlier.undo()
+                raise
             if outcome != stepper.TAKEN:
                 for earlier in taken:
                     earlier.undo()
@@ -335,6 +389,7 @@ class Optimizer:
             group.commit()
         return stepper.TAKEN
 
+    @_locked
     def state_dict(self) -> dict[str, Any]:
         """The state as a plain dict (copies): ``"method"``, ``"step"``, one
         entry per state row in the structure of ``x`` (an array like ``x`` for
@@ -360,6 +415,7 @@ class Optimizer:
             state["options"] = per_group[0]["options"]
         return state
 
+    @_locked
     def load_state_dict(self, state: Any) -> None:
         """Continue from ``state`` (from `state_dict`, `numpy.load` or
         ``res.state``): the following steps equal those of the run that saved it,
@@ -468,8 +524,8 @@ class _GroupStepper:
     def __init__(self, method: Method, group: Group, settings: dict[str, Any], state: Any) -> None:
         self.method = method
         self.group = group
-        # One 1-D array: its gradient goes to the stepper as it is.
-        self.flat_x = len(group.arrays) == 1 and group.arrays[0].ndim == 1
+        # 1-D arrays only: their gradients go to the stepper as they are.
+        self.flat_x = all(array.ndim == 1 for array in group.arrays)
         self.configure(settings, state)
 
     def configure(self, settings: dict[str, Any], state: dict[str, Any] | None) -> None:
@@ -494,6 +550,7 @@ class _GroupStepper:
             states,
             clip_threshold(settings["clipnorm"]),
             clip_threshold(settings["clipvalue"]),
+            owners=list(group.arrays),
         )
 
     def set(self, name: str, settings: dict[str, Any]) -> None:
@@ -619,6 +676,15 @@ def _default(method: Method, name: str) -> Any:
     raise KeyError(name)
 
 
+def _read_only(optimizer: Optimizer, index: int) -> ValueError:
+    """The error of a step on an array made read-only after the optimizer took it."""
+    which = "x" if optimizer._params.kind == ARRAY else f"array {index} of x (in order)"
+    return ValueError(
+        f"{type(optimizer).__name__}.step: {which} has been made read-only since the optimizer "
+        "took it, and is updated in place; x, the state and step_count are unchanged."
+    )
+
+
 def _subject(optimizer: Optimizer) -> str:
     return f"The gradient given to {type(optimizer).__name__}.step"
 
@@ -626,6 +692,9 @@ def _subject(optimizer: Optimizer) -> str:
 def _gradient(array: np.ndarray, grad: Any, optimizer: Optimizer) -> np.ndarray:
     """``grad`` checked against ``array`` (its dtype and shape), as a 1-D C-contiguous view
     or copy; errors name ``optimizer``'s step."""
+    if isinstance(grad, np.ma.MaskedArray):
+        accepted = f"a numpy array of dtype {array.dtype.name}, like x, not a masked array"
+        raise invalid(TypeError, _subject(optimizer), accepted, "a masked array")
     if not isinstance(grad, np.ndarray) or grad.dtype != array.dtype:
         accepted = f"a numpy array of dtype {array.dtype.name}, like x"
         raise invalid(TypeError, _subject(optimizer), accepted, describe(grad))

@@ -182,6 +182,9 @@ def _group(
 
 
 def _array(x: Any, subject: str, accepted: str) -> np.ndarray:
+    if isinstance(x, np.ma.MaskedArray):
+        # The kernels would step the masked values too: refused rather than half honoured.
+        raise invalid(TypeError, subject, f"{accepted}, not a masked array", "a masked array")
     if not isinstance(x, np.ndarray) or x.dtype not in (np.float32, np.float64):
         raise invalid(TypeError, subject, accepted, describe(x))
     if not x.flags.c_contiguous or not x.flags.writeable:

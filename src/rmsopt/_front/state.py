@@ -16,7 +16,12 @@ import numpy as np
 from .._checks.errors import invalid, summary
 from .._methods.method import Method
 
-__all__ = ["as_state_dict", "load_state", "new_state", "rows_used"]
+__all__ = ["MAX_STEPS", "as_state_dict", "load_state", "new_state", "rows_used"]
+
+# The largest step count a state may hold: the native loop counts steps in a signed 64-bit
+# integer, and a run adds its iterations to the state's count, so a state's count leaves room
+# for 2**62 more steps, more than any run takes.
+MAX_STEPS = 2**62
 
 
 def new_state(
@@ -94,16 +99,35 @@ def load_state(
         raise invalid(
             ValueError, subject, f"a state of method {method.name!r}", f"a state of {owner!r}"
         )
-    if set(state) - {"options"} != expected:
-        raise invalid(ValueError, subject, accepted, f"the keys {sorted(map(str, state))}")
+    keys = set(map(str, state)) - {"options"}
+    if keys != expected:
+        missing, extra = sorted(expected - keys), sorted(keys - expected)
+        got = "; ".join(
+            text
+            for text in (
+                f"no {', '.join(map(repr, missing))}" if missing else "",
+                f"the unknown {', '.join(map(repr, extra))}" if extra else "",
+            )
+            if text
+        )
+        raise invalid(ValueError, subject, accepted, got)
     options = _item(state.get("options"))
     if options is not None and not isinstance(options, Mapping):
         raise invalid(
             TypeError, f"{subject}: its 'options'", "a dict of option values", summary(options)
         )
     steps = _item(state["step"])
-    if not isinstance(steps, (int, np.integer)) or isinstance(steps, bool) or steps < 0:
-        raise invalid(ValueError, f"{subject}: its 'step'", "an integer >= 0", repr(state["step"]))
+    if (
+        not isinstance(steps, (int, np.integer))
+        or isinstance(steps, bool)
+        or not 0 <= steps <= MAX_STEPS
+    ):
+        raise invalid(
+            ValueError,
+            f"{subject}: its 'step'",
+            "an integer in the range [0, 2**62]",
+            summary(state["step"]),
+        )
 
     block = np.empty((len(method.state), n), dtype=dtype)
     for row, name in enumerate(method.state):
@@ -113,7 +137,7 @@ def load_state(
             got = (
                 f"a {values.dtype.name} array of shape {values.shape}"
                 if isinstance(values, np.ndarray)
-                else repr(values)
+                else summary(values)
             )
             raise invalid(ValueError, f"{subject}: its {name!r}", accepted, got)
         if not np.all(np.isfinite(values)):
