@@ -150,13 +150,14 @@ def half_square_norm_grad(x):
 
 
 def run_rosenbrock(x0):
-    """``ROSEN_ITERATIONS`` RMSprop iterations of ``rmsopt.minimize`` on `rosen`."""
+    """``ROSEN_ITERATIONS`` RMSprop iterations of ``rmsopt.minimize`` on `rosen`, at a
+    constant rate (the default schedule would call `rosen` at every iterate too)."""
     return rmsopt.minimize(
         rosen,
         x0,
         jac=rosen_der,
         method="rmsprop",
-        options={"maxiter": ROSEN_ITERATIONS, "gtol": 0.0},
+        options={"learning_rate": LEARNING_RATE, "maxiter": ROSEN_ITERATIONS, "gtol": 0.0},
     )
 
 
