@@ -127,3 +127,71 @@ def test_a_million_small_steps_hold_no_more_memory():
     grown_kib = resident_kib() - before
     # 1e6 steps leaking even 16 bytes each would grow it by 15,000 KiB.
     assert grown_kib < 2_000, grown_kib
+
+
+OPTION_VALUES = {
+    "learning_rate": st.sampled_from(
+        [
+            None,
+            1e-3,
+            0.5,
+            rmsopt.schedules.exponential_decay(0.1, 0.5, 10),
+            rmsopt.schedules.reduce_on_plateau(0.1, patience=2),
+            rmsopt.schedules.cosine_decay(0.1, 20),
+        ]
+    ),  # fmt: skip
+    "maximize": st.booleans(),
+    "clipnorm": st.sampled_from([None, 0.5]),
+    "xtol": st.sampled_from([0.0, 1e-12]),
+    "ftol": st.sampled_from([0.0, 1e-9]),
+    "history": st.sampled_from([False, True, ["fun", "grad_norm"]]),
+    "return_all": st.booleans(),
+}
+STATUSES = {0, 1, 2, 3, 5}
+
+
+@st.composite
+def runs(draw):
+    method = draw(st.sampled_from(sorted(CLASSES)))
+    options = {name: draw(values) for name, values in OPTION_VALUES.items() if draw(st.booleans())}
+    options["maxiter"] = draw(st.integers(0, 60))
+    dtype = draw(st.sampled_from([np.float32, np.float64]))
+    n = draw(st.integers(1, 12))
+    bounded = draw(st.booleans())
+    poison = draw(st.sampled_from([None, np.nan, np.inf]))
+    poison_at = draw(st.integers(1, 40))
+    seed = draw(st.integers(0, 2**32 - 1))
+    return method, options, dtype, n, bounded, poison, poison_at, seed
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(runs())
+def test_minimize_returns_a_result_at_a_finite_iterate_or_a_clear_error(case):
+    method, options, dtype, n, bounded, poison, poison_at, seed = case
+    rng = np.random.default_rng(seed)
+    center = rng.standard_normal(n)
+    calls = [0]
+    sign = -1.0 if options.get("maximize") else 1.0
+
+    def fun(x):
+        calls[0] += 1
+        value = sign * 0.5 * float(np.sum((x - center) ** 2))
+        gradient = sign * (x - center)
+        if poison is not None and calls[0] == poison_at:
+            gradient = gradient.copy()
+            gradient[0] = poison
+        return value, gradient
+
+    bounds = [(-1.0, 1.0)] * n if bounded else None
+    x0 = rng.standard_normal(n).astype(dtype)
+    res = rmsopt.minimize(fun, x0, jac=True, method=method, bounds=bounds, options=options)
+    assert res.status in STATUSES, res.message
+    assert res.x.dtype == dtype and res.x.shape == (n,)
+    assert np.all(np.isfinite(res.x))
+    assert np.all(np.isfinite(res.state[METHODS[method].state[0]]))
+    if bounded:
+        assert np.all(np.abs(res.x) <= 1.0)
+    if res.status == 5:
+        assert poison is not None and "non-finite" in res.message
+    else:
+        assert np.isfinite(res.fun)
