@@ -1,10 +1,13 @@
 """Generated cases: any method, dtype, length and option combination, non-finite values in any
 gradient. The invariants: a step is the plain-NumPy twin's (tests/reference.py) or a clear
-exception that changes nothing; a state survives numpy.savez; nothing leaks."""
+exception that changes nothing; a state survives numpy.savez; nothing leaks; minimize, minibatch
+runs, multistart and tune give a result (the twin's, or minimize's own run by run) or a clear
+exception."""
 
 import io
 import resource
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -31,14 +34,20 @@ CHOICES = {
 }
 
 
-@st.composite
-def cases(draw):
-    method = draw(st.sampled_from(sorted(CLASSES)))
+def draw_options(draw, method):
+    """A subset of the method's options, each drawn from its choices."""
     options = {}
     for name, default in DEFAULTS[method].items():
         if draw(st.booleans()):
             choices = [False, True] if isinstance(default, bool) else CHOICES[name]
             options[name] = draw(st.sampled_from(choices))
+    return options
+
+
+@st.composite
+def cases(draw):
+    method = draw(st.sampled_from(sorted(CLASSES)))
+    options = draw_options(draw, method)
     clip = draw(st.sampled_from([{}, {"clipnorm": 0.5}, {"clipvalue": 0.3}]))
     dtype = draw(st.sampled_from([np.float32, np.float64]))
     n = draw(st.integers(1, 70))
@@ -195,3 +204,158 @@ def test_minimize_returns_a_result_at_a_finite_iterate_or_a_clear_error(case):
         assert poison is not None and "non-finite" in res.message
     else:
         assert np.isfinite(res.fun)
+
+
+# Minibatch runs: generated data sizes, batch sizes, epochs, shuffling, seeds, options and a
+# non-finite minibatch gradient; the iterates are the twin's on the same batches.
+@st.composite
+def minibatch_runs(draw):
+    method = draw(st.sampled_from(sorted(CLASSES)))
+    options = draw_options(draw, method)
+    dtype = draw(st.sampled_from([np.float32, np.float64]))
+    n_samples = draw(st.integers(1, 30))
+    batch_size = draw(st.integers(1, 35))
+    epochs = draw(st.integers(1, 4))
+    shuffle = draw(st.booleans())
+    seed = draw(st.integers(0, 2**32 - 1))
+    poison = draw(st.sampled_from([None, np.nan, np.inf]))
+    poison_at = draw(st.integers(1, 20))
+    return method, options, dtype, n_samples, batch_size, epochs, shuffle, seed, poison, poison_at
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(minibatch_runs())
+def test_a_minibatch_run_is_the_twins_on_the_same_batches(case):
+    method, options, dtype, n_samples, batch_size, epochs, shuffle, seed, poison, poison_at = case
+    rng = np.random.default_rng(seed)
+    features = rng.standard_normal((n_samples, 3))
+    targets = features @ np.array([1.0, -2.0, 0.5])
+    calls = [0]
+
+    def gradient(w, rows_x, rows_y):
+        return rows_x.T @ (rows_x @ w - rows_y) / rows_y.shape[0]
+
+    def jac(w, rows_x, rows_y):
+        calls[0] += 1
+        g = gradient(w, rows_x, rows_y)
+        if poison is not None and calls[0] == poison_at:
+            g[-1] = poison
+        return g
+
+    def fun(w, rows_x, rows_y):
+        return 0.5 * float(np.mean((rows_x @ w - rows_y) ** 2))
+
+    run_options = {"batch_size": batch_size, "epochs": epochs, "shuffle": shuffle, "seed": seed,
+                   "learning_rate": 1e-2, "return_all": True}  # fmt: skip
+    x0 = np.full(3, 0.25, dtype=dtype)
+    try:
+        res = rmsopt.minimize(fun, x0, args=(features, targets), jac=jac, method=method,
+                              options={**run_options, **options})  # fmt: skip
+    except (TypeError, ValueError) as error:  # options valid alone but not together
+        assert str(error).startswith("The '") and len(str(error)) < 400
+        return
+    twin = REFERENCES[method](x0.copy(), learning_rate=1e-2, **options)
+    order_rng = np.random.default_rng(seed)
+    expected = [twin.x.copy()]
+    stopped = False
+    for _ in range(epochs):
+        order = order_rng.permutation(n_samples) if shuffle else np.arange(n_samples)
+        for start in range(0, n_samples, batch_size):
+            if len(expected) == poison_at and poison is not None:
+                stopped = True
+                break
+            rows = order[start : start + batch_size]
+            grad = gradient(twin.x, features[rows], targets[rows]).astype(dtype)
+            expected.append(twin.step(grad, 1e-2).copy())
+        if stopped:
+            break
+    # The call after the last step is the whole data's gradient at the result (res.jac).
+    stopped = stopped or (poison is not None and poison_at == len(expected))
+    # A run stops at the poisoned gradient with the last good iterate; else it runs its epochs.
+    assert res.status == (5 if stopped else 6), res.message
+    np.testing.assert_array_equal(np.array(res.allvecs), np.array(expected))
+    np.testing.assert_array_equal(res.x, expected[-1])
+    assert res.x.dtype == dtype and np.all(np.isfinite(res.x))
+
+
+# multistart and tune: each run is minimize's own, the best is the best, a failing run is
+# recorded and the others go on.
+@st.composite
+def searches(draw):
+    method = draw(st.sampled_from(sorted(CLASSES)))
+    n_starts = draw(st.integers(1, 5))
+    n = draw(st.integers(1, 4))
+    failing = draw(st.sampled_from([None, "raise", "nan"]))
+    failing_start = draw(st.integers(0, n_starts - 1))
+    maxiter = draw(st.integers(0, 30))
+    seed = draw(st.integers(0, 2**32 - 1))
+    return method, n_starts, n, failing, failing_start, maxiter, seed
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(searches())
+def test_multistart_keeps_every_run_as_minimize_gives_it(case):
+    method, n_starts, n, failing, failing_start, maxiter, seed = case
+    rng = np.random.default_rng(seed)
+    starts = rng.uniform(-2, 2, (n_starts, n))
+    bad_start = starts[failing_start].copy()
+
+    def fun(x):
+        if failing is not None and np.array_equal(x, bad_start):
+            if failing == "raise":
+                raise ArithmeticError("a failing start")
+            return float("nan"), np.full_like(x, np.nan)
+        return float(np.sum((x - 0.5) ** 2)), 2 * (x - 0.5)
+
+    options = {"maxiter": maxiter, "learning_rate": 0.05}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        res = rmsopt.multistart(fun, starts, jac=True, method=method, options=options)
+    all_failed = failing is not None and n_starts == 1
+    assert [str(w.message).startswith("All 1 runs") for w in caught] == [all_failed] * all_failed
+    assert len(res.results) == n_starts
+    assert sorted(r.start for r in res.results) == list(range(n_starts))
+    finite = [r for r in res.results if r.status not in (5, 9)]
+    assert [r.fun for r in finite] == sorted(r.fun for r in finite)
+    for r in res.results:
+        if failing is not None and r.start == failing_start:
+            assert r.status == (9 if failing == "raise" else 5)
+            continue
+        alone = rmsopt.minimize(fun, starts[r.start], jac=True, method=method, options=options)
+        np.testing.assert_array_equal(r.x, alone.x)
+        assert r.nit == alone.nit and r.status == alone.status
+    if finite:
+        assert res.fun == finite[0].fun
+        np.testing.assert_array_equal(res.x, finite[0].x)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.sampled_from(sorted(CLASSES)),
+    st.lists(st.sampled_from([1e-3, 1e-2, 0.1, 0.5, 1e6]), min_size=1, max_size=4, unique=True),
+    st.integers(0, 25),
+)
+def test_tune_scores_every_trial_and_names_the_best(method, rates, maxiter):
+    problem = rmsopt.problems.quadratic(4)
+    space = {"learning_rate": rates}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        res = rmsopt.tune(problem.fun, problem.x0, space, jac=problem.jac, method=method,
+                          options={"maxiter": maxiter}, as_frame=False)  # fmt: skip
+    assert [row["trial"] for row in res.table] == list(range(len(rates)))
+    assert [row["learning_rate"] for row in res.table] == rates
+    scores = np.array([row["score"] for row in res.table], dtype=float)
+    assert len(caught) == (not np.any(np.isfinite(scores)))
+    for trial, rate in enumerate(rates):
+        alone = rmsopt.minimize(problem.fun, problem.x0, jac=problem.jac, method=method,
+                                options={"maxiter": maxiter, "learning_rate": rate})  # fmt: skip
+        if alone.status == 5:
+            assert np.isnan(scores[trial])
+        else:
+            assert scores[trial] == alone.fun
+    if caught:
+        assert res.best_options is None
+    else:
+        best = int(np.nanargmin(scores))
+        assert res.best_trial == best and res.best_score == scores[best]
+        assert res.best_options["learning_rate"] == rates[best]

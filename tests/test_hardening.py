@@ -122,3 +122,22 @@ def test_a_damaged_state_names_the_field_for_the_class_and_minimize(label, chang
     with pytest.raises(error, match=re.escape(text)):
         rmsopt.minimize(lambda x: float(x @ x), np.ones(3), jac=lambda x: 2 * x,
                         options={"state": damaged(change)})  # fmt: skip
+
+
+def test_a_strided_state_row_is_read_as_its_values_and_the_dict_is_left_alone():
+    x, g = np.linspace(-1, 1, 6), np.linspace(2, 3, 6)
+    opt = rmsopt.RMSprop(x.copy(), momentum=0.5)
+    opt.step(g)
+    saved = opt.state_dict()
+    strided = dict(saved)
+    strided["square_avg"] = np.repeat(saved["square_avg"], 3)[::3]
+    assert not strided["square_avg"].flags.c_contiguous
+    given_row = strided["square_avg"]
+    plain, viewed = rmsopt.RMSprop(x.copy(), momentum=0.5), rmsopt.RMSprop(x.copy(), momentum=0.5)
+    plain.load_state_dict(saved)
+    viewed.load_state_dict(strided)
+    plain.step(g)
+    viewed.step(g)
+    np.testing.assert_array_equal(viewed.x, plain.x)
+    assert strided["square_avg"] is given_row
+    np.testing.assert_array_equal(given_row, saved["square_avg"])
