@@ -37,6 +37,20 @@ def rmsprop_option_grid():
                 "centered": centered,
             }
         )
+    # The momentum variants of optax, TF1 and Keras.
+    for nesterov, in_momentum, decoupled in itertools.product(
+        (False, True), (False, True), (False, True)
+    ):
+        grid.append(
+            {
+                "momentum": 0.9,
+                "nesterov": nesterov,
+                "learning_rate_in_momentum": in_momentum,
+                "decoupled_weight_decay": decoupled,
+                "weight_decay": 0.01,
+                "epsilon_in_sqrt": True,
+            }
+        )
     return grid
 
 
@@ -59,7 +73,7 @@ def option_grid(method_name):
             weight_decay=(0.0, 0.01),
             initial_accumulator_value=(0.0, 0.1),
             maximize=(False, True),
-        )
+        ) + [{"epsilon_in_sqrt": True, "epsilon": 1e-7, "initial_accumulator_value": 0.1}]
     if method_name == "adadelta":
         return _combinations(weight_decay=(0.0, 0.01), maximize=(False, True)) + [
             {"rho": 0.5, "epsilon": 1e-3},
@@ -71,6 +85,13 @@ def option_grid(method_name):
         ) + [
             # 1 - beta1 >= 0.5 takes the other of lerp's two formulas.
             {"beta1": 0.3, "beta2": 0.9, "epsilon": 1e-6, "weight_decay": 0.1, "amsgrad": True},
+            # Keras's and optax's forms of the step.
+            {"epsilon_hat": True, "epsilon": 1e-7},
+            {"epsilon_hat": True, "amsgrad": True, "weight_decay": 0.01},
+            {"eps_root": 1e-8},
+            {"eps_root": 1e-8, "amsgrad": True},
+            {"amsgrad": "optax"},
+            {"amsgrad": "optax", "eps_root": 1e-10, "weight_decay": 0.01, "maximize": True},
         ]
     if method_name == "sgd":
         return [
@@ -84,8 +105,70 @@ def option_grid(method_name):
             )
             # torch rejects Nesterov momentum without momentum or with dampening.
             if not options["nesterov"] or (options["momentum"] > 0 and options["dampening"] == 0)
+        ] + [
+            # Keras's SGD: the rate inside the velocity, the decay decoupled.
+            {"momentum": 0.9, "learning_rate_in_momentum": True},
+            {"momentum": 0.9, "learning_rate_in_momentum": True, "nesterov": True},
+            {"momentum": 0.9, "dampening": 0.1, "learning_rate_in_momentum": True},
+            {"decoupled_weight_decay": True, "weight_decay": 0.01},
+            {"momentum": 0.9, "decoupled_weight_decay": True, "weight_decay": 0.01},
+        ]
+    if method_name == "adamax":
+        return _combinations(weight_decay=(0.0, 0.01), maximize=(False, True)) + [
+            {"beta1": 0.3, "beta2": 0.9, "epsilon": 1e-3},
+        ]
+    if method_name in ("nadam", "radam"):
+        extra = {"momentum_decay": (4e-3, 0.1)} if method_name == "nadam" else {}
+        return _combinations(
+            weight_decay=(0.0, 0.01),
+            decoupled_weight_decay=(False, True),
+            maximize=(False, True),
+            **extra,
+        ) + [{"beta1": 0.3, "beta2": 0.9, "epsilon": 1e-6, "weight_decay": 0.1}]
+    if method_name == "rprop":
+        return _combinations(maximize=(False, True)) + [
+            {"etaminus": 0.3, "etaplus": 1.5, "step_size_min": 1e-4, "step_size_max": 0.05},
+        ]
+    if method_name == "asgd":
+        return _combinations(weight_decay=(0.0, 0.01), maximize=(False, True)) + [
+            {"lambd": 0.01, "alpha": 0.5, "t0": 20.0},
+            {"lambd": 0.0, "t0": 0.0},
+        ]
+    if method_name == "lion":
+        return _combinations(weight_decay=(0.0, 0.01), maximize=(False, True)) + [
+            {"beta1": 0.5, "beta2": 0.9},
         ]
     raise ValueError(f"no option grid for {method_name!r}")
+
+
+# The options torch has no setting for: the other frameworks' variants (tested against those
+# frameworks in test_framework_conformance.py).
+FRAMEWORK_ONLY = {
+    "rmsprop": ("epsilon_in_sqrt", "initial_accumulator_value", "bias_correction", "nesterov",
+                "decoupled_weight_decay", "learning_rate_in_momentum"),
+    "adagrad": ("epsilon_in_sqrt",),
+    "adam": ("epsilon_hat", "eps_root"),
+    "adamw": ("epsilon_hat", "eps_root"),
+    "sgd": ("decoupled_weight_decay", "learning_rate_in_momentum"),
+}  # fmt: skip
+
+
+def _declared_default(method, name):
+    from rmsopt._methods.registry import METHODS
+
+    return next(o.default for o in METHODS[method].options if o.name == name)
+
+
+def torch_comparable(method, options):
+    """Whether torch has the configuration: not the other frameworks' variants, nor Lion."""
+    if method == "lion":
+        return False
+    if options.get("amsgrad") == "optax":
+        return False
+    return all(
+        options.get(name, _declared_default(method, name)) == _declared_default(method, name)
+        for name in FRAMEWORK_ONLY.get(method, ())
+    )
 
 
 def option_id(options):

@@ -27,6 +27,9 @@ RMSPROP_DEFAULTS = {
     "epsilon_in_sqrt": False,
     "initial_accumulator_value": 0.0,
     "bias_correction": False,
+    "nesterov": False,
+    "decoupled_weight_decay": False,
+    "learning_rate_in_momentum": False,
 }
 
 ADAM_DEFAULTS = {
@@ -36,6 +39,8 @@ ADAM_DEFAULTS = {
     "weight_decay": 0.0,
     "amsgrad": False,
     "maximize": False,
+    "epsilon_hat": False,
+    "eps_root": 0.0,
 }
 
 DEFAULTS = {
@@ -46,6 +51,7 @@ DEFAULTS = {
         "initial_accumulator_value": 0.0,
         "epsilon": 1e-10,
         "maximize": False,
+        "epsilon_in_sqrt": False,
     },
     "adadelta": {"rho": 0.9, "epsilon": 1e-6, "weight_decay": 0.0, "maximize": False},
     "adam": ADAM_DEFAULTS,
@@ -56,8 +62,20 @@ DEFAULTS = {
         "nesterov": False,
         "weight_decay": 0.0,
         "maximize": False,
+        "decoupled_weight_decay": False,
+        "learning_rate_in_momentum": False,
     },
-}
+    "adamax": {"beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8, "weight_decay": 0.0,
+               "maximize": False},
+    "nadam": {"beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8, "weight_decay": 0.0,
+              "momentum_decay": 4e-3, "decoupled_weight_decay": False, "maximize": False},
+    "radam": {"beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8, "weight_decay": 0.0,
+              "decoupled_weight_decay": False, "maximize": False},
+    "rprop": {"etaminus": 0.5, "etaplus": 1.2, "step_size_min": 1e-6, "step_size_max": 50.0,
+              "maximize": False},
+    "asgd": {"lambd": 1e-4, "alpha": 0.75, "t0": 1e6, "weight_decay": 0.0, "maximize": False},
+    "lion": {"beta1": 0.9, "beta2": 0.99, "weight_decay": 1e-3, "maximize": False},
+}  # fmt: skip
 
 # torch's defaults, except RMSprop's: rmsopt's (and Keras's) 1e-3 rather than torch's 1e-2.
 LEARNING_RATES = {
@@ -67,6 +85,12 @@ LEARNING_RATES = {
     "adam": 1e-3,
     "adamw": 1e-3,
     "sgd": 1e-3,
+    "adamax": 2e-3,
+    "nadam": 2e-3,
+    "radam": 1e-3,
+    "rprop": 1e-2,
+    "asgd": 1e-2,
+    "lion": 1e-4,
 }
 
 
@@ -165,8 +189,12 @@ class RMSpropReference(_Reference):
 
     def update(self, g, lr):
         o, t, state = self.options, self.dtype, self.state
+        x = self.x
         if o["weight_decay"] != 0:
-            g = add(g, self.x, t(o["weight_decay"]))
+            if o["decoupled_weight_decay"]:
+                x = x * t(1 - lr * o["weight_decay"])
+            else:
+                g = add(g, x, t(o["weight_decay"]))
 
         weight = t(1.0 - o["rho"])
         state["square_avg"] = addcmul(state["square_avg"] * t(o["rho"]), g, g, weight)
@@ -188,10 +216,19 @@ class RMSpropReference(_Reference):
         eps = t(o["epsilon"])
         denom = sqrt(spread + eps) if o["epsilon_in_sqrt"] else sqrt(spread) + eps
         if o["momentum"] > 0:
-            buffer = addcdiv(state["momentum_buffer"] * t(o["momentum"]), g, denom, t(1))
+            momentum = t(o["momentum"])
+            if o["learning_rate_in_momentum"]:
+                # TF1 and optax: the buffer accumulates lr * g / d, and x steps by it.
+                update = g / denom * t(lr)
+                buffer = state["momentum_buffer"] * momentum + update
+                state["momentum_buffer"] = buffer
+                return x - (update + momentum * buffer if o["nesterov"] else buffer)
+            buffer = addcdiv(state["momentum_buffer"] * momentum, g, denom, t(1))
             state["momentum_buffer"] = buffer
-            return add(self.x, buffer, t(-lr))
-        return addcdiv(self.x, g, denom, t(-lr))
+            if o["nesterov"]:
+                buffer = g / denom + momentum * buffer
+            return add(x, buffer, t(-lr))
+        return addcdiv(x, g, denom, t(-lr))
 
 
 class AdagradReference(_Reference):
@@ -209,7 +246,10 @@ class AdagradReference(_Reference):
             g = add(g, self.x, t(o["weight_decay"]))
         decayed_lr = lr / (1 + (self.step_count - 1) * o["lr_decay"])
         state["square_sum"] = addcmul(state["square_sum"], g, g, t(1))
-        std = sqrt(state["square_sum"]) + t(o["epsilon"])
+        if o["epsilon_in_sqrt"]:  # Keras
+            std = sqrt(state["square_sum"] + t(o["epsilon"]))
+        else:
+            std = sqrt(state["square_sum"]) + t(o["epsilon"])
         return addcdiv(self.x, g, std, t(-decayed_lr))
 
 
@@ -258,9 +298,20 @@ class AdamReference(_Reference):
         bias_correction2_sqrt = bias_correction2**0.5
 
         second_moment = state["exp_avg_sq"]
+        optax_form = o["eps_root"] != 0 or o["amsgrad"] == "optax"
+        if o["amsgrad"] == "optax":  # the maximum of the bias-corrected moment
+            second_moment = second_moment / t(bias_correction2)
         if o["amsgrad"]:
             state["max_exp_avg_sq"] = np.maximum(state["max_exp_avg_sq"], second_moment)
             second_moment = state["max_exp_avg_sq"]
+        if o["epsilon_hat"]:  # Keras: the corrections in the rate, epsilon on the raw root
+            alpha = t(lr * bias_correction2_sqrt / bias_correction1)
+            return x - (state["exp_avg"] * alpha) / (sqrt(second_moment) + t(o["epsilon"]))
+        if optax_form:  # optax: corrected moments, eps_root inside the root
+            if o["amsgrad"] != "optax":
+                second_moment = second_moment / t(bias_correction2)
+            denom = sqrt(second_moment + t(o["eps_root"])) + t(o["epsilon"])
+            return x + t(-lr) * ((state["exp_avg"] / t(bias_correction1)) / denom)
         denom = sqrt(second_moment) / t(bias_correction2_sqrt) + t(o["epsilon"])
         return addcdiv(x, state["exp_avg"], denom, t(-step_size))
 
@@ -287,8 +338,23 @@ class SGDReference(_Reference):
 
     def update(self, g, lr):
         o, t, state = self.options, self.dtype, self.state
+        x = self.x
         if o["weight_decay"] != 0:
-            g = add(g, self.x, t(o["weight_decay"]))
+            if o["decoupled_weight_decay"]:
+                x = x * t(1 - lr * o["weight_decay"])
+            else:
+                g = add(g, x, t(o["weight_decay"]))
+        if o["momentum"] != 0 and o["learning_rate_in_momentum"]:
+            # Keras: the buffer accumulates lr * g, and x steps by it.
+            g = t(lr) * g
+            if self.step_count == 1:
+                state["momentum_buffer"] = g.copy()
+            else:
+                state["momentum_buffer"] = add(
+                    state["momentum_buffer"] * t(o["momentum"]), g, t(1 - o["dampening"])
+                )
+            buffer = state["momentum_buffer"]
+            return x - (g + t(o["momentum"]) * buffer if o["nesterov"] else buffer)
         if o["momentum"] != 0:
             if self.step_count == 1:
                 # torch starts the buffer at the gradient itself, undampened.
@@ -301,7 +367,138 @@ class SGDReference(_Reference):
                 g = add(g, state["momentum_buffer"], t(o["momentum"]))
             else:
                 g = state["momentum_buffer"]
-        return add(self.x, g, t(-lr))
+        return add(x, g, t(-lr))
+
+
+class AdamaxReference(_Reference):
+    """Adamax (Kingma and Ba 2015, section 7.1) as torch.optim.Adamax: the second moment is
+    a decaying maximum of ``|g| + eps``."""
+
+    name = "adamax"
+    state_rows = ("exp_avg", "exp_inf")
+
+    def update(self, g, lr):
+        o, t, state = self.options, self.dtype, self.state
+        if o["weight_decay"] != 0:
+            g = add(g, self.x, t(o["weight_decay"]))
+        state["exp_avg"] = lerp(state["exp_avg"], g, t(1 - o["beta1"]))
+        state["exp_inf"] = np.maximum(state["exp_inf"] * t(o["beta2"]), np.abs(g) + t(o["epsilon"]))
+        clr = lr / (1 - o["beta1"] ** self.step_count)
+        return addcdiv(self.x, state["exp_avg"], state["exp_inf"], t(-clr))
+
+
+class NAdamReference(_Reference):
+    """NAdam (Dozat 2016) as torch.optim.NAdam: Nesterov momentum with the schedule
+    mu_t = beta1 (1 - 0.96**(t psi) / 2) and the running product of the mu_t."""
+
+    name = "nadam"
+    state_rows = ("exp_avg", "exp_avg_sq")
+
+    def __init__(self, x0, learning_rate=None, **options):
+        super().__init__(x0, learning_rate, **options)
+        self.mu_product = 1.0
+
+    def update(self, g, lr):
+        o, t, state, step = self.options, self.dtype, self.state, self.step_count
+        beta1, beta2, x = o["beta1"], o["beta2"], self.x
+        if o["weight_decay"] != 0:
+            if o["decoupled_weight_decay"]:
+                x = x * t(1 - lr * o["weight_decay"])
+            else:
+                g = add(g, x, t(o["weight_decay"]))
+        mu = beta1 * (1.0 - 0.5 * 0.96 ** (step * o["momentum_decay"]))
+        mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((step + 1) * o["momentum_decay"]))
+        self.mu_product *= mu
+        state["exp_avg"] = lerp(state["exp_avg"], g, t(1 - beta1))
+        state["exp_avg_sq"] = addcmul(state["exp_avg_sq"] * t(beta2), g, g, t(1 - beta2))
+        denom = sqrt(state["exp_avg_sq"] / t(1 - beta2**step)) + t(o["epsilon"])
+        x = addcdiv(x, g, denom, t(-lr * (1.0 - mu) / (1.0 - self.mu_product)))
+        product_next = self.mu_product * mu_next
+        return addcdiv(x, state["exp_avg"], denom, t((-lr * mu_next) / (1.0 - product_next)))
+
+
+class RAdamReference(_Reference):
+    """RAdam (Liu et al. 2020) as torch.optim.RAdam: momentum steps until the variance of
+    the adaptive rate is tractable (rho_t > 5), then rectified Adam steps."""
+
+    name = "radam"
+    state_rows = ("exp_avg", "exp_avg_sq")
+
+    def update(self, g, lr):
+        o, t, state, step = self.options, self.dtype, self.state, self.step_count
+        beta1, beta2, x = o["beta1"], o["beta2"], self.x
+        if o["weight_decay"] != 0:
+            if o["decoupled_weight_decay"]:
+                x = x * t(1 - lr * o["weight_decay"])
+            else:
+                g = add(g, x, t(o["weight_decay"]))
+        state["exp_avg"] = lerp(state["exp_avg"], g, t(1 - beta1))
+        state["exp_avg_sq"] = addcmul(state["exp_avg_sq"] * t(beta2), g, g, t(1 - beta2))
+        correction1, correction2 = 1 - beta1**step, 1 - beta2**step
+        update = state["exp_avg"] / t(correction1) * t(lr)
+        rho_inf = 2 / (1 - beta2) - 1
+        rho_t = rho_inf - 2 * step * beta2**step / correction2
+        if rho_t > 5.0:
+            rect = (rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)
+            # torch's `scalar / tensor` is the tensor's reciprocal times the scalar.
+            adaptive = t(1) / (sqrt(state["exp_avg_sq"]) + t(o["epsilon"])) * t(correction2**0.5)
+            update = update * adaptive * t(rect**0.5)
+        return add(x, update, t(-1))
+
+
+class RpropReference(_Reference):
+    """Rprop (Riedmiller and Braun 1993) as torch.optim.Rprop: per-element step sizes
+    grown by etaplus while the gradient keeps its sign, shrunk by etaminus when it flips."""
+
+    name = "rprop"
+    state_rows = ("prev", "step_size")
+
+    def update(self, g, lr):
+        o, t, state = self.options, self.dtype, self.state
+        if self.step_count == 1:
+            state["step_size"] = np.full_like(self.x, lr)
+        sign = np.sign(g * state["prev"])
+        factor = np.where(sign > 0, t(o["etaplus"]), np.where(sign < 0, t(o["etaminus"]), t(1)))
+        state["step_size"] = np.clip(
+            state["step_size"] * factor, t(o["step_size_min"]), t(o["step_size_max"])
+        )
+        g = np.where(factor == t(o["etaminus"]), t(0), g)
+        state["prev"] = g
+        return addcmul(self.x, np.sign(g), state["step_size"], t(-1))
+
+
+class ASGDReference(_Reference):
+    """Averaged SGD (Polyak and Juditsky 1992) as torch.optim.ASGD at a constant rate: a
+    decaying step eta_t and the running average ax of the iterates after step t0."""
+
+    name = "asgd"
+    state_rows = ("ax",)
+
+    def update(self, g, lr):
+        o, t, state, step = self.options, self.dtype, self.state, self.step_count
+        if o["weight_decay"] != 0:
+            g = add(g, self.x, t(o["weight_decay"]))
+        eta = lr / (1 + o["lambd"] * lr * (step - 1)) ** o["alpha"]
+        mu = 1 / max(1, step - 1 - o["t0"])
+        x = add(self.x * t(1 - o["lambd"] * eta), g, t(-eta))
+        state["ax"] = x.copy() if mu == 1 else state["ax"] + (x - state["ax"]) * t(mu)
+        return x
+
+
+class LionReference(_Reference):
+    """Lion (Chen et al. 2023) as optax.lion: the sign of an interpolated momentum, plus
+    the decayed weights, times the learning rate."""
+
+    name = "lion"
+    state_rows = ("exp_avg",)
+
+    def update(self, g, lr):
+        o, t, state = self.options, self.dtype, self.state
+        m = state["exp_avg"]
+        update = np.sign(t(1 - o["beta1"]) * g + t(o["beta1"]) * m)
+        update = update + t(o["weight_decay"]) * self.x
+        state["exp_avg"] = t(1 - o["beta2"]) * g + t(o["beta2"]) * m
+        return self.x + t(-lr) * update
 
 
 REFERENCES = {
@@ -311,6 +508,12 @@ REFERENCES = {
     "adam": AdamReference,
     "adamw": AdamWReference,
     "sgd": SGDReference,
+    "adamax": AdamaxReference,
+    "nadam": NAdamReference,
+    "radam": RAdamReference,
+    "rprop": RpropReference,
+    "asgd": ASGDReference,
+    "lion": LionReference,
 }
 
 
@@ -382,6 +585,41 @@ def sgd_step_size(o, rows, step, rate):
     return np.full(next(iter(rows.values())).shape, rate)
 
 
+def adamax_step_size(o, rows, step, rate):
+    return rate / (1.0 - o["beta1"] ** step) / rows["exp_inf"]
+
+
+def nadam_step_size(o, rows, step, rate):
+    def mu(t):
+        return o["beta1"] * (1.0 - 0.5 * 0.96 ** (t * o["momentum_decay"]))
+
+    product = 1.0
+    for t in range(1, step + 1):
+        product *= mu(t)
+    denominator = np.sqrt(rows["exp_avg_sq"] / (1.0 - o["beta2"] ** step)) + o["epsilon"]
+    return rate * mu(step + 1) / (1.0 - product * mu(step + 1)) / denominator
+
+
+def radam_step_size(o, rows, step, rate):
+    beta2 = o["beta2"]
+    scaled = np.full(rows["exp_avg"].shape, rate / (1.0 - o["beta1"] ** step))
+    rho_inf = 2 / (1 - beta2) - 1
+    rho_t = rho_inf - 2 * step * beta2**step / (1 - beta2**step)
+    if rho_t <= 5:
+        return scaled
+    rect = np.sqrt((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t))
+    return scaled * np.sqrt(1 - beta2**step) * rect / (np.sqrt(rows["exp_avg_sq"]) + o["epsilon"])
+
+
+def rprop_step_size(o, rows, step, rate):
+    return rows["step_size"].astype(np.float64)
+
+
+def asgd_step_size(o, rows, step, rate):
+    eta = rate / (1 + o["lambd"] * rate * (step - 1)) ** o["alpha"]
+    return np.full(rows["ax"].shape, eta)
+
+
 STEP_SIZES = {
     "rmsprop": rmsprop_step_size,
     "adagrad": adagrad_step_size,
@@ -389,4 +627,10 @@ STEP_SIZES = {
     "adam": adam_step_size,
     "adamw": adam_step_size,
     "sgd": sgd_step_size,
+    "adamax": adamax_step_size,
+    "nadam": nadam_step_size,
+    "radam": radam_step_size,
+    "rprop": rprop_step_size,
+    "asgd": asgd_step_size,
+    "lion": sgd_step_size,
 }

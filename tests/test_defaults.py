@@ -8,9 +8,20 @@ import rmsopt
 from rmsopt._methods.registry import METHODS
 
 
-@pytest.mark.parametrize("name", list(METHODS))
-def test_torch_defaults_step_as_torch_optim_with_its_defaults(name):
+@pytest.fixture
+def torch64():
+    """torch with float64 as its default dtype, in which it keeps a float64 model's scalars
+    (NAdam's mu_product, ASGD's eta and mu) as rmsopt keeps them."""
     torch = pytest.importorskip("torch")
+    previous = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    yield torch
+    torch.set_default_dtype(previous)
+
+
+@pytest.mark.parametrize("name", [name for name in METHODS if "torch" in METHODS[name].frameworks])
+def test_torch_defaults_step_as_torch_optim_with_its_defaults(name, torch64):
+    torch = torch64
     target = np.linspace(-1.0, 2.0, 7)
     parameter = torch.nn.Parameter(torch.zeros(7, dtype=torch.float64))
     # torch's class of the same name, with its own defaults
@@ -34,6 +45,6 @@ def test_rmsprops_own_defaults_are_not_torchs_and_the_difference_is_named():
 
 def test_unknown_frameworks_and_methods_are_refused():
     with pytest.raises(ValueError, match=r"The 'framework' argument must be one of 'torch'"):
-        rmsopt.defaults("adam", "keras")
+        rmsopt.defaults("adadelta", "keras")
     with pytest.raises(ValueError, match="'method'"):
         rmsopt.defaults("lbfgs")

@@ -184,9 +184,9 @@ BAD_ARGUMENTS = [
     ("jac number", {"jac": 2}, TypeError, argument_message("jac", JAC, "2")),
     (
         "unknown method",
-        {"method": "adamax"},
+        {"method": "adabelief"},
         ValueError,
-        argument_message("method", f"one of {METHOD_NAMES} (case-insensitive)", "'adamax'"),
+        argument_message("method", f"one of {METHOD_NAMES} (case-insensitive)", "'adabelief'"),
     ),
     (
         "method not a string",

@@ -31,6 +31,15 @@ CHOICES = {
     "beta1": [0.0, 0.5, 0.9],
     "beta2": [0.9, 0.999],
     "dampening": [0.0, 0.3],
+    "momentum_decay": [4e-3, 0.1],
+    "lambd": [0.0, 1e-4, 0.1],
+    "alpha": [0.5, 0.75],
+    "t0": [0.0, 2.0, 1e6],
+    "etaminus": [0.3, 0.5],
+    "etaplus": [1.2, 2.0],
+    "step_size_min": [0.0, 1e-6],
+    "step_size_max": [1e-3, 50.0],
+    "eps_root": [0.0, 1e-8],
 }
 
 
@@ -347,8 +356,11 @@ def test_tune_scores_every_trial_and_names_the_best(method, rates, maxiter):
     scores = np.array([row["score"] for row in res.table], dtype=float)
     assert len(caught) == (not np.any(np.isfinite(scores)))
     for trial, rate in enumerate(rates):
-        alone = rmsopt.minimize(problem.fun, problem.x0, jac=problem.jac, method=method,
-                                options={"maxiter": maxiter, "learning_rate": rate})  # fmt: skip
+        options = {"maxiter": maxiter, "learning_rate": rate}
+        with np.errstate(all="ignore"):  # as tune silences them
+            alone = rmsopt.minimize(
+                problem.fun, problem.x0, jac=problem.jac, method=method, options=options
+            )
         if alone.status == 5:
             assert np.isnan(scores[trial])
         else:

@@ -33,10 +33,15 @@ def test_option_names_are_unique_and_defaults_are_valid(method):
 
 def test_kernel_parameters_are_declared_options_or_constants(method):
     # The generated kernel fills its parameter struct by field name: every field must be an
-    # option the method declares or one of its constants, and each must arrive as set.
+    # option the method declares, one of its constants or a value it derives from the
+    # options, and each must arrive as set.
     settings = method.validate({})
     parameters = make_kernel(method, settings).parameters
-    names = {option.name for option in method.options} | set(method.kernel_constants)
+    names = (
+        {option.name for option in method.options}
+        | set(method.kernel_constants)
+        | set(method.kernel_values(settings))
+    )
     assert set(parameters) <= names
     for name, value in parameters.items():
         expected = method.kernel_settings(settings)[name]
@@ -55,13 +60,16 @@ def test_kernel_moves_x_against_the_gradient_in_both_dtypes(method, dtype, maxim
 
 
 def test_every_method_runs_through_minimize(method):
-    # Without weight decay (AdamW's default is not 0), so that the minimiser stays at 1.
+    # Without weight decay (AdamW's and Lion's default is not 0) nor ASGD's decay term, so
+    # that the minimiser stays at 1.
+    names = {option.name for option in method.options}
+    decays = {name: 0.0 for name in ("weight_decay", "lambd") if name in names}
     res = rmsopt.minimize(
         lambda x: float(np.sum((x - 1.0) ** 2)),
         np.zeros(4),
         method=method.name,
         jac=lambda x: 2.0 * (x - 1.0),
-        options={"learning_rate": 0.05, "maxiter": 20000, "weight_decay": 0.0},
+        options={"learning_rate": 0.05, "maxiter": 20000, **decays},
     )
     assert res.success
     np.testing.assert_allclose(res.x, 1.0, atol=1e-4)

@@ -34,6 +34,12 @@ CLASSES = {
     "adam": "Adam",
     "adamw": "AdamW",
     "sgd": "SGD",
+    "adamax": "Adamax",
+    "nadam": "NAdam",
+    "radam": "RAdam",
+    "rprop": "Rprop",
+    "asgd": "ASGD",
+    "lion": "Lion",
 }
 RATES = {
     "rmsprop": 1e-2,
@@ -42,6 +48,12 @@ RATES = {
     "adam": 1e-2,
     "adamw": 1e-2,
     "sgd": 1e-3,
+    "adamax": 1e-2,
+    "nadam": 1e-2,
+    "radam": 1e-2,
+    "rprop": 1e-2,
+    "asgd": 1e-4,
+    "lion": 1e-3,
 }
 DTYPES = {"float64": np.float64, "float32": np.float32}
 X0 = [-1.2, 1.0, 0.8]
@@ -263,10 +275,16 @@ def test_iterates_are_bit_identical_to_the_stored_ones(key, compute, digests):
 
 
 if __name__ == "__main__":
-    if sys.argv[1:] != ["--write"]:
-        sys.exit("usage: python tests/test_stored_iterates.py --write")
+    # --write: every digest, when the numbers are meant to change; --add: only the cases not
+    # stored yet (a new method or option), leaving every stored digest as it is.
+    if sys.argv[1:] not in (["--write"], ["--add"]):
+        sys.exit("usage: python tests/test_stored_iterates.py --write | --add")
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        written = {key: compute() for key, compute in CASES}
+        if sys.argv[1] == "--add":
+            written = stored()
+            written.update((key, compute()) for key, compute in CASES if key not in written)
+        else:
+            written = {key: compute() for key, compute in CASES}
     DATA.parent.mkdir(exist_ok=True)
     DATA.write_text(json.dumps(written, indent=1, sort_keys=True) + "\n")
     print(f"wrote {len(written)} digests to {DATA}")

@@ -120,17 +120,22 @@ class Integer:
 @dataclass(frozen=True)
 class Flag:
     """A boolean: ``True`` or ``False`` (NumPy booleans included) or, as SciPy's
-    flags, the integers 0 and 1; or ``None`` when ``none_ok``."""
+    flags, the integers 0 and 1; or ``None`` when ``none_ok``; or one of the
+    strings ``also`` (a third setting, such as Adam's ``amsgrad="optax"``)."""
 
     none_ok: bool = False
+    also: tuple[str, ...] = ()
 
     def describe(self) -> str:
         text = "a bool (True or False, or 0 or 1)"
+        text += "".join(f" or {choice!r}" for choice in self.also)
         return text + " or None" if self.none_ok else text
 
-    def check(self, value: Any, subject: str) -> bool | None:
+    def check(self, value: Any, subject: str) -> bool | str | None:
         if value is None and self.none_ok:
             return None
+        if isinstance(value, str) and value in self.also:
+            return value
         if isinstance(value, (bool, np.bool_)):
             return bool(value)
         if not isinstance(value, numbers.Integral):

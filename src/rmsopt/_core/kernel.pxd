@@ -44,6 +44,9 @@ cdef class Kernel:
     cdef ChunkTask* loop                   # its module's chunk loop, as the CPU build chosen
     cdef ChunkTask* magnitude_loop         # the same build's magnitude reduction
     cdef ChunkTask* projected_loop         # and projected gradient's
+    # A kernel that keeps a scalar of the whole run in its parameters (NAdam's product of
+    # momentum factors) brings it to step t before the step's chunks run; NULL for the others.
+    cdef void (*prepare)(void* params, Py_ssize_t step) noexcept nogil
     # The effective per-element step size after step `step` (see rmsopt.effective_step_size),
     # computed in double from the state; the default, learning_rate everywhere, is SGD's.
     cdef void step_size_double(self,
@@ -62,6 +65,12 @@ cdef class Kernel:
                               ) noexcept nogil
 
 
+cdef inline void prepare_step(Kernel kernel, Py_ssize_t step) noexcept nogil:
+    # Called once per step, before any chunk runs (the chunks only read the parameters).
+    if kernel.prepare != NULL:
+        kernel.prepare(<void*>kernel.params, step)
+
+
 cdef inline void kernel_step(Kernel kernel,
                              Py_ssize_t n,
                              const floating* x,           # IN: x_{t-1}
@@ -73,6 +82,7 @@ cdef inline void kernel_step(Kernel kernel,
                              double learning_rate,
                              ) noexcept nogil:
     # The step alone: no projection, no reductions.
+    prepare_step(kernel, step)
     if kernel.loop != NULL:  # Kernel itself has no loop (Kernel.step refuses it)
         split_step(kernel.loop[0], kernel.threads, n, x, grad, state, x_out, state_out,
                    kernel.params, step, learning_rate, False, 0, NULL, NULL, NULL, False, 0,
@@ -189,6 +199,7 @@ cdef inline StepMeasures measured_step(Kernel kernel,
     if n < SMALL and clipnorm == INFINITY and clipvalue == INFINITY:
         return small_measured_step(kernel, n, x, grad, state, x_out, state_out, step,
                                    learning_rate, lower, upper, maximize, measures, x_saved)
+    prepare_step(kernel, step)
     return split_step(kernel.loop[0], kernel.threads, n, x, grad, state, x_out, state_out,
                       kernel.params, step, learning_rate, True, measures, x_saved, lower, upper,
                       maximize, kernel.rows_written, clipnorm, norm, clipvalue)
@@ -211,6 +222,7 @@ cdef inline StepMeasures segment_step(Kernel kernel,
     # The in-place step of one array among several that share a state block (the optimizer
     # classes' several arrays), measuring what the classes' step measures. Element by element
     # it is the step of the arrays' concatenation: clipnorm takes the norm of all of them.
+    prepare_step(kernel, step)
     return split_strided_step(kernel.loop[0], kernel.threads, n, stride, x, grad, state, x,
                               state_out, kernel.params, step, learning_rate, True,
                               MEASURE_GRADIENT, x_saved, NULL, NULL, False, kernel.rows_written,

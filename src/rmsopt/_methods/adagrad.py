@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .._checks.constraints import Real
+from .._checks.constraints import Flag, Real
 from .._checks.options import Option
 from .common import weight_decay_option
 from .method import Method
@@ -77,9 +77,27 @@ ADAGRAD = Method(
             "epsilon",
             1e-10,
             Real(0),
-            "Added to sqrt(s) in the denominator (torch's `eps`).",
+            "Added to sqrt(s) in the denominator (torch's `eps`), or inside the root with "
+            "`epsilon_in_sqrt`.",
+        ),
+        Option(
+            "epsilon_in_sqrt",
+            False,
+            Flag(),
+            "False: denominator sqrt(s) + epsilon (PyTorch). True: sqrt(s + epsilon) (Keras).",
         ),
     ),
+    # keras.optimizers.Adagrad(learning_rate=0.001, initial_accumulator_value=0.1,
+    # epsilon=1e-7), epsilon inside the root.
+    frameworks={
+        "torch": {},
+        "keras": {
+            "learning_rate": 1e-3,
+            "initial_accumulator_value": 0.1,
+            "epsilon": 1e-7,
+            "epsilon_in_sqrt": True,
+        },
+    },
     state=("square_sum",),
     initial_state=lambda settings: {"square_sum": settings["initial_accumulator_value"]},
     doc=_DOC,

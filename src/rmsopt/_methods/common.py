@@ -30,6 +30,11 @@ __all__ = [
     "THREADS",
     "learning_rate_option",
     "minimize_learning_rate_option",
+    "DECOUPLED_WEIGHT_DECAY",
+    "LEARNING_RATE_IN_MOMENTUM",
+    "beta_options",
+    "epsilon_option",
+    "method_doc",
     "weight_decay_option",
 ]
 
@@ -58,6 +63,89 @@ def minimize_learning_rate_option(rate: float, starting_rate: float) -> Option:
         "factor=0.5, patience=20, threshold=0)`, so that it converges without tuning; a "
         f"minibatch run, like the optimizer class, steps at the constant {rate!r}.",
     )
+
+
+DECOUPLED_WEIGHT_DECAY = Option(
+    "decoupled_weight_decay",
+    False,
+    Flag(),
+    "Shrink x by 1 - lr * weight_decay before each update (as torch's AdamW, optax's "
+    "`add_decayed_weights` and Keras's `weight_decay` do) instead of adding weight_decay * x "
+    "to the gradient.",
+)
+
+LEARNING_RATE_IN_MOMENTUM = Option(
+    "learning_rate_in_momentum",
+    False,
+    Flag(),
+    "Accumulate lr times the update in the momentum buffer and step by the buffer (TF1, "
+    "Keras, optax) instead of stepping by lr times the buffer (torch). The same for a "
+    "constant rate up to rounding; under a schedule the buffer keeps the rates it was built "
+    "with.",
+)
+
+
+def method_doc(
+    title: str, equations: str, remarks: str, references: str, name: str, example: str = ""
+) -> str:
+    """A method's docstring in the layout every method shares: ``title``, the calling
+    conventions and options (filled in by `Method.function_doc`), the step's ``equations``
+    (LaTeX lines of a ``.. math::`` block, indented by four), ``remarks`` after them, the
+    ``references``, and an example minimizing ``(x - 3)**2`` with the extra keywords
+    ``example`` (e.g. ``", weight_decay=0.0"``)."""
+    return f"""{title}
+
+{{calling}}
+
+{{options}}
+
+Notes
+-----
+With ``g_t`` the gradient of ``fun`` at ``x_{{t-1}}`` (negated when
+``maximize``), step ``t = 1, 2, ...`` is
+
+.. math::
+
+{equations}
+
+then ``x_t`` is projected onto ``bounds``. {remarks}
+
+References
+----------
+{references}
+
+Examples
+--------
+>>> import numpy as np
+>>> import rmsopt
+>>> res = rmsopt.{name}(lambda x: np.sum((x - 3.0) ** 2), np.zeros(2),
+...     jac=lambda x: 2.0 * (x - 3.0){example}, maxiter=5000)
+>>> res.success, bool(np.allclose(res.x, 3.0, atol=1e-5))
+(True, True)
+"""
+
+
+def beta_options(beta1: float = 0.9, beta2: float = 0.999) -> tuple[Option, Option]:
+    """The decays of a method's first and second moments (torch's ``betas``)."""
+    return (
+        Option(
+            "beta1",
+            beta1,
+            Real(0, 1),
+            "Decay of the moving average of gradients m (torch's `betas[0]`).",
+        ),
+        Option(
+            "beta2",
+            beta2,
+            Real(0, 1),
+            "Decay of the second moment (torch's `betas[1]`).",
+        ),
+    )
+
+
+def epsilon_option(default: float, doc: str) -> Option:
+    """A method's ``epsilon``: where it is added is the method's ``doc``."""
+    return Option("epsilon", default, Real(0), doc)
 
 
 def weight_decay_option(default: float, *, decoupled: bool = False) -> Option:

@@ -99,6 +99,9 @@ class Method:
         not start at zero.
     kernel_constants : mapping
         Fixed fields of the kernel's parameters (e.g. AdamW's decoupled decay).
+    kernel_values : callable
+        ``kernel_values(settings) -> {field: value}`` for fields of the kernel's
+        parameters derived from the options (e.g. Adam's ``amsgrad="optax"``).
     check : callable
         ``check(settings, subject)`` raises for option values that are valid
         alone but not together; ``subject(name)`` names an option in messages.
@@ -107,7 +110,8 @@ class Method:
         gradients, ``v`` in the history; None when there is none (SGD).
     frameworks : mapping
         For each framework whose defaults the method can take (``"torch"``
-        always), the options whose values differ from rmsopt's defaults there.
+        for every method torch has), the options whose values differ from
+        rmsopt's defaults there.
     """
 
     name: str
@@ -123,6 +127,9 @@ class Method:
         default=lambda settings: {}
     )
     kernel_constants: Mapping[str, Any] = field(default_factory=dict)
+    kernel_values: Callable[[Mapping[str, Any]], Mapping[str, Any]] = field(
+        default=lambda settings: {}
+    )
     check: Callable[[Mapping[str, Any], Callable[[str], str]], None] = _no_constraints
     second_moment: str | None = None
     frameworks: Mapping[str, Mapping[str, Any]] = field(default_factory=lambda: {"torch": {}})
@@ -181,7 +188,7 @@ class Method:
     def kernel_settings(self, settings: Mapping[str, Any]) -> dict[str, Any]:
         """What the kernel's parameters are filled from: the validated options
         and the method's constants."""
-        return {**settings, **self.kernel_constants}
+        return {**settings, **self.kernel_constants, **self.kernel_values(settings)}
 
     def function_doc(self) -> str:
         """The docstring of the public function ``rmsopt.<name>``."""

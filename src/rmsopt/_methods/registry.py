@@ -9,14 +9,34 @@ from .._checks.errors import argument, invalid
 from .adadelta import ADADELTA
 from .adagrad import ADAGRAD
 from .adam import ADAM, ADAMW
+from .adamax import ADAMAX
+from .asgd import ASGD
+from .lion import LION
 from .method import Method
+from .nadam import NADAM
+from .radam import RADAM
 from .rmsprop import RMSPROP
+from .rprop import RPROP
 from .sgd import SGD
 
 __all__ = ["METHODS", "defaults", "get_method"]
 
 METHODS: dict[str, Method] = {
-    method.name: method for method in (RMSPROP, ADAGRAD, ADADELTA, ADAM, ADAMW, SGD)
+    method.name: method
+    for method in (
+        RMSPROP,
+        ADAGRAD,
+        ADADELTA,
+        ADAM,
+        ADAMW,
+        SGD,
+        ADAMAX,
+        NADAM,
+        RADAM,
+        RPROP,
+        ASGD,
+        LION,
+    )
 }
 
 
@@ -43,9 +63,11 @@ def defaults(method: Any, framework: str = "torch") -> dict[str, Any]:
     method : str
         A method name (case-insensitive).
     framework : str, optional
-        ``"torch"`` (every method), and for RMSprop also ``"keras"``,
-        ``"optax"`` and ``"tf1"`` (optax and TF1 have no default learning rate:
-        rmsopt's is kept).
+        ``"torch"`` (every method but Lion, which torch does not have);
+        ``"keras"`` for RMSprop, Adagrad, Adam, AdamW and SGD; ``"optax"`` for
+        RMSprop, Adam, AdamW and Lion; ``"tf1"`` for RMSprop. optax and TF1
+        have no default learning rate: rmsopt's is kept. docs/methods.md lists
+        every setting.
 
     Returns
     -------

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from typing import Any
+
 from .._checks.constraints import Flag, Real
+from .._checks.errors import invalid
 from .._checks.options import Option
-from .common import weight_decay_option
+from .common import DECOUPLED_WEIGHT_DECAY, LEARNING_RATE_IN_MOMENTUM, weight_decay_option
 from .method import Method
 
 __all__ = ["RMSPROP"]
@@ -33,10 +37,18 @@ With ``g_t`` the gradient of ``fun`` at ``x_{t-1}`` (negated when
     s_t &= \max(\hat v_t - \hat m_t^2, 0) \text{ (centered), else } \hat v_t\\
     d_t &= \sqrt{s_t} + \epsilon, \quad\text{or}\quad \sqrt{s_t + \epsilon}
         && \text{epsilon\_in\_sqrt}\\
-    b_t &= \mu b_{t-1} + g_t / d_t, \quad x_t = x_{t-1} - \eta b_t
+    u_t &= g_t / d_t, \quad\text{or}\quad \eta g_t / d_t
+        && \text{learning\_rate\_in\_momentum}\\
+    b_t &= \mu b_{t-1} + u_t, \quad
+        c_t = u_t + \mu b_t \text{ (nesterov), else } b_t
         && \text{momentum } \mu > 0\\
+    x_t &= x_{t-1} - \eta c_t, \quad\text{or}\quad x_{t-1} - c_t
+        && \text{learning\_rate\_in\_momentum}\\
     x_t &= x_{t-1} - \eta g_t / d_t
-        && \text{otherwise}
+        && \text{without momentum}
+
+With ``decoupled_weight_decay`` the first line is
+``x_{t-1} <- (1 - eta lambda) x_{t-1}`` instead (AdamW's form).
 
 then ``x_t`` is projected onto ``bounds``. With the same settings every
 iterate equals ``torch.optim.RMSprop``'s (``lr``, ``alpha=rho``, ``eps``,
@@ -63,10 +75,12 @@ optax ``rmsprop``      1e-8      True             0.0 (``initial_scale``)    as 
 TensorFlow 1 (v1)      1e-10     True             1.0                        False
 =====================  ========  ===============  =========================  ===============
 
-Keras and TF1 fold the learning rate into the momentum buffer
-(``b = mu b + lr g / d``), which equals the form above for a constant
-learning rate up to rounding. Keras's ``weight_decay`` is decoupled (it
-shrinks ``x`` directly), unlike torch's and rmsopt's coupled L2 term.
+Keras, TF1 and optax fold the learning rate into the momentum buffer
+(``learning_rate_in_momentum=True``; optax's ``nesterov=True`` is
+``nesterov=True``), which equals torch's form for a constant learning rate up
+to rounding, not under a schedule. Keras's ``weight_decay`` is decoupled
+(``decoupled_weight_decay=True``), unlike torch's coupled L2 term.
+``rmsopt.defaults("rmsprop", framework)`` sets all of these.
 
 The ``gtol`` test uses the gradient of ``fun``: with ``weight_decay > 0`` the
 iterates approach the minimiser of the penalised objective, where that
@@ -88,6 +102,16 @@ Examples
 >>> res.success, np.allclose(res.x, 3.0, atol=1e-5)
 (True, True)
 """
+
+
+def _check_nesterov(settings: Mapping[str, Any], subject: Callable[[str], str]) -> None:
+    if settings["nesterov"] and settings["momentum"] <= 0:
+        raise invalid(
+            ValueError,
+            subject("nesterov"),
+            "False unless momentum > 0",
+            f"True with momentum={settings['momentum']!r}",
+        )
 
 
 RMSPROP = Method(
@@ -141,7 +165,17 @@ RMSPROP = Method(
             "Divide v (and the centered mean) by 1 - rho**t before use, as optax's "
             "`bias_correction=True`.",
         ),
+        Option(
+            "nesterov",
+            False,
+            Flag(),
+            "Nesterov momentum: step along g / d + momentum * b instead of b (optax's "
+            "`nesterov=True`); needs momentum > 0.",
+        ),
+        DECOUPLED_WEIGHT_DECAY,
+        LEARNING_RATE_IN_MOMENTUM,
     ),
+    check=_check_nesterov,
     state=("square_avg", "grad_avg", "momentum_buffer"),
     initial_state=lambda options: {"square_avg": options["initial_accumulator_value"]},
     doc=_DOC,
@@ -151,13 +185,26 @@ RMSPROP = Method(
     # RMSPropOptimizer(decay=0.9, epsilon=1e-10), whose learning rates have no default.
     frameworks={
         "torch": {"learning_rate": 1e-2, "rho": 0.99},
-        "keras": {"learning_rate": 1e-3, "rho": 0.9, "epsilon": 1e-7, "epsilon_in_sqrt": True},
-        "optax": {"rho": 0.9, "epsilon": 1e-8, "epsilon_in_sqrt": True},
+        "keras": {
+            "learning_rate": 1e-3,
+            "rho": 0.9,
+            "epsilon": 1e-7,
+            "epsilon_in_sqrt": True,
+            "learning_rate_in_momentum": True,
+            "decoupled_weight_decay": True,
+        },
+        "optax": {
+            "rho": 0.9,
+            "epsilon": 1e-8,
+            "epsilon_in_sqrt": True,
+            "learning_rate_in_momentum": True,
+        },
         "tf1": {
             "rho": 0.9,
             "epsilon": 1e-10,
             "epsilon_in_sqrt": True,
             "initial_accumulator_value": 1.0,
+            "learning_rate_in_momentum": True,
         },
     },
     summary="RMSprop (Hinton, 2012): steps scaled by a moving root mean square of gradients.",

@@ -8,7 +8,7 @@ from typing import Any
 from .._checks.constraints import Flag, Real
 from .._checks.errors import invalid
 from .._checks.options import Option
-from .common import weight_decay_option
+from .common import DECOUPLED_WEIGHT_DECAY, LEARNING_RATE_IN_MOMENTUM, weight_decay_option
 from .method import Method
 
 __all__ = ["SGD"]
@@ -38,9 +38,16 @@ With ``g_t`` the gradient of ``fun`` at ``x_{t-1}`` (negated when
 then ``x_t`` is projected onto ``bounds``. Every iterate equals
 ``torch.optim.SGD``'s (``lr``, ``momentum``, ``dampening``, ``nesterov``,
 ``weight_decay``, ``maximize``) to rounding. The buffer starts at the first
-gradient, undamped, as in torch. Keras's SGD folds the learning rate into the
-velocity (``b = mu b - lr g``), which equals this form for a constant
-learning rate up to rounding.
+gradient, undamped, as in torch.
+
+Keras's SGD folds the learning rate into the velocity: with
+``learning_rate_in_momentum=True`` the buffer is
+``b_t = mu b_{t-1} + (1 - tau) eta g_t`` (``b_1 = eta g_1``) and the step is
+``x_t = x_{t-1} - b_t``, or ``x_{t-1} - (eta g_t + mu b_t)`` with
+``nesterov``: the same as above for a constant learning rate up to rounding,
+not under a schedule. Keras's weight decay is decoupled:
+``decoupled_weight_decay=True`` shrinks ``x_{t-1}`` by ``1 - eta lambda``
+instead of adding the L2 term. ``rmsopt.defaults("sgd", "keras")`` sets both.
 
 References
 ----------
@@ -93,8 +100,19 @@ SGD = Method(
             "Nesterov momentum: step along g + mu b (needs momentum > 0 and dampening 0).",
         ),
         weight_decay_option(0.0),
+        DECOUPLED_WEIGHT_DECAY,
+        LEARNING_RATE_IN_MOMENTUM,
     ),
     state=("momentum_buffer",),
+    # keras.optimizers.SGD(learning_rate=0.01): the rate inside the velocity, decay decoupled.
+    frameworks={
+        "torch": {},
+        "keras": {
+            "learning_rate": 1e-2,
+            "learning_rate_in_momentum": True,
+            "decoupled_weight_decay": True,
+        },
+    },
     check=_check_nesterov,
     doc=_DOC,
     summary="Gradient descent with optional (Nesterov) momentum, as torch.optim.SGD.",

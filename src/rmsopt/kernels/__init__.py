@@ -19,7 +19,12 @@ learning_rate)`` reads ``x``, the gradient at ``x`` and the state after step ``s
 ``state_dict()`` lists them) and writes the iterate and the state after step ``step`` (1 for
 the first) into ``x_out`` and ``state_out``: either separate buffers or exactly the inputs,
 never partly overlapping. ``<method>_step_size`` writes the effective step size after a step
-(see `rmsopt.effective_step_size`). ``rmsopt/kernels/objective.pxd`` declares the signature of
+(see `rmsopt.effective_step_size`). A method that keeps a scalar of the whole run (NAdam's
+product of momentum factors) declares ``<method>_prepare(&params, step)``, to be called once
+before each step; its step recomputes the scalar when it was not. Every function is inline and
+``nogil``: a module that cimports it compiles its own copy with its own flags (rmsopt compiles
+one for the architecture's baseline and one for AVX2 and chooses at import), and every copy
+gives the same bits. ``rmsopt/kernels/objective.pxd`` declares the signature of
 C-level objectives. `get_include` gives the directory to add to Cython's include path.
 """
 

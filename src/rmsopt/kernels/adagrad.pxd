@@ -3,7 +3,7 @@
 #
 #     s    <- s + g**2                                   square_sum
 #     lr_t =  lr / (1 + (t - 1) * lr_decay)
-#     x    <- x - lr_t * g / (sqrt(s) + eps)
+#     x    <- x - lr_t * g / (sqrt(s) + eps)             or  g / sqrt(s + eps)  (epsilon_in_sqrt)
 #
 # in torch.optim.Adagrad's order of operations.
 #
@@ -26,6 +26,7 @@ ctypedef struct AdagradParams:
     double epsilon
     double weight_decay
     bint maximize
+    bint epsilon_in_sqrt
 
 
 cdef inline unsigned adagrad_rows_written(const AdagradParams* p) noexcept nogil:
@@ -51,7 +52,7 @@ cdef inline void adagrad_step(Py_ssize_t n,
         floating epsilon = <floating>p.epsilon
         floating weight_decay = <floating>p.weight_decay
         floating neg_lr = <floating>(-(learning_rate / (1.0 + (step - 1) * p.lr_decay)))
-        bint maximize = p.maximize
+        bint maximize = p.maximize, epsilon_in_sqrt = p.epsilon_in_sqrt
         floating xi, g, s
 
     for i in range(n):
@@ -59,7 +60,10 @@ cdef inline void adagrad_step(Py_ssize_t n,
         g = penalized_gradient(grad[i], xi, maximize, weight_decay)
         s = square_sum[i] + g * g
         square_sum_out[i] = s
-        x_out[i] = xi + neg_lr * g / (root(s) + epsilon)
+        if epsilon_in_sqrt:
+            x_out[i] = xi + neg_lr * g / root(s + epsilon)
+        else:
+            x_out[i] = xi + neg_lr * g / (root(s) + epsilon)
 
 
 cdef inline void adagrad_step_size(Py_ssize_t n,
@@ -69,9 +73,12 @@ cdef inline void adagrad_step_size(Py_ssize_t n,
                                    double learning_rate,
                                    double* out,                     # OUT
                                    ) noexcept nogil:
-    # lr_t / (sqrt(s) + eps): s only grows, so this only shrinks.
+    # lr_t / (sqrt(s) + eps), or lr_t / sqrt(s + eps): s only grows, so this only shrinks.
     cdef:
         Py_ssize_t i
         double decayed = learning_rate / (1.0 + (step - 1) * p.lr_decay)
     for i in range(n):
-        out[i] = decayed / (sqrt(<double>state[SQUARE_SUM * n + i]) + p.epsilon)
+        if p.epsilon_in_sqrt:
+            out[i] = decayed / sqrt(<double>state[SQUARE_SUM * n + i] + p.epsilon)
+        else:
+            out[i] = decayed / (sqrt(<double>state[SQUARE_SUM * n + i]) + p.epsilon)

@@ -8,7 +8,13 @@
 #     w  <- max(w, v)                                   max_exp_avg_sq (amsgrad only)
 #     x  <- x - lr / (1 - beta1**t) * m / (sqrt(v or w) / sqrt(1 - beta2**t) + eps)
 #
-# in torch.optim.Adam's order of operations (its lerp for m).
+# in torch.optim.Adam's order of operations (its lerp for m), and the framework variants:
+#
+#     x  <- x - lr sqrt(1 - beta2**t) / (1 - beta1**t) * m / (sqrt(v or w) + eps)
+#                                                       (epsilon_hat: Keras, TensorFlow)
+#     x  <- x - lr * (m / (1 - beta1**t)) / (sqrt(v' + eps_root) + eps)
+#           with v' = v / (1 - beta2**t)                (eps_root > 0: optax)
+#           or v' = w <- max(w, v / (1 - beta2**t))     (amsgrad_corrected: optax's amsgrad)
 #
 # Each function here is inline and nogil: a module that cimports it compiles its own copy with
 # its own flags (rmsopt compiles one for the architecture's baseline and one for AVX2, and
@@ -34,6 +40,9 @@ ctypedef struct AdamParams:
     bint amsgrad
     bint decoupled_weight_decay
     bint maximize
+    bint epsilon_hat
+    double eps_root
+    bint amsgrad_corrected
 
 
 cdef inline unsigned adam_rows_written(const AdamParams* p) noexcept nogil:
@@ -197,6 +206,12 @@ cdef inline void adam_step(Py_ssize_t n,
         floating* max_exp_avg_sq_out = state_out + MAX_EXP_AVG_SQ * stride
         floating one_minus_beta1, beta2, one_minus_beta2, epsilon, neg_step_size
         floating correction2_root, shrink, coupled_decay, xi, g, m, v
+        # The framework variants' scalars (general loop only).
+        bint epsilon_hat = p.epsilon_hat, corrected = p.amsgrad_corrected
+        bint optax_form = p.eps_root != 0 or p.amsgrad_corrected
+        floating eps_root = <floating>p.eps_root, neg_lr = <floating>(-learning_rate)
+        floating alpha = <floating>(learning_rate * pow(correction2, 0.5) / correction1)
+        floating correction1_f = <floating>correction1, correction2_f = <floating>correction2
         AdamScalars scalars
     one_minus_beta1 = <floating>(1.0 - p.beta1)
     beta2 = <floating>p.beta2
@@ -206,7 +221,7 @@ cdef inline void adam_step(Py_ssize_t n,
     correction2_root = <floating>pow(correction2, 0.5)
     shrink = <floating>(1.0 - learning_rate * p.weight_decay)
     coupled_decay = 0 if decoupled else <floating>p.weight_decay
-    if n >= 64:
+    if n >= 64 and not (epsilon_hat or optax_form):
         scalars.one_minus_beta1 = one_minus_beta1
         scalars.beta2 = beta2
         scalars.one_minus_beta2 = one_minus_beta2
@@ -229,11 +244,20 @@ cdef inline void adam_step(Py_ssize_t n,
         exp_avg_out[i] = m
         v = exp_avg_sq[i] * beta2 + one_minus_beta2 * g * g
         exp_avg_sq_out[i] = v
+        if corrected:  # optax's amsgrad keeps the maximum of the corrected moment
+            v = v / correction2_f
         if amsgrad:
             if max_exp_avg_sq[i] > v:
                 v = max_exp_avg_sq[i]
             max_exp_avg_sq_out[i] = v
-        x_out[i] = xi + neg_step_size * m / (root(v) / correction2_root + epsilon)
+        if optax_form and not corrected:
+            v = v / correction2_f
+        if epsilon_hat:
+            x_out[i] = xi - (m * alpha) / (root(v) + epsilon)
+        elif optax_form:
+            x_out[i] = xi + neg_lr * ((m / correction1_f) / (root(v + eps_root) + epsilon))
+        else:
+            x_out[i] = xi + neg_step_size * m / (root(v) / correction2_root + epsilon)
 
 
 cdef inline void adam_step_size(Py_ssize_t n,
@@ -243,12 +267,22 @@ cdef inline void adam_step_size(Py_ssize_t n,
                                 double learning_rate,
                                 double* out,                     # OUT
                                 ) noexcept nogil:
-    # lr / (1 - beta1**t) / (sqrt(v) / sqrt(1 - beta2**t) + eps), the factor applied to m.
+    # lr / (1 - beta1**t) / (sqrt(v) / sqrt(1 - beta2**t) + eps), the factor applied to m, with
+    # the denominator of the variant the parameters choose.
     cdef:
         Py_ssize_t i
         Py_ssize_t row = MAX_EXP_AVG_SQ if p.amsgrad else EXP_AVG_SQ
         double correction1 = 1.0 - pow(p.beta1, <double>step)
-        double correction2_root = sqrt(1.0 - pow(p.beta2, <double>step))
+        double correction2 = 1.0 - pow(p.beta2, <double>step)
+        double correction2_root = sqrt(correction2)
+        double v
     for i in range(n):
-        out[i] = (learning_rate / correction1
-                  / (sqrt(<double>state[row * n + i]) / correction2_root + p.epsilon))
+        v = <double>state[row * n + i]
+        if p.epsilon_hat:
+            out[i] = learning_rate * correction2_root / correction1 / (sqrt(v) + p.epsilon)
+        elif p.eps_root != 0 or p.amsgrad_corrected:
+            if not p.amsgrad_corrected:
+                v = v / correction2
+            out[i] = learning_rate / correction1 / (sqrt(v + p.eps_root) + p.epsilon)
+        else:
+            out[i] = learning_rate / correction1 / (sqrt(v) / correction2_root + p.epsilon)

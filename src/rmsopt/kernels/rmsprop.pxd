@@ -9,6 +9,11 @@
 #     b  <- momentum * b + g / d;  x <- x - lr * b      (momentum > 0)
 #     x  <- x - lr * g / d                              (otherwise)
 #
+# and the framework variants: decoupled_weight_decay shrinks x by 1 - lr * weight_decay first
+# instead of adding the L2 term; nesterov steps along g / d + momentum * b instead of b;
+# learning_rate_in_momentum accumulates lr * g / d in b (TF1, optax) and steps along b (or
+# lr * g / d + momentum * b with nesterov).
+#
 # with the operations ordered as torch.optim.RMSprop orders them (its lerp for m), so that
 # iterates agree with torch's to rounding.
 #
@@ -37,6 +42,9 @@ ctypedef struct RMSpropParams:
     bint maximize
     bint epsilon_in_sqrt
     bint bias_correction
+    bint nesterov
+    bint decoupled_weight_decay
+    bint learning_rate_in_momentum
 
 
 cdef inline unsigned rmsprop_rows_written(const RMSpropParams* p) noexcept nogil:
@@ -230,12 +238,18 @@ cdef inline void rmsprop_step(Py_ssize_t n,
         # would stop it from hoisting the tests out of the loop and vectorising.
         bint maximize = p.maximize, centered = p.centered
         bint bias_correction = p.bias_correction, epsilon_in_sqrt = p.epsilon_in_sqrt
-        floating xi, g, v, m, spread, denom, b
+        bint nesterov = p.nesterov, rate_inside = p.learning_rate_in_momentum
+        bint shrinks = p.decoupled_weight_decay and p.weight_decay != 0
+        floating coupled_decay = 0 if p.decoupled_weight_decay else weight_decay
+        floating shrink = <floating>(1.0 - learning_rate * p.weight_decay)
+        floating lr = <floating>learning_rate
+        floating xi, g, v, m, spread, denom, b, u
         bint in_place
 
     # Small steps take the general loop: the constant-flag copies are reached through a chain
-    # of calls that costs more than a few elements.
-    if n >= 64 and not (bias_correction or epsilon_in_sqrt):
+    # of calls that costs more than a few elements. So do the framework variants.
+    if n >= 64 and not (bias_correction or epsilon_in_sqrt or nesterov or rate_inside
+                        or p.decoupled_weight_decay):
         in_place = x_out == x and state_out == state
         common_step_for(n, stride, x, grad, state, x_out, state_out, rho, one_minus_rho,
                         epsilon, momentum, weight_decay, neg_lr, in_place, centered,
@@ -244,7 +258,9 @@ cdef inline void rmsprop_step(Py_ssize_t n,
 
     for i in range(n):
         xi = x[i]
-        g = penalized_gradient(grad[i], xi, maximize, weight_decay)
+        g = penalized_gradient(grad[i], xi, maximize, coupled_decay)
+        if shrinks:
+            xi = xi * shrink
 
         v = square_avg[i] * rho
         v = v + one_minus_rho * g * g
@@ -271,9 +287,17 @@ cdef inline void rmsprop_step(Py_ssize_t n,
             denom = root(spread) + epsilon
 
         if momentum > 0:
-            b = momentum_buffer[i] * momentum + g / denom
+            u = g / denom
+            if rate_inside:
+                u = lr * u
+            b = momentum_buffer[i] * momentum + u
             momentum_buffer_out[i] = b
-            x_out[i] = xi + neg_lr * b
+            if nesterov:
+                b = u + momentum * b
+            if rate_inside:
+                x_out[i] = xi - b
+            else:
+                x_out[i] = xi + neg_lr * b
         else:
             x_out[i] = xi + neg_lr * g / denom
 

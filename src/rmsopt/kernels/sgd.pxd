@@ -2,9 +2,15 @@
 # 2013), written once for float32 and float64. With g the gradient (negated when maximizing,
 # plus weight_decay * x), step t is
 #
+#     x  <- x * (1 - lr * weight_decay)  (decoupled_weight_decay, instead of the L2 term)
 #     b  <- g  (t = 1),  else  momentum * b + (1 - dampening) * g     momentum_buffer
 #     g  <- g + momentum * b  (nesterov)   or   b                     (momentum > 0)
 #     x  <- x - lr * g
+#
+# or, with learning_rate_in_momentum (Keras's SGD), the buffer accumulates lr * g:
+#
+#     b  <- lr g  (t = 1),  else  momentum * b + (1 - dampening) * lr g
+#     x  <- x - (lr g + momentum * b)  (nesterov)   or   x - b
 #
 # in torch.optim.SGD's order of operations.
 #
@@ -27,6 +33,8 @@ ctypedef struct SGDParams:
     double weight_decay
     bint nesterov
     bint maximize
+    bint decoupled_weight_decay
+    bint learning_rate_in_momentum
 
 
 cdef inline unsigned sgd_rows_written(const SGDParams* p) noexcept nogil:
@@ -85,13 +93,17 @@ cdef inline void sgd_step(Py_ssize_t n,
         floating momentum = <floating>p.momentum
         floating undamped = <floating>(1.0 - p.dampening)
         floating weight_decay = <floating>p.weight_decay
-        floating neg_lr = <floating>(-learning_rate)
+        floating neg_lr = <floating>(-learning_rate), lr = <floating>learning_rate
+        floating shrink = <floating>(1.0 - learning_rate * p.weight_decay)
+        floating coupled_decay = 0 if p.decoupled_weight_decay else weight_decay
         # torch starts the buffer at the first gradient, undamped.
         bint first = step == 1, nesterov = p.nesterov, maximize = p.maximize
+        bint shrinks = p.decoupled_weight_decay and p.weight_decay != 0
+        bint rate_inside = p.learning_rate_in_momentum and p.momentum != 0
         floating xi, g, b
         bint in_place = x_out == x and state_out == state
 
-    if momentum != 0 and not (first or maximize or weight_decay != 0):
+    if momentum != 0 and not (first or maximize or weight_decay != 0 or rate_inside):
         # One call per combination of the flags, each with constants.
         if in_place and nesterov:
             momentum_step(n, stride, x, grad, state, x_out, state_out, momentum, undamped,
@@ -109,7 +121,15 @@ cdef inline void sgd_step(Py_ssize_t n,
 
     for i in range(n):
         xi = x[i]
-        g = penalized_gradient(grad[i], xi, maximize, weight_decay)
+        g = penalized_gradient(grad[i], xi, maximize, coupled_decay)
+        if shrinks:
+            xi = xi * shrink
+        if rate_inside:
+            g = lr * g
+            b = g if first else momentum_buffer[i] * momentum + undamped * g
+            momentum_buffer_out[i] = b
+            x_out[i] = xi - (g + momentum * b) if nesterov else xi - b
+            continue
         if momentum != 0:
             b = g if first else momentum_buffer[i] * momentum + undamped * g
             momentum_buffer_out[i] = b
