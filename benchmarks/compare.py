@@ -377,7 +377,12 @@ TORCH_CLASSES = {
     "adam": "Adam",
     "adamw": "AdamW",
     "sgd": "SGD",
-}
+    "adamax": "Adamax",
+    "nadam": "NAdam",
+    "radam": "RAdam",
+    "rprop": "Rprop",
+    "asgd": "ASGD",
+}  # Lion has no torch class: optax.lion is its reference
 
 
 # Options that send each method's step to its general loop, which tests them per element.
@@ -396,6 +401,8 @@ def method_step_functions(method: str, n: int, dtype: str, torch):
         ("rmsopt, 2 threads", 2, {}),
         ("rmsopt, general loop", 1, GENERAL_LOOP_OPTIONS),
     ]:
+        declared = {option.name for option in declaration.step_options}
+        options = {name: value for name, value in options.items() if name in declared}
         checked = declaration.validate({**options, "threads": threads}, declaration.step_options)
         kernel = new_kernel(declaration.kernel, declaration.kernel_settings(checked))
         x, grads, _ = suite.make_arrays(n, dtype)
@@ -408,7 +415,7 @@ def method_step_functions(method: str, n: int, dtype: str, torch):
             kernel.step(x, grads[0], state, count[0], suite.LEARNING_RATE)
 
         functions[name] = (step, x)
-    if torch is not None:
+    if torch is not None and method in TORCH_CLASSES:
         x, grads, _ = suite.make_arrays(n, dtype)
         parameter = torch.nn.Parameter(torch.from_numpy(x))
         grads_torch = [torch.from_numpy(grad) for grad in grads]
@@ -417,10 +424,17 @@ def method_step_functions(method: str, n: int, dtype: str, torch):
             [parameter], lr=suite.LEARNING_RATE, foreach=True, **same_decay
         )
 
+        run_dtype = torch.float64 if dtype == "float64" else torch.float32
+
         def torch_method_step():
             grads_torch.reverse()
             parameter.grad = grads_torch[0]
+            # NAdam and ASGD create their scalars (mu_product, eta, mu) in torch's default
+            # dtype at their first step: the run's own, as rmsopt keeps them.
+            previous = torch.get_default_dtype()
+            torch.set_default_dtype(run_dtype)
             optimizer.step()
+            torch.set_default_dtype(previous)
 
         functions["torch foreach"] = (torch_method_step, x)
     return functions

@@ -22,7 +22,7 @@ from benchmarks.fits import FITS  # noqa: E402
 # The fits on statsmodels' data sets need statsmodels (the test extra installs it).
 NEEDS_STATSMODELS = {"logistic_spector", "logistic_anes96", "logistic_fair", "poisson_randhie",
                      "linear_statecrime"}  # fmt: skip
-ADAPTIVE = ["rmsprop", "adam", "adagrad", "adadelta"]
+ADAPTIVE = ["rmsprop", "adam", "adagrad", "adadelta", "adamax", "nadam", "radam"]
 
 
 @pytest.fixture(scope="module")
@@ -66,6 +66,17 @@ def test_the_scipy_custom_method_converges_with_no_options(fits, method):
     res = scipy.optimize.minimize(fit.fun, fit.x0, jac=True, method=getattr(rmsopt, method))
     assert res.status == 0 and res.success
     np.testing.assert_allclose(res.x, reference.x, atol=1e-3)
+
+
+def test_rprop_converges_but_where_its_smallest_step_is_too_large(fits):
+    # docs/defaults.md's claim: every fit but the quadratic of condition 1e3, where steps of
+    # step_size_min = 1e-6 leave gradients of about 1e-3; step_size_min=0 converges there too.
+    for name, (fit, _) in fits.items():
+        res = rmsopt.minimize(fit.fun, fit.x0, jac=True, method="rprop")
+        assert (res.status == 0) == (name != "quadratic"), (name, res.status)
+    fit, _ = fits["quadratic"]
+    res = rmsopt.minimize(fit.fun, fit.x0, jac=True, method="rprop", options={"step_size_min": 0})
+    assert res.status == 0
 
 
 def test_sgd_converges_but_where_the_curvature_is_above_two_over_its_rate(fits):

@@ -164,6 +164,8 @@ OPTION_VALUES = {
     "ftol": st.sampled_from([0.0, 1e-9]),
     "history": st.sampled_from([False, True, ["fun", "grad_norm"]]),
     "return_all": st.booleans(),
+    "averaging": st.sampled_from([None, "ema", "uniform"]),
+    "averaging_start": st.integers(0, 30),
 }
 STATUSES = {0, 1, 2, 3, 5}
 
@@ -213,6 +215,11 @@ def test_minimize_returns_a_result_at_a_finite_iterate_or_a_clear_error(case):
         assert poison is not None and "non-finite" in res.message
     else:
         assert np.isfinite(res.fun)
+    if options.get("averaging") is not None:
+        assert res.x_average.dtype == dtype and np.all(np.isfinite(res.x_average))
+        if bounded:  # an average of points in the box is in the box
+            assert np.all(np.abs(res.x_average) <= 1.0)
+        assert res.state["n_averaged"] == max(0, res.nit - options.get("averaging_start", 0))
 
 
 # Minibatch runs: generated data sizes, batch sizes, epochs, shuffling, seeds, options and a

@@ -86,10 +86,12 @@ def test_declaration_names_its_class_and_unique_state_rows(method):
 
 def test_common_options_come_last_in_the_same_order(method):
     names = [option.name for option in method.options]
-    common = ["maximize", "threads", "clipnorm", "clipvalue", "maxiter", "maxfev", "gtol", "ftol"]
+    common = ["maximize", "threads", "clipnorm", "clipvalue", "averaging", "averaging_decay"]
+    common += ["averaging_start", "maxiter", "maxfev", "gtol", "ftol"]
     common += ["xtol", "disp", "progress", "return_all", "history", "history_interval"]
     common += ["history_size", "batch_size", "batches", "epochs", "shuffle", "seed"]
-    common += ["validation", "patience", "min_delta", "epoch_callback", "state"]
+    common += ["validation", "validate_average", "patience", "min_delta", "epoch_callback"]
+    common += ["state"]
     assert names[0] == "learning_rate"
     assert names[-len(common) :] == common
 

@@ -147,14 +147,18 @@ class Flag:
 
 @dataclass(frozen=True)
 class Choice:
-    """One of a few strings."""
+    """One of a few strings, or ``None`` when ``none_ok``."""
 
     choices: tuple[str, ...]
+    none_ok: bool = False
 
     def describe(self) -> str:
-        return "one of " + ", ".join(repr(choice) for choice in self.choices)
+        text = "one of " + ", ".join(repr(choice) for choice in self.choices)
+        return text + " or None" if self.none_ok else text
 
-    def check(self, value: Any, subject: str) -> str:
+    def check(self, value: Any, subject: str) -> str | None:
+        if value is None and self.none_ok:
+            return None
         if not isinstance(value, str):
             raise _invalid(TypeError, subject, self.describe(), value)
         if value not in self.choices:

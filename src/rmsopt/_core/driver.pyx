@@ -22,6 +22,7 @@ from cython cimport floating
 from cpython.pyport cimport PY_SSIZE_T_MAX
 from libc.math cimport INFINITY, NAN, isfinite, isnan
 
+from .averaging cimport AVERAGE_NONE, average_into, average_weight
 from .chunks cimport MEASURE_PROJECTED, MEASURE_STEP, StepMeasures
 from .history cimport History, record
 from .kernel cimport Kernel, gradient_magnitude, measured_step, projected_gradient_norm
@@ -142,14 +143,26 @@ cdef class Loop:
     cdef int failure                      # FAILED_*: why the run ended with NONFINITE
     cdef int failed_buffer                # the buffer of the failed evaluation or step
     cdef double failed_value              # fun's value there (FAILED_VALUE)
+    # Iterate averaging (averaging.pxd): the average's buffer, the option's code, the EMA's
+    # decay, the step after which iterates enter it, and how many have.
+    cdef object average_array
+    cdef void* average
+    cdef int averaging
+    cdef double averaging_decay
+    cdef Py_ssize_t averaging_start
+    cdef readonly Py_ssize_t n_averaged
 
     def __init__(self, Kernel kernel, Source source, Workspace workspace, *, History history,
                  notify, double learning_rate, schedule, plateau=None,
                  Py_ssize_t steps_taken,
                  double clipnorm,
                  double clipvalue, box, bint maximize, Py_ssize_t maxiter,
-                 Py_ssize_t maxfev, double gtol, double ftol, double xtol):
+                 Py_ssize_t maxfev, double gtol, double ftol, double xtol,
+                 average=None, int averaging=AVERAGE_NONE, double averaging_decay=0.0,
+                 Py_ssize_t averaging_start=0, Py_ssize_t n_averaged=0):
         cdef const double[::1] lower, upper
+        cdef double[::1] average_double
+        cdef float[::1] average_float
         self.kernel = kernel
         self.source = source
         self.workspace = workspace
@@ -193,6 +206,19 @@ cdef class Loop:
         self.failure = FAILED_NOTHING
         self.failed_buffer = 0
         self.failed_value = NAN
+        self.averaging = averaging if average is not None else AVERAGE_NONE
+        self.average_array = average
+        self.average = NULL
+        if average is not None and average.shape[0] > 0:
+            if average.dtype == np.float64:
+                average_double = average
+                self.average = &average_double[0]
+            else:
+                average_float = average
+                self.average = &average_float[0]
+        self.averaging_decay = averaging_decay
+        self.averaging_start = averaging_start
+        self.n_averaged = n_averaged
 
     cdef int schedule_rate(self, Py_ssize_t step) noexcept nogil:
         # The learning rate of step `step` from the schedule: CONTINUE, or EXCEPTION.
@@ -288,6 +314,7 @@ cdef int iterate(Loop run, floating* dtype) noexcept nogil:
         bint full_data = run.source.full_data, has_history = run.history is not None
         bint notifies = run.notify is not None
         bint observes = run.plateau_schedule is not None
+        bint averages = run.averaging != AVERAGE_NONE and run.average != NULL
         bint checks_signals = not run.source.needs_gil
         # The step's max-norm serves the xtol test only.
         int measures_wanted = MEASURE_STEP if run.xtol > 0 else 0
@@ -393,6 +420,10 @@ cdef int iterate(Loop run, floating* dtype) noexcept nogil:
         if observes:
             # What fun's value at the new iterate leaves the rate of the next step at.
             observe(&run.plateau, run.value)
+        if averages and step > run.averaging_start:
+            average_into(n, <floating*>run.average, x[run.current],
+                         average_weight(run.averaging, run.averaging_decay, run.n_averaged))
+            run.n_averaged += 1
         if has_history:
             record(run.history, run.kernel, run.nit, run.value, n,
                    <floating*>run.workspace.grad[stepped_with],

@@ -4,6 +4,7 @@ import numpy as np
 from cython cimport floating
 from libc.math cimport INFINITY, NAN
 
+from .averaging cimport average_into, average_weight
 from .chunks cimport MEASURE_GRADIENT, MEASURE_PROJECTED, MEASURE_STEP, StepMeasures
 
 
@@ -150,3 +151,15 @@ def magnitude(Kernel kernel, const floating[::1] values):
     with nogil:
         result = gradient_magnitude(kernel, values.shape[0], &values[0])
     return result
+
+
+def average_iterate(floating[::1] average, const floating[::1] x, int averaging, double decay,
+                    Py_ssize_t averaged):
+    """Move ``average`` (``averaged`` iterates so far) towards the iterate ``x`` as the
+    ``averaging`` code (averaging.pxd: 1 ema, 2 uniform) says; for the optimizer classes,
+    after each step they commit. Arrays of one dtype and length, checked by the caller."""
+    cdef double weight = average_weight(averaging, decay, averaged)
+    if x.shape[0] == 0:
+        return
+    with nogil:
+        average_into(x.shape[0], &average[0], &x[0], weight)

@@ -258,11 +258,13 @@ cdef class Minibatches(PythonObjective):
     cdef double min_delta, best_score
     cdef bint maximize
     cdef readonly list validation_values
-    cdef object best               # (epoch, nit, x, state) of the best validated iterate
+    cdef object best               # (epoch, nit, x, state, average) of the best validated
     cdef object fallback           # (buffer, nit) reported when no epoch validated finitely
+    cdef object average            # validate at this average of the iterates, or None
 
     def __init__(self, objective, bint need_value, batches, *, Py_ssize_t epochs, validate,
-                 Py_ssize_t patience, double min_delta, bint maximize, on_epoch=None):
+                 Py_ssize_t patience, double min_delta, bint maximize, on_epoch=None,
+                 average=None):
         PythonObjective.__init__(self, objective, need_value)
         self.full_data = False
         self.batches = batches
@@ -283,6 +285,7 @@ cdef class Minibatches(PythonObjective):
         self.on_epoch = on_epoch
         self.loss_sum = 0.0
         self.losses = 0
+        self.average = average
 
     cdef bint epoch_complete(self) noexcept nogil:
         # A pass of known length ends without pulling a batch it will not use.
@@ -339,7 +342,8 @@ cdef class Minibatches(PythonObjective):
         self.iterator = None
         if self.validate is not None:
             try:
-                validation_value = self.validate(self.workspace.x_rows[current])
+                validation_value = self.validate(
+                    self.workspace.x_rows[current] if self.average is None else self.average)
             except BaseException as error:
                 self.error = error
                 return EXCEPTION
@@ -354,7 +358,8 @@ cdef class Minibatches(PythonObjective):
             if score < self.best_score - self.min_delta:
                 self.best_score, self.waited = score, 0
                 self.best = (self.completed, nit, self.workspace.x_rows[current].copy(),
-                             self.workspace.state_blocks[current].copy())
+                             self.workspace.state_blocks[current].copy(),
+                             None if self.average is None else self.average.copy())
             else:
                 self.waited += 1
                 if self.waited >= self.patience:
@@ -365,12 +370,17 @@ cdef class Minibatches(PythonObjective):
         """The best validated iterate when an epoch validated; else the last good one: the
         last, or the one before it when its validation was not finite."""
         if self.best is not None:
-            _, best_nit, x, state = self.best
+            _, best_nit, x, state, _ = self.best
             return x, state, best_nit
         if self.fallback is not None:
             buffer, fallback_nit = self.fallback
             return Source.reported(self, buffer, fallback_nit)
         return Source.reported(self, current, nit)
+
+    @property
+    def best_average(self):
+        """The average of the iterates validated best (validate_average), or None."""
+        return None if self.best is None else self.best[4]
 
     @property
     def best_epoch(self):

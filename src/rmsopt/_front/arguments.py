@@ -28,7 +28,7 @@ from .callback import adapt_callback
 from .minibatch import check_minibatch_options, is_minibatch, make_batches, validator
 from .native import check_native, is_native
 from .objective import FINITE_DIFFERENCES, Objective
-from .state import load_state
+from .state import load_average, load_state
 
 __all__ = [
     "NO_LIMIT",
@@ -106,6 +106,8 @@ class Run:
     batches: Any
     validate: Callable[[np.ndarray], float] | None
     patience: int
+    average: np.ndarray | None
+    n_averaged: int
 
 
 def check_arguments(
@@ -171,6 +173,22 @@ def check_arguments(
         steps_taken, state, saved_options = load_state(
             method, settings["state"], x.shape[0], x.dtype, subject
         )
+    average, n_averaged = None, 0
+    if settings["averaging"] is not None:
+        # The average starts as the start point, as torch's AveragedModel starts as a copy of
+        # the model; its first averaged iterate replaces it.
+        saved = None
+        if settings["state"] is not None:
+            saved = load_average(settings["state"], x.shape[0], x.dtype, method.subject("state"))
+        average, n_averaged = saved if saved is not None else (x.copy(), 0)
+    if settings["validate_average"] and (settings["averaging"] is None or validate is None):
+        raise invalid(
+            ValueError,
+            method.subject("validate_average"),
+            "False unless 'averaging' and 'validation' are set",
+            f"True with averaging={settings['averaging']!r} and "
+            f"validation={'set' if validate is not None else None}",
+        )
     if getattr(settings["learning_rate"], "needs_loss", False):
         # The run observes losses into its own copy: the user's schedule stays as given, runs
         # repeat, and a resumed run continues from the state's copy.
@@ -202,6 +220,8 @@ def check_arguments(
         batches=batches,
         validate=validate,
         patience=patience,
+        average=average,
+        n_averaged=n_averaged,
     )
 
 

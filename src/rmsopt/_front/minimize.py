@@ -5,6 +5,7 @@ result as a `scipy.optimize.OptimizeResult`."""
 from __future__ import annotations
 
 import copy
+import sys
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -112,6 +113,9 @@ def minimize(
         ``allvecs`` with ``return_all``. When a step produces a non-finite
         iterate, state, value or gradient, the run stops (status 5) and ``x``,
         ``fun``, ``jac`` and ``state`` are those of the last good iterate.
+        With the ``averaging`` option, ``x_average`` is the average of the
+        iterates (the state holds it, so a resumed run continues it); ASGD's
+        ``x_average`` is its own average, the state row ``ax``.
 
         In minibatch mode (options ``batch_size`` or ``batches``; see
         docs/stochastic.md) ``fun`` and ``jac`` are those of the whole data at
@@ -343,6 +347,11 @@ def solve(
         gtol=settings["gtol"],
         ftol=settings["ftol"],
         xtol=settings["xtol"],
+        average=run.average,
+        averaging=_AVERAGING_CODES[settings["averaging"]],
+        averaging_decay=settings["averaging_decay"],
+        averaging_start=min(settings["averaging_start"], sys.maxsize),
+        n_averaged=run.n_averaged,
     )
     try:
         code, nit, value, x, grad, state, x_nit = run_loop(loop)
@@ -351,6 +360,7 @@ def solve(
             bar.close()
     failure = loop_failure(loop)
     error = raised_by(loop) if code == RAISED else None
+    average = _average_of(run, loop, source)
 
     extra: dict[str, Any] = {}
     if run.batches is not None:
@@ -404,6 +414,11 @@ def solve(
         ),
         **extra,
     )
+    if average is not None:
+        result.x_average, n_averaged = average
+        result.state.update(x_average=result.x_average.copy(), n_averaged=n_averaged)
+    elif method.name == "asgd":
+        result.x_average = result.state["ax"].copy()
     if allvecs is not None:
         result.allvecs = allvecs
     if history is not None:
@@ -472,6 +487,21 @@ def _keep_copies(allvecs: list) -> Notify:
     return keep
 
 
+# The averaging option as the native loop codes it (_core/averaging.pxd).
+_AVERAGING_CODES = {None: 0, "ema": 1, "uniform": 2}
+
+
+def _average_of(run: Run, loop: Any, source: Any) -> tuple[np.ndarray, int] | None:
+    """``(x_average, n_averaged)`` of a run with averaging: the run's average, or with
+    validate_average the best validated one; None without averaging."""
+    if run.average is None:
+        return None
+    best = getattr(source, "best_average", None)
+    if best is not None:
+        return best, loop.n_averaged
+    return run.average, loop.n_averaged
+
+
 def _source(run: Run, need_value: bool, on_epoch: Any) -> Any:
     """Where the run's gradients come from: minibatches, a C-level objective, or a Python
     objective (asked for its value at every iterate when something reads it or ftol tests
@@ -489,6 +519,7 @@ def _source(run: Run, need_value: bool, on_epoch: Any) -> Any:
             min_delta=run.settings["min_delta"],
             maximize=run.settings["maximize"],
             on_epoch=on_epoch,
+            average=run.average if run.settings["validate_average"] else None,
         )
     return PythonObjective(run.objective, need_value or run.settings["ftol"] > 0)
 

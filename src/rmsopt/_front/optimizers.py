@@ -20,12 +20,13 @@ import numpy as np
 from .._checks.errors import invalid, summary
 from .._checks.options import Option, suggest
 from .._core import stepper
+from .._core.kernel import average_iterate
 from .._core.method_kernels import new_kernel
 from .._methods.common import NONFINITE
 from .._methods.method import Method
 from .arguments import clip_threshold, rate_and_schedule
 from .parameters import ARRAY, GROUPS, Group, Parameters, describe, parse_parameters
-from .state import as_state_dict, load_state, new_state, rows_used
+from .state import AVERAGE_KEYS, as_state_dict, load_average, load_state, new_state, rows_used
 
 __all__ = ["Optimizer", "optimizer_class"]
 
@@ -268,6 +269,30 @@ class Optimizer:
                 leaf.flags.writeable = False
         return rows
 
+    @property
+    def x_average(self) -> Any:
+        """The average of the iterates (the ``averaging`` option), in the structure of ``x``
+        (copies); ASGD's own average ``ax`` without the option; None for other methods
+        without it."""
+        if all(group.average is None for group in self._groups):
+            return self.state_dict()["ax"] if self._method.name == "asgd" else None
+        with self._lock:
+            return self._x_average()
+
+    def _x_average(self) -> Any:
+        # A group without averaging contributes its arrays as they are.
+        return self._params.rebuild(
+            [
+                _split(
+                    group.average.copy()
+                    if group.average is not None
+                    else np.concatenate(list(group.group.flat)),
+                    group.group,
+                )
+                for group in self._groups
+            ]
+        )
+
     def step(self, grad: Any, loss: float | None = None) -> Any:
         """Take one step with ``grad``, the gradient at ``x``; return ``x``.
 
@@ -306,6 +331,8 @@ class Optimizer:
                     counts[0] += 1
                     if group.observes:
                         group.settings["learning_rate"].observe(loss)
+                    if group.averaging:
+                        group.average_step(counts[0])
                     return self._params.given
                 return self._not_taken(outcome)
             for group in self._groups:
@@ -333,6 +360,8 @@ class Optimizer:
             for group in self._groups:
                 if group.observes:
                     group.settings["learning_rate"].observe(loss)
+                if group.averaging:
+                    group.average_step(self._counts[0])
             return self._params.given
 
     def _not_taken(self, outcome: int) -> Any:
@@ -408,6 +437,10 @@ class Optimizer:
                     for flat_state, group in zip(per_group, self._params.groups, strict=True)
                 ]
             )
+        if any(group.average is not None for group in self._groups):
+            state["x_average"] = self._x_average()
+            counts = [group.n_averaged for group in self._groups]
+            state["n_averaged"] = counts if self._params.kind == GROUPS else counts[0]
         if self._params.kind == GROUPS:
             state["options"] = copy.deepcopy(self._defaults)
             state["param_groups"] = [flat_state["options"] for flat_state in per_group]
@@ -442,21 +475,32 @@ class Optimizer:
                     summary(group_options),
                 )
         rows = {}
-        for row in method.state:
+        for row in (*method.state, "x_average"):
             if row in state:
                 rows[row] = self._params.gradients(state[row], f"{subject}: its {row!r}")
-        loaded = []
+        counts = _plain(state.get("n_averaged"))
+        loaded, averages = [], []
         for index, group in enumerate(params.groups):
             flat_state = {
                 key: value
                 for key, value in state.items()
-                if key not in method.state and key not in extra and key != "options"
+                if key not in method.state
+                and key not in extra
+                and key not in AVERAGE_KEYS
+                and key != "options"
             }
             for row, leaves in rows.items():
                 flat_state[row] = _joined(leaves[index], group, f"{subject}: its {row!r}")
+            if "n_averaged" in state:
+                flat_state["n_averaged"] = (
+                    counts[index]
+                    if params.kind == GROUPS and isinstance(counts, (list, tuple))
+                    else counts
+                )
             if group_options[index] is not None:
                 flat_state["options"] = group_options[index]
             loaded.append(load_state(method, flat_state, group.size, group.dtype, subject))
+            averages.append(load_average(flat_state, group.size, group.dtype, subject))
         declared = _object_options(method)
         configured = []
         for index, (steps, block, options) in enumerate(loaded):
@@ -480,8 +524,14 @@ class Optimizer:
             self._defaults = method.validate({**self._defaults, **saved}, declared)
         elif params.kind != GROUPS:
             self._defaults = dict(configured[0][0])
-        for group, (settings, block, _) in zip(self._groups, configured, strict=True):
-            group.configure(settings, {row: block[i] for i, row in enumerate(method.state)})
+        for group, (settings, block, _), average in zip(
+            self._groups, configured, averages, strict=True
+        ):
+            full = {row: block[i] for i, row in enumerate(method.state)}
+            if average is not None:
+                full["x_average"], full["n_averaged"] = average
+            group.average = None  # the state's average, or a fresh one
+            group.configure(settings, full)
         self._counts[0] = configured[0][2]
 
     def __reduce__(self) -> tuple:
@@ -519,6 +569,10 @@ class _GroupStepper:
         "observes",
         "stepper",
         "flat_x",
+        "averaging",
+        "average",
+        "average_views",
+        "n_averaged",
     )
 
     def __init__(self, method: Method, group: Group, settings: dict[str, Any], state: Any) -> None:
@@ -543,6 +597,7 @@ class _GroupStepper:
             states[:] = block[:rows]
             rest = block[rows:] if rows < block.shape[0] else None
         self.rows, self.rest = rows, rest
+        self._take_average(settings, state)
         self._take_rate(settings)
         self.stepper = stepper.Stepper(
             kernel,
@@ -561,6 +616,29 @@ class _GroupStepper:
             self.settings = settings
         else:
             self.configure(settings, self.full_state())
+
+    def _take_average(self, settings: dict[str, Any], state: dict[str, Any] | None) -> None:
+        """The averaging option's code, and the average: the state's, else the one kept so
+        far (an option changed), else a copy of the arrays as they start."""
+        self.averaging = _AVERAGING_CODES[settings["averaging"]]
+        if not self.averaging:
+            self.average, self.average_views, self.n_averaged = None, [], 0
+            return
+        if state is not None and "x_average" in state:
+            self.average, self.n_averaged = state["x_average"].copy(), state["n_averaged"]
+        elif getattr(self, "average", None) is None:
+            self.average = np.concatenate([flat for flat in self.group.flat])
+            self.n_averaged = 0
+        self.average_views = [view.reshape(-1) for view in _split(self.average, self.group)]
+
+    def average_step(self, steps: int) -> None:
+        """Take the arrays after step ``steps`` into the average (from averaging_start on)."""
+        if steps <= self.settings["averaging_start"]:
+            return
+        decay = self.settings["averaging_decay"]
+        for view, flat in zip(self.average_views, self.group.flat, strict=True):
+            average_iterate(view, flat, self.averaging, decay, self.n_averaged)
+        self.n_averaged += 1
 
     def _take_rate(self, settings: dict[str, Any]) -> None:
         self.settings = settings
@@ -593,7 +671,7 @@ class _GroupStepper:
         return {row: flat_state[row] for row in self.method.state}
 
     def state_dict(self, steps: int) -> dict[str, Any]:
-        return as_state_dict(
+        state = as_state_dict(
             self.method,
             steps,
             self.stepper.state,
@@ -602,6 +680,9 @@ class _GroupStepper:
             # A copy: a schedule that observes losses carries state of its own.
             options=copy.deepcopy(self.settings),
         )
+        if self.average is not None:
+            state.update(x_average=self.average.copy(), n_averaged=self.n_averaged)
+        return state
 
 
 def optimizer_class(method: Method) -> type[Optimizer]:
@@ -704,6 +785,10 @@ def _gradient(array: np.ndarray, grad: Any, optimizer: Optimizer) -> np.ndarray:
     if not grad.flags.c_contiguous:
         grad = np.ascontiguousarray(grad)
     return grad if grad.ndim == 1 else grad.reshape(-1)
+
+
+# The averaging option as the native code takes it (_core/averaging.pxd).
+_AVERAGING_CODES = {None: 0, "ema": 1, "uniform": 2}
 
 
 def _split(row: np.ndarray, group: Group) -> list[np.ndarray]:

@@ -16,7 +16,19 @@ import numpy as np
 from .._checks.errors import invalid, summary
 from .._methods.method import Method
 
-__all__ = ["MAX_STEPS", "as_state_dict", "load_state", "new_state", "rows_used"]
+__all__ = [
+    "AVERAGE_KEYS",
+    "MAX_STEPS",
+    "as_state_dict",
+    "load_average",
+    "load_state",
+    "new_state",
+    "rows_used",
+]
+
+# The keys of a state whose run averaged its iterates (the averaging option): the average
+# and how many iterates it holds.
+AVERAGE_KEYS = ("x_average", "n_averaged")
 
 # The largest step count a state may hold: the native loop counts steps in a signed 64-bit
 # integer, and a run adds its iterations to the state's count, so a state's count leaves room
@@ -92,6 +104,8 @@ def load_state(
         f"a state of method {method.name!r} with the keys {sorted(expected)} "
         "(and optionally 'options')"
     )
+    if any(key in state for key in AVERAGE_KEYS) if isinstance(state, Mapping) else False:
+        expected |= set(AVERAGE_KEYS)
     if not isinstance(state, Mapping):
         raise invalid(TypeError, subject, accepted, summary(state))
     owner = _item(state.get("method"))
@@ -144,6 +158,35 @@ def load_state(
             raise invalid(ValueError, f"{subject}: its {name!r}", "finite", "non-finite values")
         block[row] = values
     return int(steps), block, None if options is None else dict(options)
+
+
+def load_average(
+    state: Mapping[str, Any], n: int, dtype: np.dtype, subject: str
+) -> tuple[np.ndarray, int] | None:
+    """``(x_average, n_averaged)`` of a state dict that `load_state` accepted, the average a
+    copy; None when the state has none."""
+    if "x_average" not in state:
+        return None
+    values = state["x_average"]
+    if not isinstance(values, np.ndarray) or values.dtype != dtype or values.shape != (n,):
+        got = (
+            f"a {values.dtype.name} array of shape {values.shape}"
+            if isinstance(values, np.ndarray)
+            else summary(values)
+        )
+        accepted = f"a {np.dtype(dtype).name} array of shape ({n},)"
+        raise invalid(ValueError, f"{subject}: its 'x_average'", accepted, got)
+    if not np.all(np.isfinite(values)):
+        raise invalid(ValueError, f"{subject}: its 'x_average'", "finite", "non-finite values")
+    count = _item(state["n_averaged"])
+    if not isinstance(count, (int, np.integer)) or isinstance(count, bool) or count < 0:
+        raise invalid(
+            ValueError,
+            f"{subject}: its 'n_averaged'",
+            "a non-negative integer",
+            summary(state["n_averaged"]),
+        )
+    return values.copy(), int(count)
 
 
 def _item(value: Any) -> Any:

@@ -30,6 +30,7 @@ __all__ = [
     "THREADS",
     "learning_rate_option",
     "minimize_learning_rate_option",
+    "AVERAGING_OPTIONS",
     "DECOUPLED_WEIGHT_DECAY",
     "LEARNING_RATE_IN_MOMENTUM",
     "beta_options",
@@ -64,6 +65,31 @@ def minimize_learning_rate_option(rate: float, starting_rate: float) -> Option:
         f"minibatch run, like the optimizer class, steps at the constant {rate!r}.",
     )
 
+
+AVERAGING_OPTIONS = (
+    Option(
+        "averaging",
+        None,
+        Choice(("ema", "uniform"), none_ok=True),
+        "Keep an average of the iterates, `res.x_average` and the classes' `x_average`: "
+        '"ema", an exponential moving average (torch\'s `AveragedModel` with '
+        '`get_ema_multi_avg_fn(averaging_decay)`, optax\'s `ema`); "uniform", their mean '
+        "(torch's default `AveragedModel`, SWA). None: no average.",
+    ),
+    Option(
+        "averaging_decay",
+        0.999,
+        Real(0, 1, high_closed=True),
+        'The decay of averaging="ema": average <- decay * average + (1 - decay) * x.',
+    ),
+    Option(
+        "averaging_start",
+        0,
+        Integer(0),
+        "The number of steps before the first iterate enters the average (the iterates after "
+        "it are averaged; the first of them is copied, as torch's AveragedModel does).",
+    ),
+)
 
 DECOUPLED_WEIGHT_DECAY = Option(
     "decoupled_weight_decay",
@@ -332,6 +358,14 @@ MINIBATCH_OPTIONS = (
         "Minibatch mode: held-out data (a tuple used as `args`) or a callable x -> float, "
         "evaluated at the end of every epoch (larger is better when maximizing). The result "
         "is then the best validated iterate (see Returns in `rmsopt.minimize`).",
+    ),
+    Option(
+        "validate_average",
+        False,
+        Flag(),
+        "Minibatch mode with `averaging`: evaluate `validation` at the average of the "
+        "iterates instead of the iterate; the result's `x_average` is then the best "
+        "validated average.",
     ),
     Option(
         "patience",

@@ -16,6 +16,7 @@ from typing import Any
 from .._checks.errors import invalid
 from .._checks.options import Option, validate_options
 from .common import (
+    AVERAGING_OPTIONS,
     CLIPPING_OPTIONS,
     HISTORY_OPTIONS,
     MAXIMIZE,
@@ -149,6 +150,7 @@ class Method:
             + self.hyperparameters
             + (MAXIMIZE, THREADS)
             + CLIPPING_OPTIONS
+            + AVERAGING_OPTIONS
         )
 
     @property

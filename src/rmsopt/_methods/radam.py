@@ -44,7 +44,8 @@ RADAM = Method(
     class_name="RAdam",
     kernel="radam",
     learning_rate=1e-3,
-    starting_rate=1e-2,
+    # Its first steps are momentum steps of size lr: 1e-2 overshoots the ill-conditioned fits.
+    starting_rate=3e-3,
     hyperparameters=beta_options()
     + (
         epsilon_option(1e-8, "Added to sqrt(v) in the denominator (torch's `eps`)."),
