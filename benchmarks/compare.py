@@ -460,6 +460,8 @@ def print_method_section(torch, args: argparse.Namespace) -> None:
                 for name in ("rmsopt, 2 threads", "rmsopt, general loop", "torch foreach"):
                     if name in ns:
                         row += [format_ns(ns[name]), f"{ns[name] / first:.2f}"]
+                    elif torch is not None:  # Lion: torch has no such optimizer
+                        row += ["-", "-"]
                 rows.append(row)
     print(
         f"\nEvery method's step with its defaults, ns per element (ratio = column / rmsopt "
