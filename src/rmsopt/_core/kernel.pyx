@@ -4,7 +4,13 @@ import numpy as np
 from cython cimport floating
 from libc.math cimport INFINITY, NAN
 
-from .averaging cimport average_into, average_weight
+from .averaging cimport (
+    AVERAGE_EMA,
+    AVERAGE_NONE,
+    AVERAGE_UNIFORM,
+    average_into,
+    average_weight,
+)
 from .chunks cimport MEASURE_GRADIENT, MEASURE_PROJECTED, MEASURE_STEP, StepMeasures
 
 
@@ -151,6 +157,10 @@ def magnitude(Kernel kernel, const floating[::1] values):
     with nogil:
         result = gradient_magnitude(kernel, values.shape[0], &values[0])
     return result
+
+
+# The averaging option's values as averaging.pxd codes them, for the loops and the classes.
+AVERAGING_CODES = {None: AVERAGE_NONE, "ema": AVERAGE_EMA, "uniform": AVERAGE_UNIFORM}
 
 
 def average_iterate(floating[::1] average, const floating[::1] x, int averaging, double decay,

@@ -20,6 +20,7 @@ from .._core.driver import RAISED, Loop
 from .._core.driver import failure as loop_failure
 from .._core.driver import raised as raised_by
 from .._core.driver import run as run_loop
+from .._core.kernel import AVERAGING_CODES
 from .._core.method_kernels import new_kernel
 from .._core.sources import Minibatches, NativeObjective, PythonObjective, Workspace
 from .._methods.method import Method
@@ -348,7 +349,7 @@ def solve(
         ftol=settings["ftol"],
         xtol=settings["xtol"],
         average=run.average,
-        averaging=_AVERAGING_CODES[settings["averaging"]],
+        averaging=AVERAGING_CODES[settings["averaging"]],
         averaging_decay=settings["averaging_decay"],
         averaging_start=min(settings["averaging_start"], sys.maxsize),
         n_averaged=run.n_averaged,
@@ -485,10 +486,6 @@ def _keep_copies(allvecs: list) -> Notify:
         allvecs.append(x.copy())
 
     return keep
-
-
-# The averaging option as the native loop codes it (_core/averaging.pxd).
-_AVERAGING_CODES = {None: 0, "ema": 1, "uniform": 2}
 
 
 def _average_of(run: Run, loop: Any, source: Any) -> tuple[np.ndarray, int] | None:

@@ -20,7 +20,7 @@ import numpy as np
 from .._checks.errors import invalid, summary
 from .._checks.options import Option, suggest
 from .._core import stepper
-from .._core.kernel import average_iterate
+from .._core.kernel import AVERAGING_CODES, average_iterate
 from .._core.method_kernels import new_kernel
 from .._methods.common import NONFINITE
 from .._methods.method import Method
@@ -570,6 +570,8 @@ class _GroupStepper:
         "stepper",
         "flat_x",
         "averaging",
+        "average_start",
+        "average_decay",
         "average",
         "average_views",
         "n_averaged",
@@ -620,7 +622,9 @@ class _GroupStepper:
     def _take_average(self, settings: dict[str, Any], state: dict[str, Any] | None) -> None:
         """The averaging option's code, and the average: the state's, else the one kept so
         far (an option changed), else a copy of the arrays as they start."""
-        self.averaging = _AVERAGING_CODES[settings["averaging"]]
+        self.averaging = AVERAGING_CODES[settings["averaging"]]
+        self.average_start = settings["averaging_start"]
+        self.average_decay = settings["averaging_decay"]
         if not self.averaging:
             self.average, self.average_views, self.n_averaged = None, [], 0
             return
@@ -633,12 +637,12 @@ class _GroupStepper:
 
     def average_step(self, steps: int) -> None:
         """Take the arrays after step ``steps`` into the average (from averaging_start on)."""
-        if steps <= self.settings["averaging_start"]:
+        if steps <= self.average_start:
             return
-        decay = self.settings["averaging_decay"]
+        averaging, decay, count = self.averaging, self.average_decay, self.n_averaged
         for view, flat in zip(self.average_views, self.group.flat, strict=True):
-            average_iterate(view, flat, self.averaging, decay, self.n_averaged)
-        self.n_averaged += 1
+            average_iterate(view, flat, averaging, decay, count)
+        self.n_averaged = count + 1
 
     def _take_rate(self, settings: dict[str, Any]) -> None:
         self.settings = settings
@@ -785,10 +789,6 @@ def _gradient(array: np.ndarray, grad: Any, optimizer: Optimizer) -> np.ndarray:
     if not grad.flags.c_contiguous:
         grad = np.ascontiguousarray(grad)
     return grad if grad.ndim == 1 else grad.reshape(-1)
-
-
-# The averaging option as the native code takes it (_core/averaging.pxd).
-_AVERAGING_CODES = {None: 0, "ema": 1, "uniform": 2}
 
 
 def _split(row: np.ndarray, group: Group) -> list[np.ndarray]:
