@@ -418,8 +418,8 @@ def solve(
     if average is not None:
         result.x_average, n_averaged = average
         result.state.update(x_average=result.x_average.copy(), n_averaged=n_averaged)
-    elif method.name == "asgd":
-        result.x_average = result.state["ax"].copy()
+    elif method.average_row is not None:
+        result.x_average = result.state[method.average_row].copy()
     if allvecs is not None:
         result.allvecs = allvecs
     if history is not None:

@@ -275,7 +275,8 @@ class Optimizer:
         (copies); ASGD's own average ``ax`` without the option; None for other methods
         without it."""
         if all(group.average is None for group in self._groups):
-            return self.state_dict()["ax"] if self._method.name == "asgd" else None
+            row = self._method.average_row
+            return None if row is None else self.state_dict()[row]
         with self._lock:
             return self._x_average()
 
@@ -631,7 +632,7 @@ class _GroupStepper:
         if state is not None and "x_average" in state:
             self.average, self.n_averaged = state["x_average"].copy(), state["n_averaged"]
         elif getattr(self, "average", None) is None:
-            self.average = np.concatenate([flat for flat in self.group.flat])
+            self.average = np.concatenate(self.group.flat)
             self.n_averaged = 0
         self.average_views = [view.reshape(-1) for view in _split(self.average, self.group)]
 

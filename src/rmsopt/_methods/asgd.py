@@ -53,6 +53,7 @@ ASGD = Method(
         weight_decay_option(0.0),
     ),
     state=("ax",),
+    average_row="ax",
     doc=_DOC,
     summary="Averaged SGD (Polyak and Juditsky, 1992): decaying steps and a running average "
     "of the iterates.",

@@ -106,6 +106,10 @@ class Method:
     check : callable
         ``check(settings, subject)`` raises for option values that are valid
         alone but not together; ``subject(name)`` names an option in messages.
+    average_row : str, optional
+        The state row holding the method's own average of the iterates (ASGD's ``ax``),
+        which ``x_average`` reports when the ``averaging`` option is not set; None when the
+        method keeps none.
     second_moment : str, optional
         The state row holding the moving average (or sum) of squared
         gradients, ``v`` in the history; None when there is none (SGD).
@@ -133,6 +137,7 @@ class Method:
     )
     check: Callable[[Mapping[str, Any], Callable[[str], str]], None] = _no_constraints
     second_moment: str | None = None
+    average_row: str | None = None
     frameworks: Mapping[str, Mapping[str, Any]] = field(default_factory=lambda: {"torch": {}})
 
     def framework_defaults(self, framework: str) -> dict[str, Any]:
