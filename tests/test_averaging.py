@@ -199,6 +199,8 @@ def test_validation_at_the_average():
     assert plain.nit == averaged.nit and "x_average" in plain
     assert not all(np.array_equal(a, b) for a, b in zip(at_iterates, seen, strict=True))
     np.testing.assert_array_equal(averaged.x_average, seen[averaged.best_epoch - 1])
+    # The state is the best epoch's, its count of averaged iterates included.
+    assert averaged.state["n_averaged"] == 10 * averaged.best_epoch  # 40 samples, batches of 4
 
 
 @pytest.mark.parametrize(

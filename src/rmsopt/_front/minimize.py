@@ -361,7 +361,7 @@ def solve(
             bar.close()
     failure = loop_failure(loop)
     error = raised_by(loop) if code == RAISED else None
-    average = _average_of(run, loop, source)
+    average = _average_of(run, loop, source, x_nit)
 
     extra: dict[str, Any] = {}
     if run.batches is not None:
@@ -488,15 +488,18 @@ def _keep_copies(allvecs: list) -> Notify:
     return keep
 
 
-def _average_of(run: Run, loop: Any, source: Any) -> tuple[np.ndarray, int] | None:
+def _average_of(run: Run, loop: Any, source: Any, nit: int) -> tuple[np.ndarray, int] | None:
     """``(x_average, n_averaged)`` of a run with averaging: the run's average, or with
-    validate_average the best validated one; None without averaging."""
+    validate_average the best validated one, counted at its iteration ``nit``; None without
+    averaging."""
     if run.average is None:
         return None
     best = getattr(source, "best_average", None)
-    if best is not None:
-        return best, loop.n_averaged
-    return run.average, loop.n_averaged
+    if best is None:
+        return run.average, loop.n_averaged
+    # The steps up to the best iterate's that entered the average: those after averaging_start.
+    first = max(run.settings["averaging_start"], run.steps_taken)
+    return best, run.n_averaged + max(0, run.steps_taken + nit - first)
 
 
 def _source(run: Run, need_value: bool, on_epoch: Any) -> Any:
