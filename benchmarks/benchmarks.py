@@ -12,7 +12,7 @@ import numpy as np
 from scipy.optimize import rosen, rosen_der
 
 import rmsopt
-from rmsopt._core.method_kernels import RMSpropKernel, new_kernel
+from rmsopt._core.method_kernels import new_kernel
 from rmsopt._methods.registry import METHODS
 
 SIZES = (10, 1_000, 100_000, 1_000_000)
@@ -66,19 +66,14 @@ def make_arrays(n, dtype, seed=0):
 def make_kernel(momentum, centered, threads=1):
     """The native RMSprop step with torch's defaults apart from ``momentum`` and ``centered``,
     on ``threads`` threads for large n."""
-    return RMSpropKernel(
-        {
-            "threads": threads,
-            "rho": RHO,
-            "epsilon": EPSILON,
-            "momentum": momentum,
-            "centered": centered,
-            "weight_decay": 0.0,
-            "maximize": False,
-            "epsilon_in_sqrt": False,
-            "bias_correction": False,
-        }
-    )
+    # Through the declaration, so that every field of the kernel's struct is filled.
+    method = METHODS["rmsprop"]
+    settings = method.validate(
+        {"rho": RHO, "epsilon": EPSILON, "momentum": momentum, "centered": centered,
+         "threads": threads},
+        method.step_options,
+    )  # fmt: skip
+    return new_kernel(method.kernel, method.kernel_settings(settings))
 
 
 class NumpyRMSprop:

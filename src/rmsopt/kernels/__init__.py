@@ -8,7 +8,9 @@ function over contiguous arrays, fused over float32 and float64, that Cython cod
 
     cdef RMSpropParams params = {"rho": 0.9, "epsilon": 1e-8, "momentum": 0.0,
                                  "weight_decay": 0.0, "centered": False, "maximize": False,
-                                 "epsilon_in_sqrt": False, "bias_correction": False}
+                                 "epsilon_in_sqrt": False, "bias_correction": False,
+                                 "nesterov": False, "decoupled_weight_decay": False,
+                                 "learning_rate_in_momentum": False}
     with nogil:
         rmsprop_step(n, n, &x[0], &grad[0], &state[0, 0], &x[0], &state[0, 0],
                      &params, t, learning_rate)
