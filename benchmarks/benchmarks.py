@@ -33,6 +33,16 @@ MEMORY_SIZE = 1_000_000
 WARMUP_STEPS = 10
 
 
+def matrix_options(method, n):
+    """The options a whole-array method steps an n-vector with: ``shape``, the most nearly
+    square (rows, cols) of n with rows <= cols (Muon requires one; Adafactor then factors its
+    second moment as for a weight matrix). Nothing for the element-wise methods."""
+    if METHODS[method].matrix is None:
+        return {}
+    rows = max(d for d in range(1, int(n**0.5) + 1) if n % d == 0)
+    return {"shape": (rows, n // rows)}
+
+
 def make_arrays(n, dtype, seed=0):
     """Random ``x``, two random gradients and a zeroed ``(3, n)`` state block, C-contiguous.
 
@@ -205,7 +215,9 @@ class MethodStep:
 
     def setup(self, method, n, dtype, threads):
         declaration = METHODS[method]
-        settings = declaration.validate({"threads": threads}, declaration.step_options)
+        settings = declaration.validate(
+            {"threads": threads, **matrix_options(method, n)}, declaration.step_options
+        )
         self.kernel = new_kernel(declaration.kernel, declaration.kernel_settings(settings))
         self.x, self.grads, _ = make_arrays(n, dtype)
         self.state = np.full((len(declaration.state), n), 0.0, dtype=dtype)

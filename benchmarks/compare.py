@@ -382,6 +382,8 @@ TORCH_CLASSES = {
     "radam": "RAdam",
     "rprop": "Rprop",
     "asgd": "ASGD",
+    "adafactor": "Adafactor",
+    "muon": "Muon",
 }  # Lion has no torch class: optax.lion is its reference
 
 
@@ -403,6 +405,7 @@ def method_step_functions(method: str, n: int, dtype: str, torch):
     ]:
         declared = {option.name for option in declaration.step_options}
         options = {name: value for name, value in options.items() if name in declared}
+        options.update(suite.matrix_options(method, n))
         checked = declaration.validate({**options, "threads": threads}, declaration.step_options)
         kernel = new_kernel(declaration.kernel, declaration.kernel_settings(checked))
         x, grads, _ = suite.make_arrays(n, dtype)
@@ -417,11 +420,15 @@ def method_step_functions(method: str, n: int, dtype: str, torch):
         functions[name] = (step, x)
     if torch is not None and method in TORCH_CLASSES:
         x, grads, _ = suite.make_arrays(n, dtype)
-        parameter = torch.nn.Parameter(torch.from_numpy(x))
-        grads_torch = [torch.from_numpy(grad) for grad in grads]
+        # Adafactor's and Muon's parameter is the matrix rmsopt reads x as (a view of x).
+        shape = suite.matrix_options(method, n).get("shape", (n,))
+        parameter = torch.nn.Parameter(torch.from_numpy(x).view(shape))
+        grads_torch = [torch.from_numpy(grad).view(shape) for grad in grads]
         same_decay = {"alpha": settings["rho"]} if method == "rmsprop" else {}
+        # torch's Muon has no foreach form; it runs as shipped (products in bfloat16).
+        foreach = {} if method == "muon" else {"foreach": True}
         optimizer = getattr(torch.optim, TORCH_CLASSES[method])(
-            [parameter], lr=suite.LEARNING_RATE, foreach=True, **same_decay
+            [parameter], lr=suite.LEARNING_RATE, **foreach, **same_decay
         )
 
         run_dtype = torch.float64 if dtype == "float64" else torch.float32
@@ -446,13 +453,17 @@ def print_method_section(torch, args: argparse.Namespace) -> None:
     if torch is not None:
         header += ["torch foreach", "ratio"]
     rows = []
-    for method in METHODS:
+    for method in args.methods.split(",") if args.methods else METHODS:
         for dtype in suite.DTYPES:
             for n in (100_000, 1_000_000):
                 functions = method_step_functions(method, n, dtype, torch)
                 general = functions.pop("rmsopt, general loop")
+                # torch's Muon rounds to bfloat16: its first step is not rmsopt's to the ulp.
+                bfloat16 = functions.pop("torch foreach") if method == "muon" else None
                 check_first_steps(functions, f"{method}, {dtype}, n={n}")
                 functions["rmsopt, general loop"] = general
+                if bfloat16 is not None:
+                    functions["torch foreach"] = bfloat16
                 ns = {name: seconds_per_call(step, args.repeat, args.min_time) * 1e9 / n
                       for name, (step, _) in functions.items()}  # fmt: skip
                 first = ns.pop("rmsopt")
@@ -466,7 +477,9 @@ def print_method_section(torch, args: argparse.Namespace) -> None:
     print(
         f"\nEvery method's step with its defaults, ns per element (ratio = column / rmsopt "
         f"on one thread), lr={suite.LEARNING_RATE:g}; `general loop`: one thread with "
-        f"{GENERAL_LOOP_OPTIONS}, options tested per element"
+        f"{GENERAL_LOOP_OPTIONS}, options tested per element. Adafactor and Muon read x as "
+        "the most nearly square matrix of n elements (250 x 400, 1000 x 1000) and run on one "
+        "thread; torch's Muon has no foreach form: its for-loop step, products in bfloat16"
     )
     print_table(header, rows)
 
@@ -694,6 +707,8 @@ def print_threads_section(args: argparse.Namespace) -> None:
     n = 10**7
     rows = []
     for method, declaration in METHODS.items():
+        if declaration.matrix is not None:
+            continue  # Adafactor's and Muon's steps are the whole array's, on one thread
         for dtype in suite.DTYPES:
             timings = []
             for threads in (1, 2):
@@ -821,7 +836,7 @@ def minimize_peak_arrays(method: str, dtype: str, iterations: int, n: int) -> fl
             x0,
             jac=suite.half_square_norm_grad,
             method=method,
-            options={"maxiter": iterations, "gtol": 0.0},
+            options={"maxiter": iterations, "gtol": 0.0, **suite.matrix_options(method, n)},
         )
         peak = tracemalloc.get_traced_memory()[1]
     finally:
@@ -829,12 +844,14 @@ def minimize_peak_arrays(method: str, dtype: str, iterations: int, n: int) -> fl
     return peak / (n * np.dtype(dtype).itemsize)
 
 
-def print_memory_section() -> None:
+def print_memory_section(args: argparse.Namespace) -> None:
     """Peak memory of minimize per method, for 10 and 100 iterations."""
     n = suite.MEMORY_SIZE
     rows = []
-    for method, declaration in METHODS.items():
-        settings = declaration.validate({}, declaration.step_options)
+    for method in args.methods.split(",") if args.methods else METHODS:
+        declaration = METHODS[method]
+        options = suite.matrix_options(method, n)
+        settings = declaration.validate(options, declaration.step_options)
         kernel = new_kernel(declaration.kernel, declaration.kernel_settings(settings))
         k = max(kernel.rows_written.bit_length(), 1)  # the leading rows the defaults use
         for dtype in suite.DTYPES:
@@ -1006,6 +1023,12 @@ def main(argv: list[str] | None = None) -> None:
         help="comma-separated sections to run, among entry, options, minibatch, arrays, "
         "threads, step, methods, loop, native, memory (default: all)",
     )
+    parser.add_argument(
+        "--methods",
+        metavar="NAMES",
+        default=None,
+        help="comma-separated methods for the methods and memory sections (default: all)",
+    )
     args = parser.parse_args(argv)
     args.repeat, args.min_time = (5, 0.05) if args.quick else (9, 0.1)
     sizes = [10**k for k in range(1, 7 if args.quick else 8)]
@@ -1023,7 +1046,7 @@ def main(argv: list[str] | None = None) -> None:
         "methods": lambda: print_method_section(torch, args),
         "loop": lambda: print_loop_section(args),
         "native": lambda: print_native_section(args),
-        "memory": print_memory_section,
+        "memory": lambda: print_memory_section(args),
     }
     chosen = list(sections)
     if args.entry_points:

@@ -1,3 +1,4 @@
+import contextlib
 import itertools
 
 import numpy as np
@@ -138,7 +139,66 @@ def option_grid(method_name):
         return _combinations(weight_decay=(0.0, 0.01), maximize=(False, True)) + [
             {"beta1": 0.5, "beta2": 0.9},
         ]
+    if method_name == "adafactor":
+        return _combinations(weight_decay=(0.0, 0.01), maximize=(False, True)) + [
+            {"beta2_decay": -0.5, "epsilon1": 1e-6, "epsilon2": 1e-2, "d": 2.0},
+            {"shape": MATRIX},
+            {"shape": MATRIX, "weight_decay": 0.01, "maximize": True, "epsilon1": 1e-5},
+            {"shape": BATCHED, "epsilon2": 0.1},
+        ]
+    if method_name == "muon":
+        return _combinations(
+            nesterov=(False, True), weight_decay=(0.0, 0.01), maximize=(False, True)
+        ) + [
+            {"momentum": 0.5, "ns_steps": 3, "adjust_lr_fn": "match_rms_adamw", "epsilon": 1e-3},
+            {"ns_coefficients": (2.0, -1.5, 0.5), "ns_steps": 0, "shape": TALL},
+        ]
     raise ValueError(f"no option grid for {method_name!r}")
+
+
+# Placeholders of a whole-array method's shape in the grids, made a shape of the run's n by
+# `shaped`: a matrix with both sides at least 2, one batch of such matrices, or a tall
+# matrix. Without one, Muon takes a wide matrix and Adafactor a vector.
+MATRIX, BATCHED, TALL = "matrix", "batched", "tall"
+WHOLE = ("adafactor", "muon")
+
+
+def _sides(n, low):
+    """(rows, cols), rows <= cols, rows * cols == n, rows the largest divisor at most
+    sqrt(n) (at least `low`; None when n has none)."""
+    rows = max((d for d in range(1, int(n**0.5) + 1) if n % d == 0), default=1)
+    return (rows, n // rows) if rows >= low else None
+
+
+def fit_size(method_name, options, n):
+    """The smallest size from n up that ``options``' shape placeholder admits (a matrix of
+    Adafactor needs two sides of at least 2; a batch of them an even size too)."""
+    placeholder = options.get("shape")
+    if method_name != "adafactor" or placeholder not in (MATRIX, BATCHED, TALL):
+        return n
+    while _sides(n, 2) is None or (placeholder == BATCHED and n % 2):
+        n += 1
+    return n
+
+
+def shaped(method_name, options, n):
+    """``options`` for a run of n elements: a whole-array method's shape placeholder made a
+    shape of n (Muon always gets one). Element-wise methods' options are returned as given."""
+    if method_name not in WHOLE:
+        return options
+    shape = options.get("shape")
+    shape = MATRIX if shape is None and method_name == "muon" else shape
+    if shape not in (MATRIX, BATCHED, TALL):
+        return options
+    low = 2 if method_name == "adafactor" else 1
+    sides = _sides(n, low)
+    if shape == BATCHED and n % 2 == 0 and _sides(n // 2, low):
+        sides = (2, *_sides(n // 2, low))
+    elif shape == TALL and sides:
+        sides = sides[::-1]
+    if sides is None:
+        raise ValueError(f"{method_name} needs a size with two factors of at least 2, not {n}")
+    return {**options, "shape": sides}
 
 
 # The options torch has no setting for: the other frameworks' variants (tested against those
@@ -150,6 +210,7 @@ FRAMEWORK_ONLY = {
     "adam": ("epsilon_hat", "eps_root"),
     "adamw": ("epsilon_hat", "eps_root"),
     "sgd": ("decoupled_weight_decay", "learning_rate_in_momentum"),
+    "muon": ("maximize",),  # rmsopt's: torch.optim.Muon has no maximize
 }  # fmt: skip
 
 
@@ -178,6 +239,41 @@ def option_id(options):
 @pytest.fixture(params=DTYPES, ids=lambda d: np.dtype(d).name)
 def dtype(request):
     return request.param
+
+
+# Muon's iterates agree with its twin's to these tolerances relative to the largest element
+# (float64, float32): BLAS sums the matrix products in an order of its own. The other methods'
+# agree bit for bit.
+MATRIX_PRODUCT_RTOL = {np.dtype(np.float64): 1e-11, np.dtype(np.float32): 1e-4}
+
+
+def assert_same_iterates(name, actual, desired, err_msg=""):
+    """Iterates (or states) of method ``name`` equal to the twin's: bit for bit, Muon's to
+    MATRIX_PRODUCT_RTOL."""
+    actual, desired = np.asarray(actual), np.asarray(desired)
+    if name != "muon":
+        np.testing.assert_array_equal(actual, desired, err_msg=err_msg)
+        return
+    tolerance = MATRIX_PRODUCT_RTOL[desired.dtype]
+    scale = float(np.max(np.abs(desired), initial=0.0))
+    np.testing.assert_allclose(
+        actual, desired, rtol=tolerance, atol=tolerance * scale, err_msg=err_msg
+    )
+
+
+@contextlib.contextmanager
+def products_in_the_tensors_dtype(torch, name):
+    """torch's Muon with its Newton-Schulz iteration in the parameter's dtype, as rmsopt's:
+    ``Tensor.bfloat16`` returns a copy in the tensor's own dtype while it runs."""
+    if name != "muon":
+        yield
+        return
+    original = torch.Tensor.bfloat16
+    torch.Tensor.bfloat16 = lambda tensor, *args, **kwargs: tensor.clone()
+    try:
+        yield
+    finally:
+        torch.Tensor.bfloat16 = original
 
 
 def make_kernel(method, settings):

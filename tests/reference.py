@@ -15,6 +15,8 @@ with torch's elementary operations substituted they agree bit for bit
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 RMSPROP_DEFAULTS = {
@@ -75,6 +77,11 @@ DEFAULTS = {
               "maximize": False},
     "asgd": {"lambd": 1e-4, "alpha": 0.75, "t0": 1e6, "weight_decay": 0.0, "maximize": False},
     "lion": {"beta1": 0.9, "beta2": 0.99, "weight_decay": 1e-3, "maximize": False},
+    "adafactor": {"beta2_decay": -0.8, "epsilon1": None, "epsilon2": 1e-3, "d": 1.0,
+                  "weight_decay": 0.0, "maximize": False, "shape": None},
+    "muon": {"momentum": 0.95, "nesterov": True, "ns_coefficients": (3.4445, -4.7750, 2.0315),
+             "epsilon": 1e-7, "ns_steps": 5, "adjust_lr_fn": None, "weight_decay": 0.1,
+             "maximize": False, "shape": None},
 }  # fmt: skip
 
 # torch's defaults, except RMSprop's: rmsopt's (and Keras's) 1e-3 rather than torch's 1e-2.
@@ -91,6 +98,8 @@ LEARNING_RATES = {
     "rprop": 1e-2,
     "asgd": 1e-2,
     "lion": 1e-4,
+    "adafactor": 1e-2,
+    "muon": 1e-3,
 }
 
 
@@ -501,6 +510,102 @@ class LionReference(_Reference):
         return self.x + t(-lr) * update
 
 
+def sequential_sum(values, axis=-1):
+    """The sum in double, element after element (the kernels' order; NumPy's sum pairs)."""
+    return np.cumsum(np.asarray(values, dtype=np.float64), axis=axis).take(-1, axis=axis)
+
+
+def lane_sum(lines, lanes=8):
+    """The kernels' sum of a 2-D array of doubles: element j of each line (row) in partial
+    sum j % lanes, each partial sum over the lines in order, then the partial sums added
+    pairwise ((0 + 1) + (2 + 3)) + ((4 + 5) + (6 + 7))."""
+    lines = np.asarray(lines, dtype=np.float64)
+    partial = [sequential_sum(lines[:, k::lanes].ravel()) if lines[:, k::lanes].size else 0.0
+               for k in range(lanes)]  # fmt: skip
+    return ((partial[0] + partial[1]) + (partial[2] + partial[3])) + (
+        (partial[4] + partial[5]) + (partial[6] + partial[7])
+    )
+
+
+def clamp_below(values, low):
+    """torch's ``clamp(min=low)``: NaN stays NaN."""
+    return np.where(values < low, low, values)
+
+
+def matrices(shape):
+    """(batches, rows, cols) of a shape: its last two dimensions and the rest's product."""
+    return int(np.prod(shape[:-2])), shape[-2], shape[-1]
+
+
+class AdafactorReference(_Reference):
+    """Adafactor as torch.optim.Adafactor: relative step size, a factored second moment for
+    a matrix (``shape``), the update's RMS clipped at ``d``. The state's one row holds the
+    vector's variance, or the row moments then the column moments."""
+
+    name = "adafactor"
+    state_rows = ("variance",)
+
+    def update(self, g, lr):
+        o, t = self.options, self.dtype
+        step, n = float(self.step_count), self.x.size
+        eps1 = float(np.finfo(t).eps) if o["epsilon1"] is None else o["epsilon1"]
+        rho = min(lr, 1 / step**0.5)
+        x_norm = float(t(np.sqrt(lane_sum([self.x.astype(np.float64) ** 2]))))
+        alpha = max(o["epsilon2"], x_norm / n**0.5) * rho
+        x = self.x * t(1 - lr * o["weight_decay"]) if o["weight_decay"] != 0 else self.x
+        w = t(step ** o["beta2_decay"])
+        v = self.state["variance"]
+        if o["shape"] is None:
+            v = lerp(v, g * g, w)
+            self.state["variance"] = estimate = v
+        else:
+            b, r, c = matrices(o["shape"])
+            squares = g.reshape(b, r, c).astype(np.float64) ** 2
+            row_sums = [lane_sum([line]) for line in squares.reshape(b * r, c)]
+            row_norm = np.sqrt(np.reshape(row_sums, (b, r))).astype(t)
+            col_norm = np.sqrt(sequential_sum(squares, axis=1)).astype(t)
+            rows = lerp(v[: b * r].reshape(b, r), row_norm * row_norm / t(c), w)
+            cols = lerp(v[b * r : b * (r + c)].reshape(b, c), col_norm * col_norm / t(r), w)
+            self.state["variance"] = np.concatenate([rows.ravel(), cols.ravel(), v[b * (r + c) :]])
+            divisor = clamp_below((sequential_sum(rows, axis=1) / r).astype(t), t(eps1))
+            estimate = (rows[:, :, None] * cols[:, None, :] / divisor[:, None, None]).ravel()
+        u = (t(1) / np.sqrt(clamp_below(estimate, t(eps1 * eps1)))) * g
+        lines = u.reshape(1, n) if o["shape"] is None else u.reshape(-1, o["shape"][-1])
+        u_norm = float(t(np.sqrt(lane_sum(lines.astype(np.float64) ** 2))))
+        denominator = max(1.0, u_norm / (n**0.5 * o["d"]))
+        return add(x, u, t(-alpha / denominator))
+
+
+class MuonReference(_Reference):
+    """Muon as torch.optim.Muon with its Newton-Schulz products in the array's dtype
+    (torch's are in bfloat16), x read as a matrix of ``shape``."""
+
+    name = "muon"
+    state_rows = ("momentum_buffer",)
+
+    def update(self, g, lr):
+        o, t = self.options, self.dtype
+        rows, cols = o["shape"]
+        buffer = lerp(self.state["momentum_buffer"], g, t(1 - o["momentum"]))
+        self.state["momentum_buffer"] = buffer
+        u = lerp(g, buffer, t(o["momentum"])) if o["nesterov"] else buffer
+        norm = clamp_below(t(np.sqrt(sequential_sum(u.astype(np.float64) ** 2))), t(o["epsilon"]))
+        ortho = (u / norm).reshape(rows, cols)
+        if rows > cols:
+            ortho = ortho.T
+        a, b, c = (t(value) for value in o["ns_coefficients"])
+        for _ in range(o["ns_steps"]):
+            gram = ortho @ ortho.T
+            ortho = a * ortho + (b * gram + c * (gram @ gram)) @ ortho
+        if rows > cols:
+            ortho = ortho.T
+        if o["adjust_lr_fn"] == "match_rms_adamw":
+            ratio = 0.2 * math.sqrt(max(rows, cols))
+        else:
+            ratio = math.sqrt(max(1, rows / cols))
+        return add(self.x * t(1 - lr * o["weight_decay"]), ortho.ravel(), t(-(lr * ratio)))
+
+
 REFERENCES = {
     "rmsprop": RMSpropReference,
     "adagrad": AdagradReference,
@@ -514,6 +619,8 @@ REFERENCES = {
     "rprop": RpropReference,
     "asgd": ASGDReference,
     "lion": LionReference,
+    "adafactor": AdafactorReference,
+    "muon": MuonReference,
 }
 
 
@@ -620,6 +727,32 @@ def asgd_step_size(o, rows, step, rate):
     return np.full(rows["ax"].shape, eta)
 
 
+def adafactor_step_size(o, rows, step, rate):
+    v = rows["variance"].astype(np.float64)
+    eps1 = (
+        o["epsilon1"] if o["epsilon1"] is not None else float(np.finfo(rows["variance"].dtype).eps)
+    )
+    rho = min(rate, 1 / step**0.5)
+    if o["shape"] is None:
+        estimate = v
+    else:
+        b, r, c = matrices(o["shape"])
+        row, col = v[: b * r].reshape(b, r), v[b * r : b * (r + c)].reshape(b, c)
+        mean = clamp_below(sequential_sum(row, axis=1) / r, eps1)
+        estimate = (row[:, :, None] * col[:, None, :] / mean[:, None, None]).ravel()
+    return rho / np.sqrt(clamp_below(estimate, eps1 * eps1))
+
+
+def muon_step_size(o, rows, step, rate):
+    r, c = o["shape"]
+    ratio = (
+        0.2 * math.sqrt(max(r, c))
+        if o["adjust_lr_fn"] == "match_rms_adamw"
+        else math.sqrt(max(1, r / c))
+    )
+    return np.full(rows["momentum_buffer"].shape, rate * ratio)
+
+
 STEP_SIZES = {
     "rmsprop": rmsprop_step_size,
     "adagrad": adagrad_step_size,
@@ -633,4 +766,6 @@ STEP_SIZES = {
     "rprop": rprop_step_size,
     "asgd": asgd_step_size,
     "lion": sgd_step_size,
+    "adafactor": adafactor_step_size,
+    "muon": muon_step_size,
 }

@@ -10,6 +10,7 @@ import pytest
 import rmsopt
 from rmsopt._methods.registry import METHODS
 
+from conftest import shaped
 from reference import lerp
 
 N, STEPS = 6, 60
@@ -38,6 +39,7 @@ def twin_average(iterates, averaging, decay, start):
 
 def class_run(method, dtype, options, grads=None):
     x = np.linspace(-1.0, 1.0, N).astype(dtype)
+    options = shaped(method, options, N)  # Muon reads x as a matrix
     opt = getattr(rmsopt, METHODS[method].class_name)(x, learning_rate=1e-2, **options)
     iterates = [x.copy()]
     for g in gradients() if grads is None else grads:

@@ -22,7 +22,7 @@ from benchmarks.fits import FITS  # noqa: E402
 # The fits on statsmodels' data sets need statsmodels (the test extra installs it).
 NEEDS_STATSMODELS = {"logistic_spector", "logistic_anes96", "logistic_fair", "poisson_randhie",
                      "linear_statecrime"}  # fmt: skip
-ADAPTIVE = ["rmsprop", "adam", "adagrad", "adadelta", "adamax", "nadam", "radam"]
+ADAPTIVE = ["rmsprop", "adam", "adagrad", "adadelta", "adamax", "nadam", "radam", "adafactor"]
 
 
 @pytest.fixture(scope="module")
@@ -77,6 +77,17 @@ def test_rprop_converges_but_where_its_smallest_step_is_too_large(fits):
     fit, _ = fits["quadratic"]
     res = rmsopt.minimize(fit.fun, fit.x0, jac=True, method="rprop", options={"step_size_min": 0})
     assert res.status == 0
+
+
+def test_muon_without_weight_decay_converges_but_where_its_steps_are_too_long(fits):
+    # docs/defaults.md's claim: x read as one row (1, n), weight_decay=0 (torch's 0.1 keeps x
+    # off the minimiser), Muon meets gtol on every fit but the quadratic of condition 1e3,
+    # where its steps of about lr in every direction leave it short at maxiter.
+    for name, (fit, reference) in fits.items():
+        options = {"shape": (1, fit.x0.size), "weight_decay": 0.0}
+        res = rmsopt.minimize(fit.fun, fit.x0, jac=True, method="muon", options=options)
+        assert (res.status == 0) == (name != "quadratic"), (name, res.status)
+        assert res.fun - reference.fun <= 1e-8 * max(1.0, abs(reference.fun)), name
 
 
 def test_sgd_converges_but_where_the_curvature_is_above_two_over_its_rate(fits):

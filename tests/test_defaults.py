@@ -7,6 +7,8 @@ import pytest
 import rmsopt
 from rmsopt._methods.registry import METHODS
 
+from conftest import products_in_the_tensors_dtype
+
 
 @pytest.fixture
 def torch64():
@@ -22,15 +24,18 @@ def torch64():
 @pytest.mark.parametrize("name", [name for name in METHODS if "torch" in METHODS[name].frameworks])
 def test_torch_defaults_step_as_torch_optim_with_its_defaults(name, torch64):
     torch = torch64
-    target = np.linspace(-1.0, 2.0, 7)
-    parameter = torch.nn.Parameter(torch.zeros(7, dtype=torch.float64))
+    # Muon takes matrices: a row of 7 for both.
+    shape = (1, 7) if name == "muon" else (7,)
+    target = np.linspace(-1.0, 2.0, 7).reshape(shape)
+    parameter = torch.nn.Parameter(torch.zeros(shape, dtype=torch.float64))
     # torch's class of the same name, with its own defaults
     optimizer = getattr(torch.optim, METHODS[name].class_name)([parameter])
-    x = np.zeros(7)
+    x = np.zeros(shape)
     opt = getattr(rmsopt, METHODS[name].class_name)(x, **rmsopt.defaults(name, "torch"))
     for _ in range(50):
         parameter.grad = parameter.detach() - torch.from_numpy(target)
-        optimizer.step()
+        with products_in_the_tensors_dtype(torch, name):  # Muon's, as rmsopt's
+            optimizer.step()
         opt.step(x - target)
     np.testing.assert_allclose(x, parameter.detach().numpy(), rtol=1e-12, atol=1e-14)
 

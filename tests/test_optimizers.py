@@ -12,7 +12,7 @@ import pytest
 import rmsopt
 from rmsopt._methods.registry import METHODS
 
-from conftest import option_grid
+from conftest import assert_same_iterates, option_grid, shaped
 from reference import REFERENCES
 
 CLASSES = {name: getattr(rmsopt, method.class_name) for name, method in METHODS.items()}
@@ -21,6 +21,16 @@ CLASSES = {name: getattr(rmsopt, method.class_name) for name, method in METHODS.
 @pytest.fixture(params=list(METHODS))
 def name(request):
     return request.param
+
+
+def make(name, x, **options):
+    """The optimizer object of method ``name`` on ``x`` (Muon reads a 1-D x as one row)."""
+    return CLASSES[name](x, **shaped(name, options, np.size(x)))
+
+
+def twin_of(name, x0, **options):
+    """The NumPy twin of method ``name`` from ``x0``, shaped as `make` shapes it."""
+    return REFERENCES[name](x0, **shaped(name, options, np.size(x0)))
 
 
 def gradient(x):
@@ -37,7 +47,7 @@ def run(optimizer, steps):
 
 def test_step_updates_the_callers_array_in_place_and_returns_it(name, dtype):
     x = np.linspace(-1.0, 1.0, 7).astype(dtype)
-    optimizer = CLASSES[name](x, learning_rate=0.01)
+    optimizer = make(name, x, learning_rate=0.01)
     returned = optimizer.step(gradient(x))
     assert returned is x and optimizer.x is x
     assert optimizer.step_count == 1 and x.dtype == dtype
@@ -47,14 +57,14 @@ def test_step_updates_the_callers_array_in_place_and_returns_it(name, dtype):
 def test_iterates_equal_the_twin_bitwise(name, which, dtype):
     options = option_grid(name)[which]
     x0 = np.linspace(-1.0, 1.0, 9).astype(dtype)
-    optimizer = CLASSES[name](x0.copy(), learning_rate=0.01, **options)
-    twin = REFERENCES[name](x0, learning_rate=0.01, **options)
+    optimizer = make(name, x0.copy(), learning_rate=0.01, **options)
+    twin = twin_of(name, x0, learning_rate=0.01, **options)
     for _ in range(40):
-        np.testing.assert_array_equal(
-            optimizer.step(gradient(optimizer.x)), twin.step(gradient(twin.x))
+        assert_same_iterates(
+            name, optimizer.step(gradient(optimizer.x)), twin.step(gradient(twin.x))
         )
     for row, values in optimizer.state.items():
-        np.testing.assert_array_equal(values, twin.state[row])
+        assert_same_iterates(name, values, twin.state[row])
 
 
 def test_iterates_equal_minimize(name, dtype):
@@ -64,9 +74,15 @@ def test_iterates_equal_minimize(name, dtype):
         x0,
         method=name,
         jac=gradient,
-        options={"learning_rate": 0.01, "maxiter": 30, "gtol": 0.0, "return_all": True},
+        options={
+            "learning_rate": 0.01,
+            "maxiter": 30,
+            "gtol": 0.0,
+            "return_all": True,
+            **shaped(name, {}, 5),
+        },
     )
-    optimizer = CLASSES[name](x0.copy(), learning_rate=0.01)
+    optimizer = make(name, x0.copy(), learning_rate=0.01)
     np.testing.assert_array_equal(run(optimizer, 30), np.array(res.allvecs[1:]))
 
 
@@ -77,17 +93,17 @@ def test_schedule_is_evaluated_once_per_step_at_the_step_count(name):
         seen.append(t)
         return 0.01 / (1 + t)
 
-    optimizer = CLASSES[name](np.ones(3), learning_rate=schedule)
-    twin = REFERENCES[name](np.ones(3))
+    optimizer = make(name, np.ones(3), learning_rate=schedule)
+    twin = twin_of(name, np.ones(3))
     for t in range(5):
-        np.testing.assert_array_equal(
-            optimizer.step(gradient(optimizer.x)), twin.step(gradient(twin.x), 0.01 / (1 + t))
+        assert_same_iterates(
+            name, optimizer.step(gradient(optimizer.x)), twin.step(gradient(twin.x), 0.01 / (1 + t))
         )
     assert seen == [0, 1, 2, 3, 4]
 
 
 def test_state_is_read_only_and_named_by_the_declaration(name):
-    optimizer = CLASSES[name](np.ones(4), learning_rate=0.01)
+    optimizer = make(name, np.ones(4), learning_rate=0.01)
     optimizer.step(np.ones(4))
     state = optimizer.state
     assert tuple(state) == METHODS[name].state
@@ -99,12 +115,12 @@ def test_state_is_read_only_and_named_by_the_declaration(name):
 def test_state_dict_resume_is_bitwise_equal_to_an_uninterrupted_run(name, dtype):
     options = option_grid(name)[-1]
     x0 = np.linspace(-1.0, 1.0, 6).astype(dtype)
-    uninterrupted = run(CLASSES[name](x0.copy(), learning_rate=0.01, **options), 60)
+    uninterrupted = run(make(name, x0.copy(), learning_rate=0.01, **options), 60)
 
-    first = CLASSES[name](x0.copy(), learning_rate=0.01, **options)
+    first = make(name, x0.copy(), learning_rate=0.01, **options)
     head = run(first, 25)
     checkpoint = pickle.loads(pickle.dumps(first.state_dict()))
-    second = CLASSES[name](first.x.copy(), learning_rate=0.01, **options)
+    second = make(name, first.x.copy(), learning_rate=0.01, **options)
     second.load_state_dict(checkpoint)
     assert second.step_count == 25
     tail = run(second, 35)
@@ -112,13 +128,13 @@ def test_state_dict_resume_is_bitwise_equal_to_an_uninterrupted_run(name, dtype)
 
 
 def test_state_dict_survives_savez(name, dtype):
-    optimizer = CLASSES[name](np.linspace(0.0, 1.0, 4).astype(dtype), learning_rate=0.01)
+    optimizer = make(name, np.linspace(0.0, 1.0, 4).astype(dtype), learning_rate=0.01)
     run(optimizer, 3)
     buffer = io.BytesIO()
     np.savez(buffer, **optimizer.state_dict())
     buffer.seek(0)
     loaded = dict(np.load(buffer, allow_pickle=True))  # the options are a pickled dict
-    other = CLASSES[name](optimizer.x.copy(), learning_rate=0.5)
+    other = make(name, optimizer.x.copy(), learning_rate=0.5)
     other.load_state_dict(loaded)
     assert other.step_count == 3 and other.learning_rate == 0.01
     for row, values in other.state.items():
@@ -126,7 +142,7 @@ def test_state_dict_survives_savez(name, dtype):
 
 
 def test_state_dict_is_a_copy(name):
-    optimizer = CLASSES[name](np.ones(3), learning_rate=0.01)
+    optimizer = make(name, np.ones(3), learning_rate=0.01)
     saved = optimizer.state_dict()
     run(optimizer, 2)
     assert saved["step"] == 0
@@ -153,7 +169,7 @@ def test_non_finite_gradient_raises_and_changes_nothing(name, bad, n, where):
     # At n = 40,000 the step runs in chunks on two threads, x stepped in place block by block:
     # the bad last element is met after the rest of x has moved, and all of it is put back.
     x = np.ones(n)
-    optimizer = CLASSES[name](x, learning_rate=0.01, threads=2)
+    optimizer = make(name, x, learning_rate=0.01, threads=2)
     optimizer.step(np.ones(n))
     x_before, state_before = x.copy(), optimizer.state_dict()
     grad = np.ones(n)
@@ -168,7 +184,7 @@ def test_non_finite_gradient_raises_and_changes_nothing(name, bad, n, where):
 
 def test_non_finite_gradient_is_skipped_when_asked(name):
     x = np.ones(4)
-    optimizer = CLASSES[name](x, learning_rate=0.01, nonfinite="skip")
+    optimizer = make(name, x, learning_rate=0.01, nonfinite="skip")
     assert optimizer.step(np.full(4, np.nan)) is x
     np.testing.assert_array_equal(x, 1.0)
     assert optimizer.step_count == 0 and optimizer.skipped_steps == 1
@@ -475,7 +491,7 @@ def test_load_state_dict_restores_the_options_saved_with_the_state():
 def test_a_copy_continues_as_the_original_on_its_own_arrays(name, dtype, how):
     x = np.linspace(-1.0, 1.0, 9).astype(dtype)
     schedule = rmsopt.schedules.exponential_decay(0.05, 0.5, 7)
-    original = CLASSES[name](x, learning_rate=schedule, nonfinite="skip")
+    original = make(name, x, learning_rate=schedule, nonfinite="skip")
     run(original, 5)
     original.step(np.full(9, np.nan, dtype=dtype))  # skipped: the count is copied too
     copied = copy.deepcopy(original) if how == "deepcopy" else pickle.loads(pickle.dumps(original))

@@ -12,7 +12,16 @@ import numpy as np
 import pytest
 
 import reference
-from conftest import FRAMEWORK_ONLY, option_grid, option_id, torch_comparable
+from conftest import (
+    FRAMEWORK_ONLY,
+    WHOLE,
+    fit_size,
+    option_grid,
+    option_id,
+    products_in_the_tensors_dtype,
+    shaped,
+    torch_comparable,
+)
 from reference import DEFAULTS, LEARNING_RATES, REFERENCES, clip_gradient, reference_iterates
 
 TORCH_CLASSES = {
@@ -32,6 +41,14 @@ TORCH_STATE_NAMES = {"square_sum": "sum"}
 CASES = [
     pytest.param(method, options, id=f"{method}-{option_id(options)}")
     for method in REFERENCES
+    for options in option_grid(method)
+    if torch_comparable(method, options) and method not in WHOLE
+]
+# Adafactor's and Muon's twins: their norms and matrix products are sums whose order neither
+# side fixes, so they agree with torch to rounding (test_whole_array_twins_match_torch).
+WHOLE_CASES = [
+    pytest.param(method, options, id=f"{method}-{option_id(options)}")
+    for method in WHOLE
     for options in option_grid(method)
     if torch_comparable(method, options)
 ]
@@ -173,6 +190,49 @@ def test_twin_matches_torch(method, options, foreach, dtype, arithmetic, torch):
     assert twin.step_count == len(grads)
     assert_agree(ours, theirs, tolerance)
     assert_state_agrees(twin, torch_state, tolerance)
+
+
+@pytest.mark.parametrize("method, options", WHOLE_CASES)
+def test_whole_array_twins_match_torch(method, options, dtype, torch):
+    n = fit_size(method, options, 12)
+    options = shaped(method, options, n)
+    x0, grads = gradient_stream(dtype, n=n)
+    shape = options.get("shape") or (n,)
+    ours, twin = run_twin(method, x0, grads, [LEARNING_RATES[method]] * len(grads), options)
+    keywords = {name: value for name, value in options.items() if name not in ("shape", "maximize")}
+    if "epsilon1" in keywords or "epsilon2" in keywords or method == "adafactor":
+        keywords["eps"] = (keywords.pop("epsilon1", None), keywords.pop("epsilon2", 1e-3))
+    elif "epsilon" in keywords:
+        keywords["eps"] = keywords.pop("epsilon")
+    if options.get("maximize"):
+        keywords["maximize"] = True
+    default_dtype = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64 if dtype == np.float64 else torch.float32)
+    try:
+        param = torch.tensor(x0.reshape(shape), requires_grad=True)
+        optimizer = getattr(torch.optim, method.capitalize())(
+            [param], lr=LEARNING_RATES[method], **keywords
+        )
+        theirs = [x0.copy()]
+        for grad in grads:
+            param.grad = torch.tensor(grad.reshape(shape))
+            with products_in_the_tensors_dtype(torch, method):
+                optimizer.step()
+            theirs.append(param.detach().numpy().reshape(-1).copy())
+    finally:
+        torch.set_default_dtype(default_dtype)
+    tolerance = 1e-11 if dtype == np.float64 else 1e-4
+    assert_agree(ours, np.array(theirs), tolerance)
+    state = optimizer.state[param]
+    if method == "muon":
+        torch_row = state["momentum_buffer"].numpy().reshape(-1)
+    elif state.get("variance") is not None:
+        torch_row = state["variance"].numpy().reshape(-1)
+    else:  # the factored moments, packed as rmsopt's row packs them
+        rows, cols = state["row_var"].numpy().reshape(-1), state["col_var"].numpy().reshape(-1)
+        torch_row = np.concatenate([rows, cols, np.zeros(n - rows.size - cols.size)])
+    row = twin.state[twin.state_rows[0]]
+    assert_agree(row, torch_row, tolerance, scale=np.max(np.abs(torch_row)))
 
 
 # Not ASGD: torch computes a step's eta from the rate of the step before (docs/methods.md).

@@ -6,7 +6,7 @@ import pytest
 import rmsopt
 from rmsopt._methods.registry import METHODS
 
-from conftest import make_kernel
+from conftest import make_kernel, shaped
 
 DECLARED = list(METHODS.values())
 
@@ -53,6 +53,7 @@ def test_kernel_parameters_are_declared_options_or_constants(method):
 def test_kernel_moves_x_against_the_gradient_in_both_dtypes(method, dtype, maximize):
     options = {option.name: option.default for option in method.options}
     options["maximize"] = maximize
+    options = shaped(method.name, options, 5)
     x = np.zeros(5, dtype=dtype)
     state = np.zeros((len(method.state), 5), dtype=dtype)
     make_kernel(method, options).step(x, np.ones(5, dtype=dtype), state, 1, 0.1)
@@ -64,12 +65,15 @@ def test_every_method_runs_through_minimize(method):
     # that the minimiser stays at 1.
     names = {option.name for option in method.options}
     decays = {name: 0.0 for name in ("weight_decay", "lambd") if name in names}
+    decays = shaped(method.name, decays, 4)  # Muon's matrix: (2, 2)
+    # Muon's steps are lr long whatever the gradient: it needs the default, decaying rate.
+    rate = {} if method.name == "muon" else {"learning_rate": 0.05}
     res = rmsopt.minimize(
         lambda x: float(np.sum((x - 1.0) ** 2)),
         np.zeros(4),
         method=method.name,
         jac=lambda x: 2.0 * (x - 1.0),
-        options={"learning_rate": 0.05, "maxiter": 20000, **decays},
+        options={**rate, "maxiter": 20000, **decays},
     )
     assert res.success
     np.testing.assert_allclose(res.x, 1.0, atol=1e-4)

@@ -10,7 +10,7 @@ import scipy.optimize
 import rmsopt
 from rmsopt._methods.registry import METHODS
 
-from conftest import option_grid
+from conftest import fit_size, option_grid, shaped
 
 
 def wavy(x):
@@ -29,7 +29,12 @@ def iterates(x0, method, maxiter, **options):
         x0,
         method=method,
         jac=lambda x: sign * wavy_der(x),
-        options={"maxiter": maxiter, "gtol": 0.0, "return_all": True, **options},
+        options={
+            "maxiter": maxiter,
+            "gtol": 0.0,
+            "return_all": True,
+            **shaped(method, options, np.size(x0)),  # Muon reads x as a matrix
+        },
     )
     assert res.nit == maxiter
     return res, np.array(res.allvecs)
@@ -43,7 +48,9 @@ def method(request):
 @pytest.mark.parametrize("which", [0, -1])
 def test_two_runs_of_500_equal_one_run_of_1000_bitwise(method, which, dtype):
     options = {"learning_rate": 0.01, **option_grid(method)[which]}
-    x0 = np.linspace(-2.0, 2.0, 5).astype(dtype)
+    n = fit_size(method, options, 5)
+    options = shaped(method, options, n)
+    x0 = np.linspace(-2.0, 2.0, n).astype(dtype)
     whole, whole_path = iterates(x0, method, 1000, **options)
     first, first_path = iterates(x0, method, 500, **options)
     second, second_path = iterates(first.x, method, 500, state=first.state, **options)
@@ -86,7 +93,9 @@ def test_state_moves_between_minimize_and_the_optimizer_objects(method):
     x0 = np.linspace(-1.0, 1.0, 4)
     res, _ = iterates(x0, method, 20, learning_rate=0.01)
     _, continued = iterates(res.x, method, 10, learning_rate=0.01, state=res.state)
-    optimizer = getattr(rmsopt, METHODS[method].class_name)(res.x.copy(), learning_rate=0.01)
+    optimizer = getattr(rmsopt, METHODS[method].class_name)(
+        res.x.copy(), learning_rate=0.01, **shaped(method, {}, 4)
+    )
     optimizer.load_state_dict(res.state)
     for expected in continued[1:]:
         np.testing.assert_array_equal(optimizer.step(wavy_der(optimizer.x)), expected)
@@ -116,7 +125,7 @@ def test_non_finite_stop_returns_the_state_of_the_last_good_iterate(method):
     def jac(x):
         return np.full_like(x, np.nan) if x[0] > 0.5 else np.full_like(x, -1.0)
 
-    options = {"learning_rate": 0.05, "maxiter": 10_000, "gtol": 0.0}
+    options = {"learning_rate": 0.05, "maxiter": 10_000, "gtol": 0.0, **shaped(method, {}, 2)}
     if method == "adagrad":
         options["learning_rate"] = 0.2
     res = rmsopt.minimize(lambda x: 0.0, np.zeros(2), method=method, jac=jac, options=options)

@@ -27,7 +27,9 @@ __all__ = [
     "Integer",
     "RateOrSchedule",
     "Real",
+    "Reals",
     "Seed",
+    "Shape",
     "StateMapping",
     "Validation",
 ]
@@ -164,6 +166,64 @@ class Choice:
         if value not in self.choices:
             raise _invalid(ValueError, subject, self.describe(), value)
         return value
+
+
+@dataclass(frozen=True)
+class Shape:
+    """The shape a whole-array method reads ``x`` as: a tuple of positive integers with
+    ``min_dims`` to ``max_dims`` entries, the last two at least ``smallest``; or ``None``."""
+
+    min_dims: int = 2
+    max_dims: int | None = None
+    smallest: int = 1
+    none_ok: bool = True
+
+    def describe(self) -> str:
+        if self.max_dims == self.min_dims:
+            count = f"{self.min_dims} positive integers"
+        else:
+            count = f"at least {self.min_dims} positive integers"
+        text = f"a tuple of {count}"
+        if self.smallest > 1:
+            text += f", the last two at least {self.smallest}"
+        return text + " or None" if self.none_ok else text
+
+    def check(self, value: Any, subject: str) -> tuple[int, ...] | None:
+        if value is None and self.none_ok:
+            return None
+        if not isinstance(value, (tuple, list)) or not all(
+            isinstance(size, numbers.Integral) and not isinstance(size, (bool, np.bool_))
+            for size in value
+        ):
+            raise _invalid(TypeError, subject, self.describe(), value)
+        shape = tuple(int(size) for size in value)
+        too_many = self.max_dims is not None and len(shape) > self.max_dims
+        if (
+            len(shape) < self.min_dims
+            or too_many
+            or min(shape, default=0) < 1
+            or min(shape[-2:], default=0) < self.smallest
+        ):
+            raise _invalid(ValueError, subject, self.describe(), value)
+        return shape
+
+
+@dataclass(frozen=True)
+class Reals:
+    """A tuple of ``count`` finite real numbers (a list is taken as one)."""
+
+    count: int
+
+    def describe(self) -> str:
+        return f"a tuple of {self.count} finite floats"
+
+    def check(self, value: Any, subject: str) -> tuple[float, ...]:
+        if not isinstance(value, (tuple, list)) or not all(_is_real_number(v) for v in value):
+            raise _invalid(TypeError, subject, self.describe(), value)
+        numbers_ = tuple(float(v) for v in value)
+        if len(numbers_) != self.count or not all(math.isfinite(v) for v in numbers_):
+            raise _invalid(ValueError, subject, self.describe(), value)
+        return numbers_
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ from .chunks cimport (
 )
 from .thread_pool cimport ChunkTask
 from .vector cimport two_norm
+from rmsopt.kernels.whole cimport WholeArray
 
 
 cdef class Kernel:
@@ -47,6 +48,14 @@ cdef class Kernel:
     # A kernel that keeps a scalar of the whole run in its parameters (NAdam's product of
     # momentum factors) brings it to step t before the step's chunks run; NULL for the others.
     cdef void (*prepare)(void* params, Py_ssize_t step) noexcept nogil
+    # A whole-array kernel (Adafactor, Muon: kernels/whole.pxd) steps x read with the shape in
+    # `array`, on one thread, with the scratch `reserve` sized (its own, then room for a
+    # clipped gradient); NULL for the element-wise kernels.
+    cdef WholeArray* array
+    cdef Py_ssize_t (*scratch_bytes)(const void* params, const WholeArray* array,
+                                     Py_ssize_t n, Py_ssize_t itemsize) noexcept nogil
+    cdef void* scratch
+    cdef Py_ssize_t scratch_capacity
     # The effective per-element step size after step `step` (see rmsopt.effective_step_size),
     # computed in double from the state; the default, learning_rate everywhere, is SGD's.
     cdef void step_size_double(self,
@@ -63,6 +72,13 @@ cdef class Kernel:
                               double learning_rate,
                               double* out,
                               ) noexcept nogil
+
+
+cdef inline void use_shape(Kernel kernel, const Py_ssize_t* shape) noexcept nogil:
+    # A whole-array kernel reads the next arrays it steps as (batches, rows, cols) `shape`
+    # (reserved for before); the others ignore it.
+    if kernel.array != NULL:
+        kernel.array.batches, kernel.array.rows, kernel.array.cols = shape[0], shape[1], shape[2]
 
 
 cdef inline void prepare_step(Kernel kernel, Py_ssize_t step) noexcept nogil:

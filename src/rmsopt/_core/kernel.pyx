@@ -3,6 +3,7 @@ import numpy as np
 
 from cython cimport floating
 from libc.math cimport INFINITY, NAN
+from cpython.mem cimport PyMem_RawFree, PyMem_RawRealloc
 
 from .averaging cimport (
     AVERAGE_EMA,
@@ -12,6 +13,7 @@ from .averaging cimport (
     average_weight,
 )
 from .chunks cimport MEASURE_GRADIENT, MEASURE_PROJECTED, MEASURE_STEP, StepMeasures
+from rmsopt.kernels.whole cimport WholeArray, scratch_end
 
 
 cdef class Kernel:
@@ -24,6 +26,42 @@ cdef class Kernel:
     by the caller, one row per state array in the order the method's declaration
     lists them. ``Kernel`` itself has no step: use a method's subclass.
     """
+
+    def __dealloc__(self):
+        PyMem_RawFree(self.scratch)  # the raw domain: tracemalloc counts it
+
+    @property
+    def whole(self):
+        """Whether the kernel steps the whole array at once, read with a shape."""
+        return self.array != NULL
+
+    @property
+    def shape(self):
+        """``(batches, rows, cols)`` the next step reads x as (``rows == 0``: a vector), for
+        a whole-array kernel; None for the others."""
+        if self.array == NULL:
+            return None
+        return self.array.batches, self.array.rows, self.array.cols
+
+    def reserve(self, Py_ssize_t n, Py_ssize_t itemsize, shape=None):
+        """Make room in a whole-array kernel's scratch for steps of ``n`` elements of
+        ``itemsize`` bytes read with ``shape`` (``(batches, rows, cols)``; default: the
+        kernel's), and read the next ones with it. Only grows; nothing for the others."""
+        cdef WholeArray array
+        cdef Py_ssize_t size
+        cdef void* grown
+        if self.array == NULL:
+            return
+        if shape is not None:
+            self.array.batches, self.array.rows, self.array.cols = shape
+        array = self.array[0]
+        size = scratch_end(self.scratch_bytes(self.params, &array, n, itemsize)) + n * itemsize
+        if size > self.scratch_capacity:
+            grown = PyMem_RawRealloc(self.scratch, size)
+            if grown == NULL:
+                raise MemoryError(f"no room for the step's {size} bytes of scratch memory")
+            self.scratch, self.scratch_capacity = grown, size
+        self.array.scratch = self.scratch
 
     cdef void step_size_double(self, Py_ssize_t n, const double* state, Py_ssize_t step,
                                double learning_rate, double* out) noexcept nogil:
@@ -90,6 +128,11 @@ cdef class Kernel:
         # Nothing to do, and an empty view has no element 0 to take the address of.
         if n == 0:
             return
+        if self.array != NULL and self.array.rows and (
+                self.array.batches * self.array.rows * self.array.cols != n):
+            raise ValueError(f"Kernel.step reads x with the shape {self.shape} (batches, rows, "
+                             f"cols), which does not hold its {n} elements")
+        self.reserve(n, x.itemsize)
         if x_out is None and state_out is None:
             _step_in_place(self, x, grad, state, step, learning_rate)
         else:

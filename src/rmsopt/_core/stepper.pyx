@@ -18,7 +18,7 @@ from cython cimport floating
 from libc.string cimport memcpy
 
 from .chunks cimport MEASURE_GRADIENT, StepMeasures
-from .kernel cimport Kernel, measured_step, segment_step
+from .kernel cimport Kernel, measured_step, segment_step, use_shape
 from .vector cimport segments_two_norm
 
 from libc.math cimport INFINITY
@@ -41,6 +41,7 @@ cdef inline int take_step(Kernel kernel,
                           Py_ssize_t count,                  # arrays
                           const Py_ssize_t* sizes,           # their lengths
                           const Py_ssize_t* offsets,         # their columns in the state
+                          const Py_ssize_t* shapes,          # (batches, rows, cols) each
                           Py_ssize_t n,                      # all of them: the state's rows
                           Py_ssize_t rows,                   # of each state block
                           floating** x,                      # IN/OUT: the user's arrays
@@ -60,6 +61,7 @@ cdef inline int take_step(Kernel kernel,
     cdef double norm
     if count == 1:
         # The objects have no box.
+        use_shape(kernel, shapes)
         measures = measured_step(
             kernel, n, x[0], grad[0], states + current * block, x[0],
             states + (1 - current) * block, clipnorm, clipvalue, step, learning_rate, NULL,
@@ -68,6 +70,7 @@ cdef inline int take_step(Kernel kernel,
         norm = segments_two_norm(count, sizes, grad) if clipnorm < INFINITY else 0.0
         measures.finite = measures.gradient_finite = True
         for k in range(count):
+            use_shape(kernel, shapes + 3 * k)
             one = segment_step(kernel, sizes[k], n, x[k], grad[k],
                                states + current * block + offsets[k],
                                states + (1 - current) * block + offsets[k], clipnorm, norm,
@@ -98,7 +101,9 @@ cdef class Stepper:
     views of the user's arrays) in place with ``kernel``, holding their state
     double-buffered in ``states`` (shape ``(2, k, n)`` with n their total length, array after
     array; both halves equal at first), clipping with ``clipnorm``/``clipvalue`` (infinity:
-    no clipping). Arrays are validated by the caller: C-contiguous, one dtype, non-empty."""
+    no clipping). Arrays are validated by the caller: C-contiguous, one dtype, non-empty.
+    A whole-array kernel reads array k with ``shapes[k]`` (``(batches, rows, cols)``, checked
+    by the caller; default: the kernel's own shape for every array)."""
 
     cdef Kernel kernel
     cdef double clipnorm, clipvalue
@@ -113,15 +118,16 @@ cdef class Stepper:
     cdef void** grad_data
     cdef Py_ssize_t* sizes
     cdef Py_ssize_t* offsets
+    cdef Py_ssize_t* shapes                # 3 per array
     cdef void* x_saved_data
     cdef void* states_data                 # (2, rows, n)
 
     def __cinit__(self):
         self.x_data = self.grad_data = NULL
-        self.sizes = self.offsets = NULL
+        self.sizes = self.offsets = self.shapes = NULL
 
     def __init__(self, Kernel kernel, xs, states, double clipnorm, double clipvalue,
-                 owners=None):
+                 owners=None, shapes=None):
         # `owners`: the user's arrays the views `xs` were made from (default: xs), whose
         # writeable flags a step checks (a view keeps the flag it was made with).
         cdef Py_ssize_t k, offset = 0
@@ -141,14 +147,19 @@ cdef class Stepper:
         self.grad_data = <void**>PyMem_Malloc(self.count * sizeof(void*))
         self.sizes = <Py_ssize_t*>PyMem_Malloc(self.count * sizeof(Py_ssize_t))
         self.offsets = <Py_ssize_t*>PyMem_Malloc(self.count * sizeof(Py_ssize_t))
+        self.shapes = <Py_ssize_t*>PyMem_Malloc(3 * self.count * sizeof(Py_ssize_t))
         if (self.x_data == NULL or self.grad_data == NULL or self.sizes == NULL
-                or self.offsets == NULL):
+                or self.offsets == NULL or self.shapes == NULL):
             raise MemoryError()
         for k in range(self.count):
             self.x_data[k] = address(self.arrays[k], self.is_double)
             self.sizes[k] = self.arrays[k].shape[0]
             self.offsets[k] = offset
             offset += self.sizes[k]
+            shape = kernel.shape if shapes is None else shapes[k]
+            if shape is not None:
+                kernel.reserve(self.sizes[k], states.itemsize, shape)
+                self.shapes[3 * k], self.shapes[3 * k + 1], self.shapes[3 * k + 2] = shape
         self.x_saved_data = address(self.x_saved, self.is_double)
         self.states_data = address(states.reshape(-1), self.is_double)
 
@@ -157,6 +168,7 @@ cdef class Stepper:
         PyMem_Free(self.grad_data)
         PyMem_Free(self.sizes)
         PyMem_Free(self.offsets)
+        PyMem_Free(self.shapes)
 
     @property
     def state(self):
@@ -193,15 +205,15 @@ cdef class Stepper:
                                                         self.sizes[k])
         if self.is_double:
             with nogil:
-                outcome = take_step(self.kernel, self.count, self.sizes, self.offsets, self.n,
-                                    self.rows, <double**>self.x_data,
+                outcome = take_step(self.kernel, self.count, self.sizes, self.offsets,
+                                    self.shapes, self.n, self.rows, <double**>self.x_data,
                                     <double**>self.grad_data, <double*>self.states_data,
                                     self.current, <double*>self.x_saved_data,
                                     self.clipnorm, self.clipvalue, step, learning_rate)
         else:
             with nogil:
-                outcome = take_step(self.kernel, self.count, self.sizes, self.offsets, self.n,
-                                    self.rows, <float**>self.x_data,
+                outcome = take_step(self.kernel, self.count, self.sizes, self.offsets,
+                                    self.shapes, self.n, self.rows, <float**>self.x_data,
                                     <float**>self.grad_data, <float*>self.states_data,
                                     self.current, <float*>self.x_saved_data,
                                     self.clipnorm, self.clipvalue, step, learning_rate)

@@ -137,6 +137,7 @@ def check_arguments(
     if tol is not None:
         options.setdefault("gtol", Real(0).check(tol, argument("tol")))
     settings = method.validate(options)
+    _check_shape(method, settings, x.shape[0])
     if native:
         check_native(fun, x, args, given_jac, settings)
     objective = None if native else Objective(fun, jac, args, box)
@@ -269,6 +270,27 @@ def as_options(options: Any) -> dict[str, Any]:
         accepted = "a mapping (e.g. a dict) of option names to values, or None"
         raise invalid(TypeError, argument("options"), accepted, summary(options))
     return dict(options)
+
+
+def _check_shape(method: Method, settings: dict[str, Any], n: int) -> None:
+    """A whole-array method's ``shape`` holds x0's n elements; Muon's is required."""
+    if method.matrix is None:
+        return
+    shape = settings["shape"]
+    if shape is None and method.matrix == "required":
+        raise invalid(
+            ValueError,
+            method.subject("shape"),
+            f"(rows, cols) with rows * cols == {n}, the size of x0 (Muon reads x as a matrix)",
+            "None",
+        )
+    if shape is not None and int(np.prod(shape)) != n:
+        raise invalid(
+            ValueError,
+            method.subject("shape"),
+            f"a shape of {n} elements, the size of x0",
+            f"{shape!r} ({int(np.prod(shape))} elements)",
+        )
 
 
 def _start_point(x0: Any) -> np.ndarray:

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from .._checks.errors import argument, invalid, summary
-from .._core.method_kernels import new_kernel
+from .._core.method_kernels import matrices, new_kernel
 from .._methods.registry import get_method
 from .arguments import rate_and_schedule
 
@@ -102,6 +102,8 @@ def effective_step_size(state: Mapping[str, Any], **options: Any) -> np.ndarray:
     if schedule is not None:
         rate = schedule(step - 1)
     kernel = new_kernel(method.kernel, method.kernel_settings(settings))
+    if kernel.whole and settings["shape"] is None and len(shape) >= 2:
+        kernel.reserve(block.shape[1], block.itemsize, matrices(shape))  # a class's array
     return kernel.step_size(block, step, rate).reshape(shape)
 
 

@@ -316,6 +316,7 @@ def solve(
     )
     history = new_history(method, settings, run.x.shape[0])
     kernel = new_kernel(method.kernel, method.kernel_settings(settings))
+    kernel.reserve(run.x.shape[0], run.x.itemsize)
     # The run holds the leading state rows its kernel uses; the others stay as they started.
     rows = rows_used(kernel.rows_written)
     if run.state is None:

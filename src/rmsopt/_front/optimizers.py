@@ -21,7 +21,7 @@ from .._checks.errors import invalid, summary
 from .._checks.options import Option, suggest
 from .._core import stepper
 from .._core.kernel import AVERAGING_CODES, average_iterate
-from .._core.method_kernels import new_kernel
+from .._core.method_kernels import matrices, new_kernel
 from .._methods.common import NONFINITE
 from .._methods.method import Method
 from .arguments import clip_threshold, rate_and_schedule
@@ -81,7 +81,7 @@ Examples
 --------
 >>> import numpy as np
 >>> import rmsopt
->>> x = np.zeros(3)
+>>> x = np.zeros({vector})
 >>> opt = rmsopt.{class_name}(x, learning_rate=0.01)
 >>> for _ in range(100):
 ...     _ = opt.step(2.0 * (x - 1.0))
@@ -92,13 +92,13 @@ Examples
 Several arrays, in the structure they have in your model; with groups, each
 group's options replace the keywords:
 
->>> W, b = np.zeros((3, 2)), np.zeros(2)
+>>> W, b = np.zeros((3, 2)), np.zeros({bias})
 >>> opt = rmsopt.{class_name}({{"W": W, "b": b}}, learning_rate=0.01)
->>> _ = opt.step({{"W": np.ones((3, 2)), "b": np.ones(2)}})
+>>> _ = opt.step({{"W": np.ones((3, 2)), "b": np.ones({bias})}})
 >>> opt.state[{first_row!r}]["W"].shape
 (3, 2)
 >>> opt = rmsopt.{class_name}([{{"params": [W], "learning_rate": 0.1}}, {{"params": b}}])
->>> _ = opt.step([[np.ones((3, 2))], np.ones(2)])
+>>> _ = opt.step([[np.ones((3, 2))], np.ones({bias})])
 >>> [group["learning_rate"] for group in opt.param_groups]
 [0.1, {learning_rate!r}]
 """
@@ -538,10 +538,11 @@ class Optimizer:
     def __reduce__(self) -> tuple:
         # copy.deepcopy and pickle: the copy is rebuilt on its own copy of x (deepcopy and
         # pickle copy the arrays) from the state dict, which carries the options and a
-        # schedule with its position, so it continues bit for bit like the original.
+        # schedule with its position, so it continues bit for bit like the original. It is
+        # made with the original's options first: some decide what x may be (Muon's shape).
         return (
             _restored,
-            (type(self), self._params.given, self.state_dict(), self._counts[1]),
+            (type(self), self._params.given, self.state_dict(), self._counts[1], self._defaults),
         )
 
     def __repr__(self) -> str:
@@ -609,6 +610,7 @@ class _GroupStepper:
             clip_threshold(settings["clipnorm"]),
             clip_threshold(settings["clipvalue"]),
             owners=list(group.arrays),
+            shapes=_matrix_shapes(method, settings, group) if kernel.whole else None,
         )
 
     def set(self, name: str, settings: dict[str, Any]) -> None:
@@ -709,6 +711,9 @@ def optimizer_class(method: Method) -> type[Optimizer]:
                 first_option=next(o.name for o in declared if o.name != "learning_rate"),
                 first_row=method.state[0],
                 learning_rate=method.learning_rate,
+                # Muon takes matrices only: its examples' vectors are rows.
+                vector="(1, 3)" if method.matrix == "required" else "3",
+                bias="(1, 2)" if method.matrix == "required" else "2",
             ),
             **{option.name: _option_property(option) for option in declared},
         },
@@ -723,9 +728,12 @@ def optimizer_class(method: Method) -> type[Optimizer]:
     return cls
 
 
-def _restored(cls: type[Optimizer], x: Any, state: dict, skipped_steps: int) -> Optimizer:
-    """An optimizer of ``cls`` on ``x`` continuing from ``state`` (see Optimizer.__reduce__)."""
-    optimizer = cls(x)
+def _restored(
+    cls: type[Optimizer], x: Any, state: dict, skipped_steps: int, options: dict | None = None
+) -> Optimizer:
+    """An optimizer of ``cls`` on ``x`` with ``options`` continuing from ``state`` (see
+    Optimizer.__reduce__)."""
+    optimizer = cls(x, **(options or {}))
     optimizer.load_state_dict(state)
     optimizer._counts[1] = skipped_steps
     return optimizer
@@ -790,6 +798,48 @@ def _gradient(array: np.ndarray, grad: Any, optimizer: Optimizer) -> np.ndarray:
     if not grad.flags.c_contiguous:
         grad = np.ascontiguousarray(grad)
     return grad if grad.ndim == 1 else grad.reshape(-1)
+
+
+def _matrix_shapes(
+    method: Method, settings: dict[str, Any], group: Group
+) -> list[tuple[int, int, int]]:
+    """How a whole-array method reads each array of ``group``, as ``(batches, rows,
+    cols)``: with the ``shape`` option (each array holding that many elements), else with
+    the array's own shape (torch's: Adafactor factors an array of two or more dimensions and
+    takes a vector as it is; Muon takes 2-D arrays only)."""
+    option = next(option for option in method.step_options if option.name == "shape")
+    shapes = []
+    for index, array in enumerate(group.arrays):
+        shape = settings["shape"]
+        if shape is None:
+            subject = f"The shape of array {index} of the parameters of {method.class_name}"
+            shape = array.shape
+            if len(shape) < 2 and method.matrix == "optional":
+                shapes.append(matrices(None))
+                continue
+            if (
+                len(shape) != 2
+                and method.matrix == "required"
+                or min(shape[-2:]) < 2
+                and (method.matrix == "optional")
+            ):
+                accepted = (
+                    "2-D (Muon reads each array as a matrix), or the 'shape' option given"
+                    if method.matrix == "required"
+                    else "1-D, or with its last two dimensions at least 2 (Adafactor factors "
+                    "a matrix's second moment; reshape a (1, n) array to 1-D)"
+                )
+                raise invalid(ValueError, subject, accepted, repr(shape))
+            shape = option.constraint.check(shape, subject)
+        elif int(np.prod(shape)) != array.size:
+            raise invalid(
+                ValueError,
+                method.subject("shape"),
+                f"a shape of {array.size} elements, the size of array {index}",
+                f"{shape!r} ({int(np.prod(shape))} elements)",
+            )
+        shapes.append(matrices(shape))
+    return shapes
 
 
 def _split(row: np.ndarray, group: Group) -> list[np.ndarray]:

@@ -113,6 +113,10 @@ class Method:
     second_moment : str, optional
         The state row holding the moving average (or sum) of squared
         gradients, ``v`` in the history; None when there is none (SGD).
+    matrix : str, optional
+        How a whole-array method reads ``x`` (its ``shape`` option): ``"optional"``
+        (Adafactor: a vector without a shape) or ``"required"`` (Muon: a matrix always);
+        None for the element-wise methods.
     frameworks : mapping
         For each framework whose defaults the method can take (``"torch"``
         for every method torch has), the options whose values differ from
@@ -138,6 +142,7 @@ class Method:
     check: Callable[[Mapping[str, Any], Callable[[str], str]], None] = _no_constraints
     second_moment: str | None = None
     average_row: str | None = None
+    matrix: str | None = None
     frameworks: Mapping[str, Mapping[str, Any]] = field(default_factory=lambda: {"torch": {}})
 
     def framework_defaults(self, framework: str) -> dict[str, Any]:

@@ -7,12 +7,14 @@ from typing import Any
 
 from .._checks.errors import argument, invalid
 from .adadelta import ADADELTA
+from .adafactor import ADAFACTOR
 from .adagrad import ADAGRAD
 from .adam import ADAM, ADAMW
 from .adamax import ADAMAX
 from .asgd import ASGD
 from .lion import LION
 from .method import Method
+from .muon import MUON
 from .nadam import NADAM
 from .radam import RADAM
 from .rmsprop import RMSPROP
@@ -36,6 +38,8 @@ METHODS: dict[str, Method] = {
         RPROP,
         ASGD,
         LION,
+        ADAFACTOR,
+        MUON,
     )
 }
 
