@@ -179,3 +179,36 @@ def test_an_optimizer_object_holds_a_saved_x_and_two_state_blocks(name, options)
     peaks = [peak_arrays(construct_and_step(steps), n, 8) for steps in (0, 5)]
     assert abs(peaks[0] - peaks[1]) < 0.01
     assert max(peaks) <= 1 + 2 * rows + 0.01
+
+
+@pytest.mark.parametrize(
+    ("name", "options", "scratch"),
+    [
+        # Adafactor keeps u (n) between its norm and the step; a matrix adds its column sums.
+        ("adafactor", {}, 1.0),
+        ("adafactor", {"shape": (400, 500)}, 1.0 + 500 / 200_000),
+        # Muon: X and the next X (2n), A and b A + c A A (two 400 x 400).
+        ("muon", {"shape": (400, 500)}, 2.0 + 2 * 400**2 / 200_000),
+    ],
+)
+def test_a_whole_array_method_adds_only_its_scratch(name, options, scratch):
+    # 5 + 2k arrays as every method, plus the scratch its step needs, allocated once before
+    # the run (the raw allocator, which tracemalloc sees); the room for a clipped gradient
+    # only when clipping.
+    n = 200_000
+    x0 = np.ones(n)
+
+    def minimize(iterations, **clipping):
+        return lambda: rmsopt.minimize(
+            lambda x: 0.0,
+            x0,
+            jac=lambda x: x,
+            method=name,
+            options={"maxiter": iterations, "gtol": 0.0, **options, **clipping},
+        )
+
+    peaks = [peak_arrays(minimize(iterations), n, 8) for iterations in (3, 30)]
+    assert abs(peaks[0] - peaks[1]) < 0.01
+    assert 5 + 2 + scratch - 0.01 <= max(peaks) <= 5 + 2 + scratch + 0.01
+    clipped = peak_arrays(minimize(3, clipvalue=1.0), n, 8)
+    assert clipped == pytest.approx(max(peaks) + 1.0, abs=0.01)

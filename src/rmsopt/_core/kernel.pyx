@@ -43,10 +43,11 @@ cdef class Kernel:
             return None
         return self.array.batches, self.array.rows, self.array.cols
 
-    def reserve(self, Py_ssize_t n, Py_ssize_t itemsize, shape=None):
+    def reserve(self, Py_ssize_t n, Py_ssize_t itemsize, shape=None, bint clipping=False):
         """Make room in a whole-array kernel's scratch for steps of ``n`` elements of
         ``itemsize`` bytes read with ``shape`` (``(batches, rows, cols)``; default: the
-        kernel's), and read the next ones with it. Only grows; nothing for the others."""
+        kernel's), and for the clipped gradient of a measured step when ``clipping``; read the
+        next steps with that shape. Only grows; nothing for the other kernels."""
         cdef WholeArray array
         cdef Py_ssize_t size
         cdef void* grown
@@ -55,7 +56,9 @@ cdef class Kernel:
         if shape is not None:
             self.array.batches, self.array.rows, self.array.cols = shape
         array = self.array[0]
-        size = scratch_end(self.scratch_bytes(self.params, &array, n, itemsize)) + n * itemsize
+        size = scratch_end(self.scratch_bytes(self.params, &array, n, itemsize))
+        if clipping:
+            size += n * itemsize
         if size > self.scratch_capacity:
             grown = PyMem_RawRealloc(self.scratch, size)
             if grown == NULL:

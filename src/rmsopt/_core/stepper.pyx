@@ -158,7 +158,8 @@ cdef class Stepper:
             offset += self.sizes[k]
             shape = kernel.shape if shapes is None else shapes[k]
             if shape is not None:
-                kernel.reserve(self.sizes[k], states.itemsize, shape)
+                kernel.reserve(self.sizes[k], states.itemsize, shape,
+                               clipnorm < INFINITY or clipvalue < INFINITY)
                 self.shapes[3 * k], self.shapes[3 * k + 1], self.shapes[3 * k + 2] = shape
         self.x_saved_data = address(self.x_saved, self.is_double)
         self.states_data = address(states.reshape(-1), self.is_double)

@@ -4,6 +4,7 @@ result as a `scipy.optimize.OptimizeResult`."""
 
 from __future__ import annotations
 
+import math
 import copy
 import sys
 from collections.abc import Callable, Mapping
@@ -316,7 +317,8 @@ def solve(
     )
     history = new_history(method, settings, run.x.shape[0])
     kernel = new_kernel(method.kernel, method.kernel_settings(settings))
-    kernel.reserve(run.x.shape[0], run.x.itemsize)
+    clipping = run.clipnorm < math.inf or run.clipvalue < math.inf
+    kernel.reserve(run.x.shape[0], run.x.itemsize, clipping=clipping)
     # The run holds the leading state rows its kernel uses; the others stay as they started.
     rows = rows_used(kernel.rows_written)
     if run.state is None:
