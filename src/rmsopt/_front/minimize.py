@@ -4,8 +4,8 @@ result as a `scipy.optimize.OptimizeResult`."""
 
 from __future__ import annotations
 
-import math
 import copy
+import math
 import sys
 from collections.abc import Callable, Mapping
 from typing import Any
