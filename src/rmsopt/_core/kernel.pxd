@@ -48,6 +48,17 @@ cdef class Kernel:
     # A kernel that keeps a scalar of the whole run in its parameters (NAdam's product of
     # momentum factors) brings it to step t before the step's chunks run; NULL for the others.
     cdef void (*prepare)(void* params, Py_ssize_t step) noexcept nogil
+    # The step of the whole array as one plain call, without the chunk machinery (small n,
+    # where setting a chunk up costs more than the elements): the baseline build's, which
+    # gives the bits of every build.
+    cdef void (*direct_double)(const void* params, Py_ssize_t n, const double* x,
+                               const double* grad, const double* state, double* x_out,
+                               double* state_out, Py_ssize_t step,
+                               double learning_rate) noexcept nogil
+    cdef void (*direct_float)(const void* params, Py_ssize_t n, const float* x,
+                              const float* grad, const float* state, float* x_out,
+                              float* state_out, Py_ssize_t step,
+                              double learning_rate) noexcept nogil
     # A whole-array kernel (Adafactor, Muon: kernels/whole.pxd) steps x read with the shape in
     # `array`, on one thread, with the scratch `reserve` sized (its own, then room for a
     # clipped gradient); NULL for the element-wise kernels.
@@ -72,6 +83,13 @@ cdef class Kernel:
                               double learning_rate,
                               double* out,
                               ) noexcept nogil
+
+
+cdef enum:
+    # Below this many variables a measured step and the gradient's pass skip the chunk
+    # machinery (a task handed to a chunk loop, block by block), which costs more than the
+    # elements: the step runs as one plain call and its reductions follow it.
+    SMALL = 64
 
 
 cdef inline void use_shape(Kernel kernel, const Py_ssize_t* shape) noexcept nogil:
@@ -99,6 +117,14 @@ cdef inline void kernel_step(Kernel kernel,
                              ) noexcept nogil:
     # The step alone: no projection, no reductions.
     prepare_step(kernel, step)
+    if n < SMALL and kernel.direct_double != NULL:
+        if floating is double:
+            kernel.direct_double(kernel.params, n, x, grad, state, x_out, state_out, step,
+                                 learning_rate)
+        else:
+            kernel.direct_float(kernel.params, n, x, grad, state, x_out, state_out, step,
+                                learning_rate)
+        return
     if kernel.loop != NULL:  # Kernel itself has no loop (Kernel.step refuses it)
         split_step(kernel.loop[0], kernel.threads, n, x, grad, state, x_out, state_out,
                    kernel.params, step, learning_rate, False, 0, NULL, NULL, NULL, False, 0,
@@ -147,13 +173,6 @@ cdef inline void kernel_step_size(Kernel kernel,
         kernel.step_size_double(n, state, step, learning_rate, out)
     else:
         kernel.step_size_float(n, state, step, learning_rate, out)
-
-
-cdef enum:
-    # Below this many variables a measured step and the gradient's pass skip the chunk
-    # machinery (a task handed to a chunk loop, block by block), which costs more than the
-    # elements: the step runs as one plain call and its reductions follow it.
-    SMALL = 64
 
 
 cdef inline StepMeasures small_measured_step(Kernel kernel,
