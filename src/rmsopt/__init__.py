@@ -19,6 +19,7 @@ True
 from . import plot, problems, schedules
 from ._core import simd as _simd  # noqa: F401  (chooses the CPU build of the kernels' loops)
 from ._core.runtime import show_runtime
+from ._front.batch import BatchResult, minimize_batch
 from ._front.diagnostics import effective_step_size
 from ._front.minimize import make_method_callable, minimize, show_options
 from ._front.optimizers import Optimizer, optimizer_class
@@ -30,12 +31,14 @@ from ._search.multistart import multistart
 from ._search.tune import tune
 
 __all__ = [
+    "BatchResult",
     "Optimizer",
     "Status",
     "compare",
     "defaults",
     "effective_step_size",
     "minimize",
+    "minimize_batch",
     "multistart",
     "plot",
     "problems",

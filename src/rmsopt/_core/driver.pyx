@@ -26,7 +26,7 @@ from .averaging cimport AVERAGE_NONE, average_into, average_weight
 from .chunks cimport MEASURE_PROJECTED, MEASURE_STEP, StepMeasures
 from .history cimport History, record
 from .kernel cimport Kernel, gradient_magnitude, measured_step, projected_gradient_norm
-from .sources cimport EPOCH_ENDED, EVALUATED, NOT_FINITE, Source, Workspace
+from .sources cimport DEFERRED, EPOCH_ENDED, EVALUATED, NOT_FINITE, Source, Workspace
 from .termination cimport (
     CALLBACK_STOP,
     CONTINUE,
@@ -63,16 +63,6 @@ cdef enum:
 
 # Seconds of the loop's work between checks for Ctrl-C that the interval aims at.
 cdef double SIGNAL_CHECK_AT_LEAST = 0.025, SIGNAL_CHECK_AT_MOST = 0.05
-
-
-cdef struct Plateau:
-    # A reduce_on_plateau schedule observed in the loop, without the GIL: its parameters and
-    # its state, as schedules.ReduceOnPlateau names them; the arithmetic is its observe().
-    bint minimizing, relative
-    double factor, threshold, min_lr, eps
-    Py_ssize_t patience, cooldown
-    double rate, best
-    Py_ssize_t num_bad_epochs, cooldown_counter, last_epoch
 
 
 cdef inline void observe(Plateau* p, double loss) noexcept nogil:
@@ -116,42 +106,6 @@ cdef class Loop:
     step ``t + 1``), the steps the starting state has taken, clipping thresholds (infinity:
     off), the box (a pair of float64 arrays, or None), ``maximize``, and the limits and
     tolerances (``maxfev`` ``sys.maxsize``: no limit). Then where the run got to."""
-    cdef Kernel kernel
-    cdef Source source
-    cdef Workspace workspace
-    cdef History history                  # None: no history
-    cdef object notify                    # notify(x, value or None, grad, nit), or None
-    cdef object schedule                  # rate of step t = schedule(t - 1), or None
-    cdef object plateau_schedule          # a reduce_on_plateau observed natively, or None
-    cdef Plateau plateau
-    cdef bint constant_rate
-    cdef double rate                      # the rate of the step being taken
-    cdef double committed_rate            # the rate of the last committed step
-    cdef Py_ssize_t steps_taken           # by the state before the run
-    cdef double clipnorm, clipvalue       # infinity: no clipping
-    cdef const double* lower              # the box, or NULL
-    cdef const double* upper
-    cdef object box                       # keeps the box's arrays alive
-    cdef bint maximize
-    cdef Py_ssize_t maxiter, maxfev       # maxfev PY_SSIZE_T_MAX: no limit
-    cdef double gtol, ftol, xtol
-    cdef Py_ssize_t nit
-    cdef int current                      # the buffer of the committed iterate
-    cdef double value                     # fun at it (NaN when not evaluated)
-    cdef bint value_known
-    cdef object error                     # what a schedule or the callback raised
-    cdef int failure                      # FAILED_*: why the run ended with NONFINITE
-    cdef int failed_buffer                # the buffer of the failed evaluation or step
-    cdef double failed_value              # fun's value there (FAILED_VALUE)
-    # Iterate averaging (averaging.pxd): the average's buffer, the option's code, the EMA's
-    # decay, the step after which iterates enter it, and how many have.
-    cdef object average_array
-    cdef void* average
-    cdef int averaging
-    cdef double averaging_decay
-    cdef Py_ssize_t averaging_start
-    cdef readonly Py_ssize_t n_averaged
-
     def __init__(self, Kernel kernel, Source source, Workspace workspace, *, History history,
                  notify, double learning_rate, schedule, plateau=None,
                  Py_ssize_t steps_taken,
@@ -161,8 +115,6 @@ cdef class Loop:
                  average=None, int averaging=AVERAGE_NONE, double averaging_decay=0.0,
                  Py_ssize_t averaging_start=0, Py_ssize_t n_averaged=0):
         cdef const double[::1] lower, upper
-        cdef double[::1] average_double
-        cdef float[::1] average_float
         self.kernel = kernel
         self.source = source
         self.workspace = workspace
@@ -198,6 +150,17 @@ cdef class Loop:
         self.gtol = gtol
         self.ftol = ftol
         self.xtol = xtol
+        self.averaging_decay = averaging_decay
+        self.averaging_start = averaging_start
+        # The step's max-norm serves the xtol test only.
+        self.measures_wanted = MEASURE_STEP if xtol > 0 else 0
+        self.start(average, averaging, n_averaged)
+
+    cdef void start(self, average, int averaging, Py_ssize_t n_averaged) except *:
+        # Where a run is before its first iteration, and its average: `average` (an array of
+        # the run's dtype, or None) with `n_averaged` iterates in it.
+        cdef double[::1] average_double
+        cdef float[::1] average_float
         self.nit = 0
         self.current = 0
         self.value = NAN
@@ -216,9 +179,44 @@ cdef class Loop:
             else:
                 average_float = average
                 self.average = &average_float[0]
-        self.averaging_decay = averaging_decay
-        self.averaging_start = averaging_start
         self.n_averaged = n_averaged
+        self.phase = PHASE_START
+        self.code = CONTINUE
+        self.gradient_norm = self.next_gradient_norm = INFINITY
+        self.step_norm = self.pending_step_norm = INFINITY
+        self.previous_value = NAN
+        self.following = self.stepped_with = 0
+        self.step = 0
+        self.checks_signals = not self.source.needs_gil
+        self.check_interval, self.since_check, self.last_check = 1, 0, 0.0
+
+    def clone(self, Workspace workspace, Source source, average=None):
+        """A fresh loop with this one's settings (made, not run) on ``workspace``, evaluated
+        by ``source`` (bound to it), averaging into ``average`` when this one averages: the
+        batch's m runs, made without m calls of the constructor."""
+        cdef Loop other = Loop.__new__(Loop)
+        other.kernel = self.kernel
+        other.source = source
+        other.workspace = workspace
+        other.history = None
+        other.notify = None
+        other.constant_rate = self.constant_rate
+        other.schedule = self.schedule
+        other.plateau_schedule = self.plateau_schedule
+        other.plateau = self.plateau
+        other.rate = self.rate
+        other.committed_rate = self.committed_rate
+        other.steps_taken = self.steps_taken
+        other.clipnorm, other.clipvalue = self.clipnorm, self.clipvalue
+        other.box, other.lower, other.upper = self.box, self.lower, self.upper
+        other.maximize = self.maximize
+        other.maxiter, other.maxfev = self.maxiter, self.maxfev
+        other.gtol, other.ftol, other.xtol = self.gtol, self.ftol, self.xtol
+        other.averaging_decay = self.averaging_decay
+        other.averaging_start = self.averaging_start
+        other.measures_wanted = self.measures_wanted
+        other.start(average, self.averaging, 0)
+        return other
 
     cdef int schedule_rate(self, Py_ssize_t step) noexcept nogil:
         # The learning rate of step `step` from the schedule: CONTINUE, or EXCEPTION.
@@ -273,6 +271,8 @@ cdef inline int evaluate(Loop run,
     # evaluation, which may have handed over the user's array.
     cdef int evaluation = run.source.evaluate(buffer)
     cdef double norm
+    if evaluation == DEFERRED:
+        return DEFERRED
     if evaluation == EVALUATED:
         norm = gradient_magnitude(run.kernel, run.workspace.n,
                                   <const floating*>run.workspace.grad[buffer])
@@ -299,53 +299,96 @@ cdef inline double box_gradient_norm(Loop run, int buffer, const floating* x) no
 
 cdef int iterate(Loop run, floating* dtype) noexcept nogil:
     # The loop; `dtype` only selects the precision. Returns the status code.
+    if run.source.full_data:
+        return advance(run, dtype)
+    return iterate_minibatches(run, dtype)
+
+
+cdef int advance(Loop run, floating* dtype) noexcept nogil:
+    # A full-data run from where it is (run.phase) to its end: the status code; or, when its
+    # source defers an evaluation (a batch's row), NEEDS_EVALUATION, the run waiting in its
+    # phase until the evaluation can be taken. Each iteration: the tests at the committed
+    # iterate, the step, the evaluation at the new iterate, the commit.
     # Without the GIL the source and the workspace are reached through `run` (a local object
     # reference would need the GIL to count).
     cdef:
-        Py_ssize_t n = run.workspace.n, step
-        floating* x[2]
-        floating* state[2]
-        int i, following, evaluation, code = CONTINUE
-        int stepped_with = 0                # the gradient buffer of the last committed step
-        # NaN while a box's projected gradient norm waits for the step that measures it.
-        double gradient_norm = INFINITY, step_norm = INFINITY, previous_value = NAN
-        double next_gradient_norm = INFINITY
+        int evaluation, code
         StepMeasures measures
-        bint full_data = run.source.full_data, has_history = run.history is not None
-        bint notifies = run.notify is not None
-        bint observes = run.plateau_schedule is not None
-        bint averages = run.averaging != AVERAGE_NONE and run.average != NULL
-        bint checks_signals = not run.source.needs_gil
-        # The step's max-norm serves the xtol test only.
-        int measures_wanted = MEASURE_STEP if run.xtol > 0 else 0
-        Py_ssize_t check_interval = 1, since_check = 0
-        double last_check = monotonic_seconds() if checks_signals else 0.0, now
-    for i in range(2):
-        x[i] = <floating*>run.workspace.x[i]
-        state[i] = <floating*>run.workspace.state[i]
-
-    if full_data:
-        evaluation = evaluate(run, 0, &gradient_norm, dtype)
-        if evaluation != EVALUATED:
-            return evaluation
-        run.value, run.value_known = run.source.value, run.source.value_known
-        if has_history:
-            record(run.history, run.kernel, 0, run.value, n, <floating*>run.workspace.grad[0],
-                   x[0], x[0], state[0], 0, run.rate, False)
-
     while True:
-        # The tests at the committed iterate: whether to stop before another step.
-        if full_data:
-            code = termination(gradient_norm, run.gtol, run.nit, run.value, previous_value,
-                               run.ftol, step_norm, run.xtol, run.rate, run.maxiter,
-                               run.source.nfev, run.maxfev)
-            if code != CONTINUE and isnan(gradient_norm):
+        if run.phase == PHASE_TOP:
+            code = termination(run.gradient_norm, run.gtol, run.nit, run.value,
+                               run.previous_value, run.ftol, run.step_norm, run.xtol, run.rate,
+                               run.maxiter, run.source.nfev, run.maxfev)
+            if code != CONTINUE and isnan(run.gradient_norm):
                 # gtol comes first: whether it holds decides the status.
-                gradient_norm = box_gradient_norm(run, run.current, x[run.current])
-                code = termination(gradient_norm, run.gtol, run.nit, run.value,
-                                   previous_value, run.ftol, step_norm, run.xtol, run.rate,
-                                   run.maxiter, run.source.nfev, run.maxfev)
-        elif run.source.epoch_complete():
+                run.gradient_norm = box_gradient_norm(run, run.current, iterate_at(run, dtype))
+                code = termination(run.gradient_norm, run.gtol, run.nit, run.value,
+                                   run.previous_value, run.ftol, run.step_norm, run.xtol,
+                                   run.rate, run.maxiter, run.source.nfev, run.maxfev)
+            if code != CONTINUE:
+                return finish(run, code, dtype)
+            code = take_rate(run)
+            if code != CONTINUE:
+                if (isnan(run.gradient_norm) and box_gradient_norm(
+                        run, run.current, iterate_at(run, dtype)) <= run.gtol):
+                    code = GTOL
+                return finish(run, code, dtype)
+            measures = step(run, run.measures_wanted
+                            | (MEASURE_PROJECTED if isnan(run.gradient_norm) else 0), dtype)
+            if isnan(run.gradient_norm):
+                run.gradient_norm = measures.projected_norm
+                # The other tests passed above: only gtol can stop the run here, and the step
+                # taken to measure the norm is then not committed.
+                if run.gradient_norm <= run.gtol:
+                    return finish(run, GTOL, dtype)
+            if not measures.finite:
+                run.failure, run.failed_buffer = FAILED_STEP, run.following
+                return finish(run, NONFINITE, dtype)
+            run.pending_step_norm = measures.step_norm
+            run.phase = PHASE_STEP_EVALUATION
+        elif run.phase == PHASE_STEP_EVALUATION:
+            # A whole objective is evaluated at the new iterate before the step is committed.
+            evaluation = evaluate(run, run.following, &run.next_gradient_norm, dtype)
+            if evaluation == DEFERRED:
+                return NEEDS_EVALUATION
+            if evaluation != EVALUATED:
+                return finish(run, evaluation, dtype)
+            run.gradient_norm = run.next_gradient_norm
+            run.step_norm = run.pending_step_norm
+            run.previous_value = run.value
+            run.value, run.value_known = run.source.value, run.source.value_known
+            run.phase = PHASE_TOP
+            code = commit(run, run.following, dtype)
+            if code != CONTINUE:
+                return finish(run, code, dtype)
+        elif run.phase == PHASE_START:
+            if run.checks_signals:
+                run.last_check = monotonic_seconds()
+            evaluation = evaluate(run, 0, &run.gradient_norm, dtype)
+            if evaluation == DEFERRED:
+                return NEEDS_EVALUATION
+            if evaluation != EVALUATED:
+                return finish(run, evaluation, dtype)
+            run.value, run.value_known = run.source.value, run.source.value_known
+            if run.history is not None:
+                record(run.history, run.kernel, 0, run.value, run.workspace.n,
+                       <floating*>run.workspace.grad[0], iterate_at(run, dtype),
+                       iterate_at(run, dtype), state_at(run, 0, dtype), 0, run.rate, False)
+            run.phase = PHASE_TOP
+        else:
+            return run.code
+
+
+cdef int iterate_minibatches(Loop run, floating* dtype) noexcept nogil:
+    # A minibatch run: each iteration takes the next batch's gradient at the committed
+    # iterate, steps and commits; epochs end with the source's validation.
+    cdef:
+        int evaluation, code = CONTINUE
+        StepMeasures measures
+    if run.checks_signals:
+        run.last_check = monotonic_seconds()
+    while True:
+        if run.source.epoch_complete():
             code = run.source.end_epoch(run.current, run.nit)
             if code == NONFINITE:
                 run.failure = FAILED_VALIDATION
@@ -355,102 +398,119 @@ cdef int iterate(Loop run, floating* dtype) noexcept nogil:
             code = budget(run.nit, run.maxiter, run.source.nfev, run.maxfev)
         if code != CONTINUE:
             break
-
-        # Minibatches take the gradient of the next batch at the committed iterate.
-        if not full_data:
-            evaluation = evaluate(run, run.current, &gradient_norm, dtype)
-            if evaluation == EPOCH_ENDED:
-                code = run.source.end_epoch(run.current, run.nit)
-                if code == NONFINITE:
-                    run.failure = FAILED_VALIDATION
-                if code == CONTINUE:
-                    continue
-                break
-            if evaluation != EVALUATED:
-                code = evaluation
-                break
-            run.value, run.value_known = run.source.value, run.source.value_known
-
-        step = run.steps_taken + run.nit + 1
-        if not run.constant_rate:
-            code = run.schedule_rate(step)
-            if code != CONTINUE:
-                if (full_data and isnan(gradient_norm)
-                        and box_gradient_norm(run, run.current, x[run.current]) <= run.gtol):
-                    code = GTOL
-                break
-        elif observes:
-            run.rate = run.plateau.rate
-        following = 1 - run.current
-        measures = measured_step(run.kernel, n, x[run.current],
-                                 <floating*>run.workspace.grad[run.current],
-                                 state[run.current], x[following], state[following],
-                                 run.clipnorm, run.clipvalue, step, run.rate, run.lower,
-                                 run.upper, run.maximize,
-                                 measures_wanted | (MEASURE_PROJECTED if isnan(gradient_norm)
-                                                    else 0), NULL)
-        if full_data and isnan(gradient_norm):
-            gradient_norm = measures.projected_norm
-            # The other tests passed at the top: only gtol can stop the run here, and the step
-            # taken to measure the norm is then not committed.
-            if gradient_norm <= run.gtol:
-                code = GTOL
-                break
+        evaluation = evaluate(run, run.current, &run.gradient_norm, dtype)
+        if evaluation == EPOCH_ENDED:
+            code = run.source.end_epoch(run.current, run.nit)
+            if code == NONFINITE:
+                run.failure = FAILED_VALIDATION
+            if code == CONTINUE:
+                continue
+            break
+        if evaluation != EVALUATED:
+            code = evaluation
+            break
+        run.value, run.value_known = run.source.value, run.source.value_known
+        code = take_rate(run)
+        if code != CONTINUE:
+            break
+        measures = step(run, run.measures_wanted
+                        | (MEASURE_PROJECTED if isnan(run.gradient_norm) else 0), dtype)
         if not measures.finite:
-            run.failure, run.failed_buffer = FAILED_STEP, following
+            run.failure, run.failed_buffer = FAILED_STEP, run.following
             code = NONFINITE
             break
+        code = commit(run, run.current, dtype)
+        if code != CONTINUE:
+            break
+    return finish(run, code, dtype)
 
-        # A whole objective is evaluated at the new iterate before the step is committed.
-        if full_data:
-            evaluation = evaluate(run, following, &next_gradient_norm, dtype)
-            if evaluation != EVALUATED:
-                code = evaluation
-                break
-            gradient_norm = next_gradient_norm
-            step_norm = measures.step_norm
-            previous_value = run.value
-            run.value, run.value_known = run.source.value, run.source.value_known
 
-        # Commit.
-        stepped_with = following if full_data else run.current
-        run.current = following
-        run.committed_rate = run.rate
-        run.nit += 1
-        if observes:
-            # What fun's value at the new iterate leaves the rate of the next step at.
-            observe(&run.plateau, run.value)
-        if averages and step > run.averaging_start:
-            average_into(n, <floating*>run.average, x[run.current],
-                         average_weight(run.averaging, run.averaging_decay, run.n_averaged))
-            run.n_averaged += 1
-        if has_history:
-            record(run.history, run.kernel, run.nit, run.value, n,
-                   <floating*>run.workspace.grad[stepped_with],
-                   x[1 - run.current], x[run.current], state[run.current], step, run.rate, False)
-        if notifies:
-            code = run.call_back(stepped_with)
-            if code != CONTINUE:
-                break
-        if checks_signals:
-            since_check += 1
-            if since_check >= check_interval:
-                since_check = 0
-                now = monotonic_seconds()
-                if now - last_check < SIGNAL_CHECK_AT_LEAST:
-                    check_interval = min(2 * check_interval, LONGEST_CHECK_INTERVAL)
-                elif now - last_check > SIGNAL_CHECK_AT_MOST and check_interval > 1:
-                    check_interval //= 2
-                code = run.check_signals()
-                if code != CONTINUE:
-                    break
-                last_check = monotonic_seconds()  # the wait for the GIL is not the loop's
+cdef inline floating* iterate_at(Loop run, floating* dtype) noexcept nogil:
+    # The committed iterate.
+    return <floating*>run.workspace.x[run.current]
 
-    if has_history and run.nit > 0:
+
+cdef inline floating* state_at(Loop run, int buffer, floating* dtype) noexcept nogil:
+    return <floating*>run.workspace.state[buffer]
+
+
+cdef inline int take_rate(Loop run) noexcept nogil:
+    # The number and the learning rate of the step about to be taken: CONTINUE, or what a
+    # schedule raised (EXCEPTION).
+    run.step = run.steps_taken + run.nit + 1
+    if not run.constant_rate:
+        return run.schedule_rate(run.step)
+    if run.plateau_schedule is not None:
+        run.rate = run.plateau.rate
+    return CONTINUE
+
+
+cdef inline StepMeasures step(Loop run, int measures, floating* dtype) noexcept nogil:
+    # The step from the committed iterate into the other buffers, measured as asked.
+    cdef int current = run.current
+    run.following = 1 - current
+    return measured_step(run.kernel, run.workspace.n, <floating*>run.workspace.x[current],
+                         <floating*>run.workspace.grad[current],
+                         <floating*>run.workspace.state[current],
+                         <floating*>run.workspace.x[run.following],
+                         <floating*>run.workspace.state[run.following], run.clipnorm,
+                         run.clipvalue, run.step, run.rate, run.lower, run.upper, run.maximize,
+                         measures, NULL)
+
+
+cdef int commit(Loop run, int stepped_with, floating* dtype) noexcept nogil:
+    # Make the step taken current, then what follows a commit: the plateau's observation,
+    # the average, the history, the notification and the check for Ctrl-C. CONTINUE, or the
+    # status the run ends with.
+    cdef Py_ssize_t n = run.workspace.n
+    cdef int code
+    cdef double now
+    run.stepped_with = stepped_with
+    run.current = run.following
+    run.committed_rate = run.rate
+    run.nit += 1
+    if run.plateau_schedule is not None:
+        # What fun's value at the new iterate leaves the rate of the next step at.
+        observe(&run.plateau, run.value)
+    if (run.averaging != AVERAGE_NONE and run.average != NULL
+            and run.step > run.averaging_start):
+        average_into(n, <floating*>run.average, iterate_at(run, dtype),
+                     average_weight(run.averaging, run.averaging_decay, run.n_averaged))
+        run.n_averaged += 1
+    if run.history is not None:
         record(run.history, run.kernel, run.nit, run.value, n,
                <floating*>run.workspace.grad[stepped_with],
-               x[1 - run.current], x[run.current], state[run.current],
-               run.steps_taken + run.nit, run.committed_rate, True)
+               <floating*>run.workspace.x[1 - run.current], iterate_at(run, dtype),
+               state_at(run, run.current, dtype), run.step, run.rate, False)
+    if run.notify is not None:
+        code = run.call_back(stepped_with)
+        if code != CONTINUE:
+            return code
+    if run.checks_signals:
+        run.since_check += 1
+        if run.since_check >= run.check_interval:
+            run.since_check = 0
+            now = monotonic_seconds()
+            if now - run.last_check < SIGNAL_CHECK_AT_LEAST:
+                run.check_interval = min(2 * run.check_interval, LONGEST_CHECK_INTERVAL)
+            elif now - run.last_check > SIGNAL_CHECK_AT_MOST and run.check_interval > 1:
+                run.check_interval //= 2
+            code = run.check_signals()
+            if code != CONTINUE:
+                return code
+            run.last_check = monotonic_seconds()  # the wait for the GIL is not the loop's
+    return CONTINUE
+
+
+cdef int finish(Loop run, int code, floating* dtype) noexcept nogil:
+    # The run's end with status `code`: the history's last row.
+    run.phase, run.code = PHASE_DONE, code
+    if run.history is not None and run.nit > 0:
+        record(run.history, run.kernel, run.nit, run.value, run.workspace.n,
+               <floating*>run.workspace.grad[run.stepped_with],
+               <floating*>run.workspace.x[1 - run.current], iterate_at(run, dtype),
+               state_at(run, run.current, dtype), run.steps_taken + run.nit,
+               run.committed_rate, True)
     return code
 
 
@@ -487,7 +547,6 @@ def run(Loop loop):
     reports what the run had done and raises it."""
     cdef int code
     cdef Source source = loop.source
-    cdef Plateau* p
     if source.needs_gil and loop.workspace.n < RELEASE_GIL_FROM:
         code = _iterate(loop)
     else:
@@ -495,10 +554,7 @@ def run(Loop loop):
             code = _iterate(loop)
     if loop.plateau_schedule is not None:
         # The schedule the run was given ends as the loop left it: what it observed is kept.
-        p = &loop.plateau
-        loop.plateau_schedule.load_state_dict({
-            "learning_rate": p.rate, "best": p.best, "num_bad_epochs": p.num_bad_epochs,
-            "cooldown_counter": p.cooldown_counter, "last_epoch": p.last_epoch})
+        loop.plateau_schedule.load_state_dict(plateau_state(loop))
     x, state, x_nit = source.reported(loop.current, loop.nit)
     gradient = loop.workspace.grad_rows[loop.current]
     if gradient is None:  # the first evaluation failed before a gradient was taken
@@ -512,6 +568,24 @@ def run(Loop loop):
         state,
         x_nit,
     )
+
+
+def plateau_state(Loop loop):
+    """The state of the reduce_on_plateau schedule ``loop`` observes natively, as its
+    ``state_dict()`` gives it (None without one)."""
+    cdef Plateau* p = &loop.plateau
+    if loop.plateau_schedule is None:
+        return None
+    return {"learning_rate": p.rate, "best": p.best, "num_bad_epochs": p.num_bad_epochs,
+            "cooldown_counter": p.cooldown_counter, "last_epoch": p.last_epoch}
+
+
+def outcome(Loop loop):
+    """``(code, nit, value or None, x, grad, state)`` of a full-data loop that has ended
+    (a batch's run): what `run` returns for it."""
+    x, state, _ = loop.source.reported(loop.current, loop.nit)
+    return (loop.code, loop.nit, loop.value if loop.value_known else None, x,
+            loop.workspace.grad_rows[loop.current], state)
 
 
 cdef int _iterate(Loop loop) noexcept nogil:

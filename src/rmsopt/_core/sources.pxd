@@ -8,6 +8,7 @@ cdef enum:  # what Source.evaluate reports
     NOT_FINITE = 1     # the value is NaN or infinite
     RAISED = 2         # the user's code raised; the source keeps the exception in `error`
     EPOCH_ENDED = 3    # minibatches: the pass over the data has no batch left
+    DEFERRED = 4       # a batch's row: its evaluation is given later, for all rows at once
 
 
 cdef class Workspace:

@@ -33,16 +33,25 @@ cdef class Workspace:
     buffers are made when a source needs them: a Python objective's gradient that nothing
     else holds is kept as it is."""
 
-    def __init__(self, x0, state0):
+    def __init__(self, x0, state0, spares=None):
+        # `spares`: (x1, state1, grad0, grad1), the other buffers made by the caller (a
+        # batch keeps every problem's in shared blocks); state1 must equal state0.
         cdef int i
         self.n, self.rows = x0.shape[0], state0.shape[0]
         self.is_float = x0.dtype == np.float32
         self.dtype = x0.dtype
-        self.x_rows = (x0, np.empty_like(x0))
         self.grad_rows = [None, None]
         self.own_grads = [None, None]
-        # Rows a configuration never writes must hold their values in both halves.
-        self.state_blocks = (state0, state0.copy())
+        if spares is None:
+            self.x_rows = (x0, np.empty_like(x0))
+            # Rows a configuration never writes must hold their values in both halves.
+            self.state_blocks = (state0, state0.copy())
+        else:
+            self.x_rows = (x0, spares[0])
+            self.state_blocks = (state0, spares[1])
+            self.own_grads = [spares[2], spares[3]]
+            for i in range(2):
+                self.own_addresses[i] = address(self.own_grads[i])
         for i in range(2):
             self.x[i] = address(self.x_rows[i])
             self.grad[i] = NULL

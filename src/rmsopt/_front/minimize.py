@@ -332,29 +332,16 @@ def solve(
     workspace = Workspace(run.x, state0)
     del state0
     source.bind(workspace)
-    loop = Loop(
+    loop = new_loop(
+        run,
         kernel,
         source,
         workspace,
+        plateau,
         history=history,
         notify=notify,
-        learning_rate=run.learning_rate,
-        schedule=None if plateau is not None else run.schedule,
-        plateau=plateau,
-        steps_taken=run.steps_taken,
-        clipnorm=run.clipnorm,
-        clipvalue=run.clipvalue,
-        box=run.box,
-        maximize=settings["maximize"],
-        maxiter=run.maxiter,
-        maxfev=run.maxfev,
-        gtol=settings["gtol"],
-        ftol=settings["ftol"],
-        xtol=settings["xtol"],
         average=run.average,
-        averaging=AVERAGING_CODES[settings["averaging"]],
-        averaging_decay=settings["averaging_decay"],
-        averaging_start=min(settings["averaging_start"], sys.maxsize),
+        steps_taken=run.steps_taken,
         n_averaged=run.n_averaged,
     )
     try:
@@ -432,6 +419,49 @@ def solve(
     if settings["disp"]:
         _print_summary(result)
     return result
+
+
+def new_loop(
+    run: Run,
+    kernel: Any,
+    source: Any,
+    workspace: Any,
+    plateau: ReduceOnPlateau | None,
+    *,
+    history: Any = None,
+    notify: Any = None,
+    average: np.ndarray | None = None,
+    steps_taken: int = 0,
+    n_averaged: int = 0,
+) -> Loop:
+    """The native loop of ``run`` (checked by the front door) on ``workspace``, its gradients
+    from ``source``; ``plateau``, a reduce_on_plateau the loop observes itself, or None."""
+    settings = run.settings
+    return Loop(
+        kernel,
+        source,
+        workspace,
+        history=history,
+        notify=notify,
+        learning_rate=run.learning_rate,
+        schedule=None if plateau is not None else run.schedule,
+        plateau=plateau,
+        steps_taken=steps_taken,
+        clipnorm=run.clipnorm,
+        clipvalue=run.clipvalue,
+        box=run.box,
+        maximize=settings["maximize"],
+        maxiter=run.maxiter,
+        maxfev=run.maxfev,
+        gtol=settings["gtol"],
+        ftol=settings["ftol"],
+        xtol=settings["xtol"],
+        average=average,
+        averaging=AVERAGING_CODES[settings["averaging"]],
+        averaging_decay=settings["averaging_decay"],
+        averaging_start=min(settings["averaging_start"], sys.maxsize),
+        n_averaged=n_averaged,
+    )
 
 
 def _with_result(error: BaseException, result: OptimizeResult) -> BaseException:

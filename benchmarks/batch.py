@@ -1,0 +1,191 @@
+"""minimize_batch on the gallery's fit: 10,000 noisy curves y = a exp(-k t) + b at 50 time
+points, RMSprop, 500 iterations each, one core.
+
+Times, in one run (each the minimum of ``--repeat`` runs):
+
+- the vectorised NumPy objective alone, called 500 times on all the curves: what no driver
+  calling it can go below;
+- ``rmsopt.minimize_batch`` with that objective: the driver's share is the ratio to the line
+  above (target: at most 1.2);
+- a Python loop of ``rmsopt.minimize`` over the curves (timed on ``--loop-curves`` of them and
+  scaled to 10,000);
+- ``jax.jit(jax.vmap(...))`` over an optax RMSprop loop, when jax and optax are installed
+  (compile time apart);
+
+and the peak memory (tracemalloc) of the batch beside m times a single run's.
+
+    python benchmarks/batch.py [--curves 10000] [--repeat 3] [--loop-curves 500]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+import tracemalloc
+
+import numpy as np
+
+import rmsopt
+
+ITERATIONS = 500
+POINTS = 50
+RATE = 0.01
+
+
+def curves(m: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """The times and m noisy curves y = a exp(-k t) + b (a in [1, 3], k in [0.5, 2], b in
+    [0, 1], noise 0.05)."""
+    rng = np.random.default_rng(seed)
+    t = np.linspace(0.0, 4.0, POINTS)
+    a, k, b = rng.uniform(1, 3, m), rng.uniform(0.5, 2, m), rng.uniform(0, 1, m)
+    Y = a[:, None] * np.exp(-k[:, None] * t) + b[:, None]
+    return t, Y + 0.05 * rng.standard_normal((m, POINTS))
+
+
+def objective(t: np.ndarray):
+    """The vectorised mean squared residual of the rows (a, k, b) of P against the curves
+    Y, and its gradient (the row-by-row objective is the same function of one row)."""
+
+    def fun(P, Y):
+        e = np.exp(-P[..., 1:2] * t)
+        r = P[..., 0:1] * e + P[..., 2:3] - Y
+        grad = np.stack(
+            [(r * e).mean(-1), -(P[..., 0:1] * t * e * r).mean(-1), r.mean(-1)], axis=-1
+        )
+        return 0.5 * (r * r).mean(-1), grad
+
+    return fun
+
+
+def best_of(repeat: int, call) -> float:
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - started)
+    return min(times)
+
+
+def peak_bytes(call) -> int:
+    tracemalloc.start()
+    try:
+        call()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def jax_seconds(t: np.ndarray, Y: np.ndarray) -> tuple[float, float] | None:
+    """(compile seconds, run seconds) of jit(vmap(an optax RMSprop loop)), or None."""
+    try:
+        import jax
+        import jax.numpy as jnp
+        import optax
+    except ImportError:
+        return None
+    jax.config.update("jax_enable_x64", True)
+    tj, Yj = jnp.asarray(t), jnp.asarray(Y)
+    optimizer = optax.rmsprop(RATE, decay=0.9, eps=1e-8)
+
+    def loss(p, y):
+        return 0.5 * jnp.mean((p[0] * jnp.exp(-p[1] * tj) + p[2] - y) ** 2)
+
+    def fit(p, y):
+        def body(_, carry):
+            p, state = carry
+            updates, state = optimizer.update(jax.grad(loss)(p, y), state)
+            return optax.apply_updates(p, updates), state
+
+        return jax.lax.fori_loop(0, ITERATIONS, body, (p, optimizer.init(p)))[0]
+
+    run = jax.jit(jax.vmap(fit))
+    P0 = jnp.ones((Y.shape[0], 3))
+    started = time.perf_counter()
+    run(P0, Yj).block_until_ready()
+    first = time.perf_counter() - started
+    seconds = best_of(3, lambda: run(P0, Yj).block_until_ready())
+    return first - seconds, seconds
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--curves", type=int, default=10_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--loop-curves", type=int, default=500)
+    args = parser.parse_args(argv)
+    m = args.curves
+    t, Y = curves(m)
+    fun = objective(t)
+    P0 = np.ones((m, 3))
+    options = {"maxiter": ITERATIONS, "gtol": 0.0, "learning_rate": RATE}
+
+    def alone():
+        for _ in range(ITERATIONS):
+            fun(P0, Y)
+
+    inside = [0.0]
+
+    def timed_fun(P, Y):
+        started = time.perf_counter()
+        returned = fun(P, Y)
+        inside[0] += time.perf_counter() - started
+        return returned
+
+    def batch():
+        return rmsopt.minimize_batch(fun, P0, jac=True, args=(Y,), options=options)
+
+    def timed_batch():
+        inside[0] = 0.0
+        started = time.perf_counter()
+        rmsopt.minimize_batch(timed_fun, P0, jac=True, args=(Y,), options=options)
+        return time.perf_counter() - started, inside[0]
+
+    def loop(count):
+        return [
+            rmsopt.minimize(fun, P0[i], jac=True, args=(Y[i],), options=options)
+            for i in range(count)
+        ]
+
+    # Interleaved, so that the machine's drift between them is shared.
+    objective_s, batch_s = [], []
+    for _ in range(args.repeat):
+        objective_s.append(best_of(1, alone))
+        batch_s.append(best_of(1, batch))
+    objective_s, batch_s = min(objective_s), min(batch_s)
+    # The driver's share: the batch's time beside its own calls of the objective.
+    shares = [timed_batch() for _ in range(args.repeat)]
+    total_s, in_batch_s = min(shares, key=lambda pair: pair[0] / pair[1])
+    result = batch()
+    singles = loop(3)
+    for i, single in enumerate(singles):
+        assert np.array_equal(single.x, result.x[i]), "a row differs from minimize's run"
+    loop_s = best_of(1, lambda: loop(args.loop_curves)) * m / args.loop_curves
+    rows = [
+        ("NumPy objective alone, 500 calls", objective_s),
+        ("minimize_batch, NumPy objective", batch_s),
+        (f"Python loop of minimize (scaled from {args.loop_curves})", loop_s),
+    ]
+    compiled = jax_seconds(t, Y)
+    if compiled is not None:
+        rows.append(("jax.jit(jax.vmap(optax.rmsprop loop))", compiled[1]))
+    print(f"{m:,} curves of {POINTS} points, RMSprop, {ITERATIONS} iterations, one core")
+    print(f"{'':48} {'seconds':>9} {'/ objective':>12} {'/ batch':>9}")
+    for label, seconds in rows:
+        print(f"{label:48} {seconds:9.2f} {seconds / objective_s:12.2f} {seconds / batch_s:9.2f}")
+    if compiled is not None:
+        print(f"(jax's compilation, apart: {compiled[0]:.2f} s)")
+    print(
+        f"the objective's calls inside minimize_batch: {in_batch_s:.2f} s of {total_s:.2f} s: "
+        f"the driver adds {100 * (total_s / in_batch_s - 1):.0f} percent (target: 20)"
+    )
+    single = peak_bytes(lambda: rmsopt.minimize(fun, P0[0], jac=True, args=(Y[0],),
+                                                options=options))  # fmt: skip
+    together = peak_bytes(batch)
+    print(
+        f"peak memory: batch {together / 1e6:.1f} MB; one run {single / 1e3:.1f} kB, times m "
+        f"{single * m / 1e6:.1f} MB (the objective's own arrays included in both)"
+    )
+
+
+if __name__ == "__main__":
+    main()
