@@ -11,6 +11,10 @@ Times, in one run (each the minimum of ``--repeat`` runs):
   scaled to 10,000);
 - ``jax.jit(jax.vmap(...))`` over an optax RMSprop loop, when jax and optax are installed
   (compile time apart);
+- with a C compiler: ``minimize_batch`` with the C-level batched objective of
+  ``benchmarks/native/exp_fits.c`` (libm's ``exp``), and a plain C loop doing the same fits
+  (target: the batch within 1.3 times the C loop, and at least 25 times faster than the
+  Python loop);
 
 and the peak memory (tracemalloc) of the batch beside m times a single run's.
 
@@ -20,10 +24,16 @@ and the peak memory (tracemalloc) of the batch beside m times a single run's.
 from __future__ import annotations
 
 import argparse
+import ctypes
+import pathlib
+import shutil
+import subprocess
+import tempfile
 import time
 import tracemalloc
 
 import numpy as np
+from scipy import LowLevelCallable
 
 import rmsopt
 
@@ -107,6 +117,41 @@ def jax_seconds(t: np.ndarray, Y: np.ndarray) -> tuple[float, float] | None:
     return first - seconds, seconds
 
 
+class Curves(ctypes.Structure):
+    _fields_ = [
+        ("points", ctypes.c_int),
+        ("t", ctypes.POINTER(ctypes.c_double)),
+        ("Y", ctypes.POINTER(ctypes.c_double)),
+    ]
+
+
+def native(folder: pathlib.Path, t: np.ndarray, Y: np.ndarray):
+    """(the C-level batched objective as a LowLevelCallable, the C loop of fits, what keeps
+    their data alive), or None without a C compiler."""
+    if shutil.which("cc") is None:
+        return None
+    source = pathlib.Path(__file__).parent / "native" / "exp_fits.c"
+    library = folder / "libexp_fits.so"
+    subprocess.run(["cc", "-O2", "-ffp-contract=off", "-shared", "-fPIC", "-o", str(library),
+                    str(source), "-lm"], check=True)  # fmt: skip
+    loaded = ctypes.CDLL(str(library))
+    double_p = ctypes.POINTER(ctypes.c_double)
+    function = loaded.exp_fits
+    function.restype = ctypes.c_int
+    function.argtypes = (ctypes.c_int, ctypes.c_int, double_p, double_p, double_p,
+                         ctypes.POINTER(ctypes.c_ubyte), ctypes.c_void_p)  # fmt: skip
+    curves = Curves(POINTS, t.ctypes.data_as(double_p), Y.ctypes.data_as(double_p))
+    user_data = ctypes.cast(ctypes.pointer(curves), ctypes.c_void_p)
+    loop = loaded.rmsprop_fits
+    loop.restype = None
+    loop.argtypes = (ctypes.c_int, double_p, ctypes.POINTER(Curves), ctypes.c_int, ctypes.c_double)
+
+    def run_loop(P):
+        loop(P.shape[0], P.ctypes.data_as(double_p), ctypes.byref(curves), ITERATIONS, RATE)
+
+    return LowLevelCallable(function, user_data), run_loop, (curves, t, Y)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--curves", type=int, default=10_000)
@@ -165,6 +210,15 @@ def main(argv: list[str] | None = None) -> None:
         ("minimize_batch, NumPy objective", batch_s),
         (f"Python loop of minimize (scaled from {args.loop_curves})", loop_s),
     ]
+    with tempfile.TemporaryDirectory() as folder:
+        made = native(pathlib.Path(folder), t, Y)
+        if made is not None:
+            callable_, run_loop, _ = made
+            native_s = best_of(args.repeat, lambda: rmsopt.minimize_batch(
+                callable_, P0, options=options))  # fmt: skip
+            c_loop_s = best_of(args.repeat, lambda: run_loop(P0.copy()))
+            rows.append(("minimize_batch, C-level batched objective", native_s))
+            rows.append(("C loop of RMSprop fits (libm exp)", c_loop_s))
     compiled = jax_seconds(t, Y)
     if compiled is not None:
         rows.append(("jax.jit(jax.vmap(optax.rmsprop loop))", compiled[1]))
@@ -178,6 +232,11 @@ def main(argv: list[str] | None = None) -> None:
         f"the objective's calls inside minimize_batch: {in_batch_s:.2f} s of {total_s:.2f} s: "
         f"the driver adds {100 * (total_s / in_batch_s - 1):.0f} percent (target: 20)"
     )
+    if made is not None:
+        print(
+            f"C-level batch / C loop: {native_s / c_loop_s:.2f} (target: at most 1.3); "
+            f"Python loop / C-level batch: {loop_s / native_s:.1f} (target: at least 25)"
+        )
     single = peak_bytes(lambda: rmsopt.minimize(fun, P0[0], jac=True, args=(Y[0],),
                                                 options=options))  # fmt: skip
     together = peak_bytes(batch)

@@ -246,3 +246,37 @@ def test_the_docstring_claims_hold_for_the_default_run():
     res = rmsopt.minimize_batch(wavy, X0, jac=wavy_grad, args=(C,), options={"maxiter": 30})
     assert re.match("Maximum number of iterations", res.message[0])
     np.testing.assert_array_equal(res.nfev, res.njev)
+
+
+def test_a_batched_multistart_keeps_every_run_as_the_unbatched_one():
+    camel = rmsopt.problems.six_hump_camel()
+
+    def vectorised(X):
+        return np.array([camel.fun(x) for x in X]), np.array([camel.jac(x) for x in X])
+
+    options = {"learning_rate": 0.01, "maxiter": 400}
+    common = {"bounds": camel.bounds, "n_starts": 8, "seed": 0, "options": options}
+    batched = rmsopt.multistart(vectorised, "lhs", jac=True, batched=True, **common)
+    one_by_one = rmsopt.multistart(camel.fun, "lhs", jac=camel.jac, **common)
+    assert [r.start for r in batched.results] == [r.start for r in one_by_one.results]
+    for ours, theirs in zip(batched.results, one_by_one.results, strict=True):
+        np.testing.assert_array_equal(ours.x, theirs.x)
+        assert (ours.nit, ours.status, ours.fun) == (theirs.nit, theirs.status, theirs.fun)
+    assert batched.fun == one_by_one.fun
+
+
+def test_a_batched_multistart_records_a_raising_objective_and_refuses_workers():
+    calls = [0]
+
+    def fun(X):
+        calls[0] += 1
+        if calls[0] == 4:
+            raise ArithmeticError("failed")
+        return (X**2).sum(1), 2 * X
+
+    with pytest.warns(RuntimeWarning, match="All 3 runs raised"):
+        res = rmsopt.multistart(fun, np.ones((3, 2)), jac=True, batched=True)
+    assert [r.status for r in res.results] == [9, 9, 9]
+    assert res.results[0].error == "ArithmeticError: failed" and res.results[0].nit == 2
+    with pytest.raises(ValueError, match="The 'workers' argument must be 1 with batched=True"):
+        rmsopt.multistart(fun, np.ones((3, 2)), jac=True, batched=True, workers=2)

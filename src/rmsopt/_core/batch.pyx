@@ -14,9 +14,12 @@ that handing m evaluations over is a pass over arrays rather than over m objects
 """
 import numpy as np
 
+from cpython.pycapsule cimport PyCapsule_GetContext, PyCapsule_GetName, PyCapsule_GetPointer
 from cpython.ref cimport PyObject
 from libc.math cimport NAN, isfinite
 from libc.string cimport memcpy
+
+from rmsopt.kernels.objective cimport batch_objective_function
 
 from .driver cimport NEEDS_EVALUATION, Loop, advance
 from .sources cimport DEFERRED, EVALUATED, NOT_FINITE, RAISED, Source, Workspace
@@ -116,6 +119,7 @@ cdef class Batch:
     cdef void** x_addresses             # problem i's iterate buffers: 2i, 2i + 1
     cdef void** grad_addresses          # and gradient buffers
     cdef Py_ssize_t loop_lines          # cache lines of a Loop object
+    cdef object native                  # a C-level objective's (X, grad, values, active)
 
     def __init__(self, list loops, Slots slots):
         cdef Loop loop
@@ -228,6 +232,58 @@ cdef class Batch:
             slots.value[i] = value
             slots.outcome[i] = NOT_FINITE if value_known and not isfinite(value) else EVALUATED
             slots.given[i] = True
+
+    def evaluate_native(self, callable):
+        """Evaluate the waiting problems with ``callable``, a `scipy.LowLevelCallable` of
+        ``kernels/objective.pxd``'s ``batch_objective_function``, called once without the
+        GIL, and give the results (float64 runs). Raises RuntimeError when it returns
+        nonzero."""
+        cdef Py_ssize_t k, i, size = self.n * sizeof(double), j
+        cdef Py_ssize_t[::1] waiting = self.waiting
+        cdef Slots slots = self.slots
+        cdef batch_objective_function function
+        cdef void* user_data
+        cdef int returned
+        cdef double* X
+        cdef double* grad
+        cdef double* values
+        cdef unsigned char* active
+        capsule = tuple.__getitem__(callable, 0)
+        function = <batch_objective_function>PyCapsule_GetPointer(
+            capsule, PyCapsule_GetName(capsule)
+        )
+        user_data = PyCapsule_GetContext(capsule)
+        if self.native is None:
+            self.native = (np.empty((self.m, self.n)), np.empty((self.m, self.n)),
+                           np.empty(self.m), np.zeros(self.m, dtype=np.uint8))
+        X = <double*>cnp.PyArray_DATA(self.native[0])
+        grad = <double*>cnp.PyArray_DATA(self.native[1])
+        values = <double*>cnp.PyArray_DATA(self.native[2])
+        active = <unsigned char*>cnp.PyArray_DATA(self.native[3])
+        for k in range(self.count):
+            i = waiting[k]
+            memcpy(X + i * self.n, self.x_addresses[2 * i + slots.requested[i]], size)
+            # NaN first: a row the function leaves unwritten stops its problem as non-finite.
+            for j in range(self.n):
+                grad[i * self.n + j] = NAN
+            values[i] = NAN
+            active[i] = 1
+        with nogil:
+            returned = function(<int>self.m, <int>self.n, X, grad, values, active, user_data)
+        for k in range(self.count):
+            i = waiting[k]
+            active[i] = 0
+            if returned != 0:
+                continue
+            memcpy(self.grad_addresses[2 * i + slots.requested[i]], grad + i * self.n, size)
+            slots.nfev[i] += 1
+            slots.njev[i] += 1
+            slots.known[i] = True
+            slots.value[i] = values[i]
+            slots.outcome[i] = EVALUATED if isfinite(values[i]) else NOT_FINITE
+            slots.given[i] = True
+        if returned != 0:
+            raise RuntimeError(f"the batched objective returned {returned}, not 0")
 
     def finals(self):
         """Where every run ended: ``(current, nit, value, value_known, n_averaged)`` arrays,

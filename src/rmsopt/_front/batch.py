@@ -24,7 +24,7 @@ from .._methods.registry import get_method
 from ..schedules import ReduceOnPlateau
 from .arguments import check_arguments
 from .minimize import new_loop
-from .native import is_native
+from .native import check_native_arguments, is_native
 from .objective import as_scalar
 from .state import as_state_dict, new_state, rows_used
 from .status import Status, nonfinite_detail
@@ -94,7 +94,13 @@ def minimize_batch(
         the k problems still running (in row order), returns their k values; with
         ``jac=True`` it returns ``(values, gradients)``, the gradients of shape ``(k, n)``.
         With ``vectorized=False``, ``fun(x, *args_i)`` is the single problem's objective,
-        called once per running problem (as `minimize` calls it).
+        called once per running problem (as `minimize` calls it). Or a
+        `scipy.LowLevelCallable` of the signature ``int (int m, int n, const double *X,
+        double *grad, double *values, const unsigned char *active, void *user_data)``
+        (``rmsopt/kernels/objective.pxd``): called once per iteration without the GIL with
+        every problem's row of ``X`` (m x n), it writes the value and gradient of each row
+        whose ``active`` flag is set and returns 0 (nonzero: it failed, and the batch
+        raises); data goes through ``user_data``, float64 only.
     X0 : array_like, shape (m, n)
         The start points, one row per problem; float32 stays float32, other reals become
         float64.
@@ -154,13 +160,10 @@ def minimize_batch(
     m, n = X.shape
     args = args if isinstance(args, tuple) else (args,)
     shared = [not _per_problem(arg, m) for arg in args]
-    if is_native(fun):
-        raise invalid(
-            TypeError,
-            argument("fun"),
-            "a Python callable (minimize_batch does not take a scipy.LowLevelCallable yet)",
-            repr(fun),
-        )
+    native = is_native(fun)
+    if native:
+        _check_native(fun, X, args, jac)
+        jac = True
     combined = jac is True or (
         isinstance(jac, (int, np.integer)) and jac == 1 and not callable(jac)
     )
@@ -182,7 +185,15 @@ def minimize_batch(
                 "an option it does not take",
             )
     run = check_arguments(
-        method, fun, X[0], _row_args(args, shared, 0), jac, bounds, None, tol, options
+        method,
+        _NATIVE_STANDIN if native else fun,
+        X[0],
+        _row_args(args, shared, 0),
+        jac,
+        bounds,
+        None,
+        tol,
+        options,
     )
     settings = run.settings
     if run.box is not None:
@@ -211,7 +222,13 @@ def minimize_batch(
     batch = Batch(loops, slots)
     evaluate = _Evaluator(fun, jac, args, shared, vectorized, need_value, X.dtype, n)
     error = None
-    while batch.advance():
+    while native and batch.advance():
+        try:
+            batch.evaluate_native(fun)
+        except RuntimeError as raised:
+            error = error or raised
+            batch.fail(raised)
+    while not native and batch.advance():
         X_waiting = batch.gather()
         waiting = batch.waiting[: batch.count].copy()
         try:
@@ -227,6 +244,33 @@ def minimize_batch(
         _attach(error, result)
         raise error
     return result
+
+
+# What the front door checks a C-level batch's options with: its own checks are here.
+def _NATIVE_STANDIN(x: Any) -> float:
+    return 0.0
+
+
+# The C-level batched objective's signature (kernels/objective.pxd), as SciPy spells it once
+# spaces and const qualifiers are removed.
+NATIVE_SIGNATURE = (
+    "int (int m, int n, const double *X, double *grad, double *values, "
+    "const unsigned char *active, void *user_data)"
+)
+# (ctypes spells unsigned char "ubyte", cffi and Cython "unsigned char" or "uint8_t".)
+_NATIVE_ACCEPTED = {
+    f"int(int,int,double*,double*,double*,{flag}*,void*)"
+    for flag in ("unsignedchar", "ubyte", "uint8_t")
+}
+
+
+def _check_native(fun: Any, X: np.ndarray, args: tuple, jac: Any) -> None:
+    """Refuse what a C-level batched objective cannot do, naming the argument."""
+    spelled = "".join(fun.signature.replace("const", "").split())
+    if spelled not in _NATIVE_ACCEPTED:
+        accepted = f"a LowLevelCallable with the signature {NATIVE_SIGNATURE!r}"
+        raise invalid(ValueError, argument("fun"), accepted, f"the signature {fun.signature!r}")
+    check_native_arguments(X, args, jac, "X0")
 
 
 def _accepted(method: Method) -> set[str]:

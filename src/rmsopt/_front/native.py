@@ -19,7 +19,7 @@ from scipy import LowLevelCallable
 
 from .._checks.errors import argument, invalid, summary
 
-__all__ = ["SIGNATURE", "check_native", "is_native"]
+__all__ = ["SIGNATURE", "check_native", "check_native_arguments", "is_native"]
 
 SIGNATURE = "double (int n, const double *x, double *grad, void *user_data)"
 INT_MAX = 2**31 - 1
@@ -30,6 +30,24 @@ _ACCEPTED = {
     "double(int,constdouble*,double*,void*)",
     "double(int,doubleconst*,double*,void*)",
 }
+
+
+def check_native_arguments(x: np.ndarray, args: tuple, jac: Any, name: str) -> None:
+    """What every C-level objective needs of the start (``name``: x0, or a batch's X0),
+    ``args`` and ``jac``: float64, no args (data goes through user_data), the gradient from
+    ``fun``, and sizes that fit a C int."""
+    if x.dtype != np.float64:
+        accepted = "float64 (or another real dtype but float32) when 'fun' is a LowLevelCallable"
+        raise invalid(TypeError, argument(name), accepted, f"dtype {x.dtype}")
+    if args:
+        accepted = "() when 'fun' is a LowLevelCallable (pass data through its user_data)"
+        raise invalid(ValueError, argument("args"), accepted, repr(args))
+    if jac is not None and jac is not True:
+        accepted = "None or True when 'fun' is a LowLevelCallable (it writes the gradient)"
+        raise invalid(ValueError, argument("jac"), accepted, repr(jac))
+    if max(x.shape) > INT_MAX:
+        accepted = f"at most {INT_MAX} variables (and problems) when 'fun' is a LowLevelCallable"
+        raise invalid(ValueError, argument(name), accepted, f"shape {x.shape}")
 
 
 def is_native(fun: Any) -> bool:
@@ -48,18 +66,7 @@ def check_native(
     if "".join(fun.signature.split()) not in _ACCEPTED:
         accepted = f"a LowLevelCallable with the signature {SIGNATURE!r} (x may be non-const)"
         raise invalid(ValueError, argument("fun"), accepted, f"the signature {fun.signature!r}")
-    if x.dtype != np.float64:
-        accepted = "float64 (or another real dtype but float32) when 'fun' is a LowLevelCallable"
-        raise invalid(TypeError, argument("x0"), accepted, f"dtype {x.dtype}")
-    if args:
-        accepted = "() when 'fun' is a LowLevelCallable (pass data through its user_data)"
-        raise invalid(ValueError, argument("args"), accepted, repr(args))
-    if jac is not None and jac is not True:
-        accepted = "None or True when 'fun' is a LowLevelCallable (it writes the gradient)"
-        raise invalid(ValueError, argument("jac"), accepted, repr(jac))
-    if x.shape[0] > INT_MAX:
-        accepted = f"at most {INT_MAX} variables when 'fun' is a LowLevelCallable (n is an int)"
-        raise invalid(ValueError, argument("x0"), accepted, f"{x.shape[0]} variables")
+    check_native_arguments(x, args, jac, "x0")
     for name in ("batch_size", "batches"):
         if settings[name] is not None:
             accepted = "None when 'fun' is a LowLevelCallable (it has no data to cut)"

@@ -10,10 +10,12 @@ import numpy as np
 from scipy.optimize import OptimizeResult
 from scipy.stats import qmc
 
-from .._checks.constraints import Integer
+from .._checks.constraints import Flag, Integer
 from .._checks.errors import argument, invalid, summary
 from .._checks.warn import warn
+from .._front.batch import minimize_batch
 from .._front.bounds import normalize_bounds
+from .._front.status import Status
 from .._methods.registry import get_method
 from .search import (
     SearchSeeds,
@@ -22,7 +24,7 @@ from .search import (
     run_search,
     trial_options,
 )
-from .trials import Trial, Trials, failed
+from .trials import Trial, Trials, error_result, failed
 from .workers import check_workers
 
 __all__ = ["multistart"]
@@ -45,6 +47,7 @@ def multistart(
     seed: Any = None,
     workers: Any = 1,
     progress: bool = False,
+    batched: bool = False,
 ) -> OptimizeResult:
     """Run `minimize` from many starting points and keep every result.
 
@@ -76,6 +79,14 @@ def multistart(
         ``workers`` runs them. See docs/parallel.md.
     progress : bool, optional
         Show a tqdm bar over the runs.
+    batched : bool, optional
+        Run every start in one `rmsopt.minimize_batch` loop: ``fun`` and ``jac``
+        are then vectorised, ``fun(X, *args)`` taking the ``(k, n)`` starts
+        still running and returning their k values (and gradients with
+        ``jac=True``), called once per iteration for all of them. Each run is
+        still `minimize`'s from its start, bit for bit. Not with ``workers``,
+        ``callback``, ``progress`` or minibatches; when ``fun`` raises, every
+        run that was still going is recorded as raised (status 9).
 
     Returns
     -------
@@ -109,9 +120,16 @@ def multistart(
     (-1.0316, 8)
     """
     method = get_method(method)
+    batched = bool(Flag().check(batched, argument("batched")))
     workers = check_workers(workers)
     seeds = SearchSeeds(seed)
     start_points = _starts(starts, n_starts, bounds, seeds.sampling)
+    if batched:
+        results = _batched_runs(
+            method, fun, start_points, args, jac, bounds, callback, tol, options, workers,
+            progress,
+        )  # fmt: skip
+        return _best_of(results, start_points, False, bool((options or {}).get("maximize")))
     check = (fun, start_points[0], args, jac, bounds, callback, tol)
     _, run_options = trial_options(method, known_options(method, options), check, seeds.batches)
     trials = Trials(fun, jac, args if isinstance(args, tuple) else (args,), bounds, callback, tol)
@@ -132,6 +150,13 @@ def multistart(
         result.start = index
         results.append(result)
     maximize = bool(run_options.get("maximize", False))
+    return _best_of(results, start_points, completed.interrupted, maximize)
+
+
+def _best_of(
+    results: list, start_points: np.ndarray, interrupted: bool, maximize: bool
+) -> OptimizeResult:
+    """The search's result: the best run's fields, every run sorted best first."""
     results.sort(key=lambda result: _rank(result, maximize))
     if results and all(failed(result) for result in results):
         warn(
@@ -147,8 +172,50 @@ def multistart(
         )
     best.results = results
     best.starts = start_points
-    best.interrupted = completed.interrupted
+    best.interrupted = interrupted
     return best
+
+
+def _batched_runs(
+    method: Any,
+    fun: Any,
+    start_points: np.ndarray,
+    args: Any,
+    jac: Any,
+    bounds: Any,
+    callback: Any,
+    tol: Any,
+    options: Any,
+    workers: Any,
+    progress: Any,
+) -> list:
+    """Every start's result from one minimize_batch run (``fun`` and ``jac`` vectorised)."""
+    for name, value, default in (("callback", callback, None), ("workers", workers, 1),
+                                 ("progress", progress, False)):  # fmt: skip
+        if value != default and value is not None:
+            raise invalid(
+                ValueError, argument(name), f"{default!r} with batched=True", summary(value)
+            )
+    try:
+        with np.errstate(all="ignore"):
+            batch = minimize_batch(fun, start_points, method.name, jac, args, bounds, tol, options)
+    except Exception as error:  # noqa: BLE001 - recorded as the runs' own, as minimize's are
+        batch = getattr(error, "result", None)
+        if batch is None:
+            raise
+        raised = error
+    else:
+        raised = None
+    results = []
+    for index in range(len(batch)):
+        result = batch[index]
+        if raised is not None and result.status == int(Status.ERROR):
+            recorded = error_result(raised, result.x)
+            recorded.update(nit=result.nit, state=result.state)
+            result = recorded
+        result.start = index
+        results.append(result)
+    return results
 
 
 def _rank(result: OptimizeResult, maximize: bool) -> tuple:
