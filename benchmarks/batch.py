@@ -217,7 +217,11 @@ def main(argv: list[str] | None = None) -> None:
             native_s = best_of(args.repeat, lambda: rmsopt.minimize_batch(
                 callable_, P0, options=options))  # fmt: skip
             c_loop_s = best_of(args.repeat, lambda: run_loop(P0.copy()))
+            threaded = {**options, "threads": 2}
+            threaded_s = best_of(args.repeat, lambda: rmsopt.minimize_batch(
+                callable_, P0, options=threaded))  # fmt: skip
             rows.append(("minimize_batch, C-level batched objective", native_s))
+            rows.append(("  the same, the objective on 2 threads", threaded_s))
             rows.append(("C loop of RMSprop fits (libm exp)", c_loop_s))
     compiled = jax_seconds(t, Y)
     if compiled is not None:

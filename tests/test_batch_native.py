@@ -123,3 +123,16 @@ def test_what_a_native_batch_cannot_take_is_refused_by_name(library):
                                                ctypes.c_void_p)(lambda *a: 0.0))  # fmt: skip
     with pytest.raises(ValueError, match="The 'fun' argument must be a LowLevelCallable with"):
         rmsopt.minimize_batch(single, np.zeros((2, 3)))
+
+
+def test_threads_split_the_native_objective_and_change_no_bit(library):
+    rng = np.random.default_rng(2)
+    X0 = rng.uniform(-3, 3, (64, 3))
+    centers = np.ascontiguousarray(rng.uniform(-1, 1, (64, 3)))
+    one, calls_one, keep_one = objective(library, centers)
+    two, calls_two, keep_two = objective(library, centers)
+    alone = rmsopt.minimize_batch(one, X0, "adam")
+    split = rmsopt.minimize_batch(two, X0, "adam", options={"threads": 2})
+    np.testing.assert_array_equal(split.x, alone.x)
+    np.testing.assert_array_equal(split.nit, alone.nit)
+    np.testing.assert_array_equal(calls_two, calls_one)

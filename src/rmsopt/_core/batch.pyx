@@ -22,6 +22,7 @@ from libc.string cimport memcpy
 from rmsopt.kernels.objective cimport batch_objective_function
 
 from .driver cimport NEEDS_EVALUATION, Loop, advance
+from .thread_pool cimport run_chunks, usable_cpus
 from .sources cimport DEFERRED, EVALUATED, NOT_FINITE, RAISED, Source, Workspace
 from .termination cimport CONTINUE
 
@@ -36,6 +37,29 @@ cdef enum:
     # Problems ahead whose loop objects are fetched into cache while one is advanced: the
     # objective's arrays, evaluated in between, have pushed them out to memory.
     AHEAD = 4
+
+
+ctypedef struct NativeCall:
+    # One thread's call of a C-level batched objective: the rows its mask marks.
+    batch_objective_function function
+    void* user_data
+    int m, n
+    const double* X
+    double* grad
+    double* values
+    const unsigned char* active
+    int returned
+
+
+cdef void native_call(void* calls, int index) noexcept nogil:
+    # A ChunkTask (thread_pool.pxd): call `index` of an array of NativeCall.
+    cdef NativeCall* call = &(<NativeCall*>calls)[index]
+    call.returned = call.function(call.m, call.n, call.X, call.grad, call.values, call.active,
+                                  call.user_data)
+
+
+cdef enum:
+    MAX_THREADS = 64
 
 
 cdef class Slots:
@@ -233,11 +257,13 @@ cdef class Batch:
             slots.outcome[i] = NOT_FINITE if value_known and not isfinite(value) else EVALUATED
             slots.given[i] = True
 
-    def evaluate_native(self, callable):
+    def evaluate_native(self, callable, int threads=1):
         """Evaluate the waiting problems with ``callable``, a `scipy.LowLevelCallable` of
-        ``kernels/objective.pxd``'s ``batch_objective_function``, called once without the
-        GIL, and give the results (float64 runs). Raises RuntimeError when it returns
-        nonzero."""
+        ``kernels/objective.pxd``'s ``batch_objective_function``, without the GIL, and give
+        the results (float64 runs): one call, or with ``threads`` > 1 one call per thread on
+        the process's pool, each given a consecutive share of the waiting problems (the
+        function must then be safe to call from several threads at once). Raises
+        RuntimeError when a call returns nonzero."""
         cdef Py_ssize_t k, i, size = self.n * sizeof(double), j
         cdef Py_ssize_t[::1] waiting = self.waiting
         cdef Slots slots = self.slots
@@ -253,9 +279,12 @@ cdef class Batch:
             capsule, PyCapsule_GetName(capsule)
         )
         user_data = PyCapsule_GetContext(capsule)
+        cdef NativeCall calls[MAX_THREADS]
+        cdef int count = max(1, min(threads, usable_cpus(), <int>MAX_THREADS,
+                                    <int>self.count)), t
         if self.native is None:
             self.native = (np.empty((self.m, self.n)), np.empty((self.m, self.n)),
-                           np.empty(self.m), np.zeros(self.m, dtype=np.uint8))
+                           np.empty(self.m), np.zeros((MAX_THREADS, self.m), dtype=np.uint8))
         X = <double*>cnp.PyArray_DATA(self.native[0])
         grad = <double*>cnp.PyArray_DATA(self.native[1])
         values = <double*>cnp.PyArray_DATA(self.native[2])
@@ -267,12 +296,25 @@ cdef class Batch:
             for j in range(self.n):
                 grad[i * self.n + j] = NAN
             values[i] = NAN
-            active[i] = 1
+            # Thread t takes the t-th consecutive share of the waiting problems.
+            active[(k * count // self.count) * self.m + i] = 1
+        for t in range(count):
+            calls[t].function, calls[t].user_data = function, user_data
+            calls[t].m, calls[t].n = <int>self.m, <int>self.n
+            calls[t].X, calls[t].grad, calls[t].values = X, grad, values
+            calls[t].active = active + t * self.m
+            calls[t].returned = 0
         with nogil:
-            returned = function(<int>self.m, <int>self.n, X, grad, values, active, user_data)
+            if count == 1:
+                native_call(calls, 0)
+            else:
+                run_chunks(native_call, calls, count)
+        returned = 0
+        for t in range(count):
+            returned = returned if returned != 0 else calls[t].returned
         for k in range(self.count):
             i = waiting[k]
-            active[i] = 0
+            active[(k * count // self.count) * self.m + i] = 0
             if returned != 0:
                 continue
             memcpy(self.grad_addresses[2 * i + slots.requested[i]], grad + i * self.n, size)

@@ -100,7 +100,9 @@ def minimize_batch(
         (``rmsopt/kernels/objective.pxd``): called once per iteration without the GIL with
         every problem's row of ``X`` (m x n), it writes the value and gradient of each row
         whose ``active`` flag is set and returns 0 (nonzero: it failed, and the batch
-        raises); data goes through ``user_data``, float64 only.
+        raises); data goes through ``user_data``, float64 only. The ``threads`` option
+        then splits each call across that many threads, each given a consecutive share of
+        the running problems (the function must be safe to call concurrently).
     X0 : array_like, shape (m, n)
         The start points, one row per problem; float32 stays float32, other reals become
         float64.
@@ -224,7 +226,7 @@ def minimize_batch(
     error = None
     while native and batch.advance():
         try:
-            batch.evaluate_native(fun)
+            batch.evaluate_native(fun, settings["threads"])
         except RuntimeError as raised:
             error = error or raised
             batch.fail(raised)
