@@ -280,3 +280,14 @@ def test_a_batched_multistart_records_a_raising_objective_and_refuses_workers():
     assert res.results[0].error == "ArithmeticError: failed" and res.results[0].nit == 2
     with pytest.raises(ValueError, match="The 'workers' argument must be 1 with batched=True"):
         rmsopt.multistart(fun, np.ones((3, 2)), jac=True, batched=True, workers=2)
+
+
+def test_a_batch_result_pickles_with_its_problems_results():
+    import pickle
+
+    X0, C = problems()
+    res = rmsopt.minimize_batch(wavy_both, X0, jac=True, args=(C,), options={"maxiter": 20})
+    copied = pickle.loads(pickle.dumps(res))
+    assert isinstance(copied, rmsopt.BatchResult)
+    np.testing.assert_array_equal(copied.x, res.x)
+    assert_row_is_minimize(copied[2], res[2])

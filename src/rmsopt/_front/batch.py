@@ -64,7 +64,7 @@ class BatchResult(OptimizeResult):
         if not -m <= i < m:
             raise IndexError(f"problem {i} of a batch of {m}")
         i %= m
-        return self._row_maker(i)
+        return self._row_maker(self, i)
 
 
 def minimize_batch(
@@ -492,31 +492,15 @@ def _result(
     plateaus = [plateau_state(loop) for loop in loops] if plateau is not None else None
     settings = run.settings
 
-    def row(i: int) -> OptimizeResult:
-        options = {option.name: settings[option.name] for option in method.step_options}
-        options = copy.deepcopy(options)
-        if plateaus is not None:
-            options["learning_rate"].load_state_dict(plateaus[i])
-        result = OptimizeResult(
-            x=X[i].copy(),
-            fun=float(values[i]),
-            jac=grads[i].copy(),
-            nit=int(nits[i]),
-            nfev=int(nfev[i]),
-            njev=int(njev[i]),
-            status=int(statuses[i]),
-            success=bool(success[i]),
-            message=messages[i],
-            state=as_state_dict(
-                method, int(nits[i]), final_states[i].copy(), None, settings, options=options
-            ),
-        )
-        if averages is not None:
-            result.x_average = averages[i].copy()
-            result.state.update(x_average=averages[i].copy(), n_averaged=int(n_averaged[i]))
-        elif method.average_row is not None:
-            result.x_average = result.state[method.average_row].copy()
-        return result
+    rows = _Rows(
+        method.name,
+        {option.name: settings[option.name] for option in method.step_options},
+        settings,
+        plateaus,
+        final_states,
+        averages,
+        n_averaged,
+    )
 
     result = BatchResult(
         x=X,
@@ -529,12 +513,58 @@ def _result(
         success=success,
         message=messages,
     )
-    object.__setattr__(result, "_row_maker", row)  # an attribute, not a field
+    object.__setattr__(result, "_row_maker", rows)  # an attribute, not a field
     if averages is not None:
         result.x_average = averages
     elif method.average_row is not None:
         result.x_average = final_states[:, method.state.index(method.average_row)].copy()
     return result
+
+
+class _Rows:
+    """What ``res[i]`` needs beyond the batch's arrays: each problem's state, average and
+    schedule, and the step options (picklable, as the result is)."""
+
+    def __init__(
+        self,
+        method: str,
+        options: dict,
+        settings: dict,
+        plateaus: list | None,
+        states: np.ndarray,
+        averages: np.ndarray | None,
+        n_averaged: np.ndarray,
+    ) -> None:
+        self.method, self.options, self.settings = method, options, settings
+        self.plateaus, self.states = plateaus, states
+        self.averages, self.n_averaged = averages, n_averaged
+
+    def __call__(self, result: BatchResult, i: int) -> OptimizeResult:
+        method = get_method(self.method)
+        options = copy.deepcopy(self.options)
+        if self.plateaus is not None:
+            options["learning_rate"].load_state_dict(self.plateaus[i])
+        nit = int(result.nit[i])
+        row = OptimizeResult(
+            x=result.x[i].copy(),
+            fun=float(result.fun[i]),
+            jac=result.jac[i].copy(),
+            nit=nit,
+            nfev=int(result.nfev[i]),
+            njev=int(result.njev[i]),
+            status=int(result.status[i]),
+            success=bool(result.success[i]),
+            message=result.message[i],
+            state=as_state_dict(
+                method, nit, self.states[i].copy(), None, self.settings, options=options
+            ),
+        )
+        if self.averages is not None:
+            row.x_average = self.averages[i].copy()
+            row.state.update(x_average=self.averages[i].copy(), n_averaged=int(self.n_averaged[i]))
+        elif method.average_row is not None:
+            row.x_average = row.state[method.average_row].copy()
+        return row
 
 
 def _attach(error: BaseException, result: BatchResult) -> None:
