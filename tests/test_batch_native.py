@@ -13,6 +13,8 @@ from scipy import LowLevelCallable
 import rmsopt
 
 SOURCE = r"""
+#include <signal.h>
+
 typedef struct { const double *centers; long *calls; int fail_at; int call; } Data;
 
 /* 0.5 * sum_j (x_j - c_ij)**2 per active row i, summed left to right; counts each row's
@@ -21,7 +23,8 @@ int quadratics(int m, int n, const double *X, double *grad, double *values,
                const unsigned char *active, void *user_data) {
     Data *data = (Data *)user_data;
     data->call++;
-    if (data->fail_at && data->call == data->fail_at) return 1;
+    if (data->fail_at > 0 && data->call == data->fail_at) return 1;
+    if (data->fail_at < 0 && data->call == -data->fail_at) raise(SIGINT);  /* Ctrl-C */
     for (int i = 0; i < m; i++) {
         if (!active[i]) continue;
         double value = 0.0;
@@ -136,3 +139,11 @@ def test_threads_split_the_native_objective_and_change_no_bit(library):
     np.testing.assert_array_equal(split.x, alone.x)
     np.testing.assert_array_equal(split.nit, alone.nit)
     np.testing.assert_array_equal(calls_two, calls_one)
+
+
+def test_ctrl_c_stops_a_native_batch_with_what_it_completed(library):
+    native, _, keep = objective(library, np.zeros((4, 2)), fail_at=-3)
+    with pytest.raises(KeyboardInterrupt) as caught:
+        rmsopt.minimize_batch(native, np.ones((4, 2)), options={"learning_rate": 0.01})
+    result = caught.value.result
+    assert result.status.tolist() == [9] * 4 and result.nit.tolist() == [2] * 4

@@ -14,6 +14,7 @@ that handing m evaluations over is a pass over arrays rather than over m objects
 """
 import numpy as np
 
+from cpython.exc cimport PyErr_CheckSignals
 from cpython.pycapsule cimport PyCapsule_GetContext, PyCapsule_GetName, PyCapsule_GetPointer
 from cpython.ref cimport PyObject
 from libc.math cimport NAN, isfinite
@@ -21,7 +22,7 @@ from libc.string cimport memcpy
 
 from rmsopt.kernels.objective cimport batch_objective_function
 
-from .driver cimport NEEDS_EVALUATION, Loop, advance
+from .driver cimport NEEDS_EVALUATION, Loop, advance_at
 from .thread_pool cimport run_chunks, usable_cpus
 from .sources cimport DEFERRED, EVALUATED, NOT_FINITE, RAISED, Source, Workspace
 from .termination cimport CONTINUE
@@ -144,6 +145,11 @@ cdef class Batch:
     cdef void** grad_addresses          # and gradient buffers
     cdef Py_ssize_t loop_lines          # cache lines of a Loop object
     cdef object native                  # a C-level objective's (X, grad, values, active)
+    cdef bint is_float
+    cdef cnp.int64_t* code_data         # codes' and waiting's data
+    cdef Py_ssize_t* waiting_data
+    cdef const void** workspace_objects  # each problem's workspace and source, to prefetch
+    cdef const void** source_objects
 
     def __init__(self, list loops, Slots slots):
         cdef Loop loop
@@ -156,12 +162,19 @@ cdef class Batch:
         self.dtype = loop.workspace.dtype
         self.codes = np.full(self.m, CONTINUE, dtype=np.int64)
         self.waiting = np.empty(self.m, dtype=np.intp)
+        self.code_data = <cnp.int64_t*>cnp.PyArray_DATA(self.codes)
+        self.waiting_data = <Py_ssize_t*>cnp.PyArray_DATA(self.waiting)
+        self.is_float = self.dtype == np.float32
         self.count = 0
         self.loop_lines = (Loop.__basicsize__ + 63) // 64
         objects = np.empty(self.m, dtype=np.uintp)
         xs = np.empty(2 * self.m, dtype=np.uintp)
         grads = np.empty(2 * self.m, dtype=np.uintp)
-        self.pointers = (objects, xs, grads)
+        workspaces = np.empty(self.m, dtype=np.uintp)
+        sources = np.empty(self.m, dtype=np.uintp)
+        self.pointers = (objects, xs, grads, workspaces, sources)
+        self.workspace_objects = <const void**>cnp.PyArray_DATA(workspaces)
+        self.source_objects = <const void**>cnp.PyArray_DATA(sources)
         self.loop_objects = <PyObject**>cnp.PyArray_DATA(objects)
         self.x_addresses = <void**>cnp.PyArray_DATA(xs)
         self.grad_addresses = <void**>cnp.PyArray_DATA(grads)
@@ -174,6 +187,8 @@ cdef class Batch:
             # The batch checks for Ctrl-C between its evaluations, not each run.
             loop.checks_signals = False
             self.loop_objects[i] = <PyObject*>loop
+            self.workspace_objects[i] = <void*>loop.workspace
+            self.source_objects[i] = <void*>loop.source
             self.x_addresses[2 * i] = workspace.x[0]
             self.x_addresses[2 * i + 1] = workspace.x[1]
             self.grad_addresses[2 * i] = workspace.grad[0]
@@ -182,40 +197,35 @@ cdef class Batch:
     def advance(self):
         """Take every running problem to its next evaluation or its end; return how many
         wait for an evaluation."""
-        cdef Py_ssize_t i, count = 0
+        with nogil:
+            self.count = self.advance_all()
+        return self.count
+
+    cdef Py_ssize_t advance_all(self) noexcept nogil:
+        # advance's loop, without the GIL (a Python schedule takes it for its own call).
+        cdef Py_ssize_t i, count = 0, line
         cdef int code
-        cdef Loop loop
-        cdef cnp.int64_t[::1] codes = self.codes
-        cdef Py_ssize_t[::1] waiting = self.waiting
-        cdef bint is_float = self.dtype == np.float32
-        cdef Py_ssize_t line
-        cdef char* ahead
+        cdef const char* ahead
+        cdef cnp.int64_t* codes = self.code_data
         for i in range(self.m):
             if i + AHEAD < self.m:
-                ahead = <char*>self.loop_objects[i + AHEAD]
+                ahead = <const char*>self.loop_objects[i + AHEAD]
                 for line in range(self.loop_lines):
                     prefetch(ahead + 64 * line)
             if i + AHEAD // 2 < self.m:
-                # Its workspace and source, whose addresses the loop fetched above holds.
-                loop = <Loop>self.loop_objects[i + AHEAD // 2]
-                prefetch(<void*>loop.workspace)
-                prefetch(<char*><void*>loop.workspace + 64)
-                prefetch(<char*><void*>loop.workspace + 128)
-                prefetch(<void*>loop.source)
-                prefetch(<char*><void*>loop.source + 64)
+                prefetch(self.workspace_objects[i + AHEAD // 2])
+                prefetch(<const char*>self.workspace_objects[i + AHEAD // 2] + 64)
+                prefetch(<const char*>self.workspace_objects[i + AHEAD // 2] + 128)
+                prefetch(self.source_objects[i + AHEAD // 2])
+                prefetch(<const char*>self.source_objects[i + AHEAD // 2] + 64)
             if codes[i] != CONTINUE:
                 continue
-            loop = <Loop>self.loop_objects[i]
-            if is_float:
-                code = advance(loop, <float*>NULL)
-            else:
-                code = advance(loop, <double*>NULL)
+            code = advance_at(<void*>self.loop_objects[i], self.is_float)
             if code == NEEDS_EVALUATION:
-                waiting[count] = i
+                self.waiting_data[count] = i
                 count += 1
             else:
                 codes[i] = code
-        self.count = count
         return count
 
     def gather(self):
@@ -257,75 +267,96 @@ cdef class Batch:
             slots.outcome[i] = NOT_FINITE if value_known and not isfinite(value) else EVALUATED
             slots.given[i] = True
 
-    def evaluate_native(self, callable, int threads=1):
-        """Evaluate the waiting problems with ``callable``, a `scipy.LowLevelCallable` of
-        ``kernels/objective.pxd``'s ``batch_objective_function``, without the GIL, and give
-        the results (float64 runs): one call, or with ``threads`` > 1 one call per thread on
-        the process's pool, each given a consecutive share of the waiting problems (the
-        function must then be safe to call from several threads at once). Raises
-        RuntimeError when a call returns nonzero."""
-        cdef Py_ssize_t k, i, size = self.n * sizeof(double), j
-        cdef Py_ssize_t[::1] waiting = self.waiting
-        cdef Slots slots = self.slots
+    def run_native(self, callable, int threads=1):
+        """Run every problem to its end, evaluated by ``callable``, a `scipy.LowLevelCallable`
+        of ``kernels/objective.pxd``'s ``batch_objective_function`` (float64 runs), the whole
+        loop without the GIL: one call per iteration, or with ``threads`` > 1 one call per
+        thread of the process's pool, each given a consecutive share of the waiting problems
+        (the function must then be safe to call from several threads at once). When a call
+        returns nonzero, the loop stops there, the waiting problems are left waiting, and
+        RuntimeError is raised (`fail` then ends them)."""
         cdef batch_objective_function function
         cdef void* user_data
-        cdef int returned
-        cdef double* X
-        cdef double* grad
-        cdef double* values
-        cdef unsigned char* active
+        cdef NativeCall calls[MAX_THREADS]
+        cdef int returned = 0, t
         capsule = tuple.__getitem__(callable, 0)
         function = <batch_objective_function>PyCapsule_GetPointer(
             capsule, PyCapsule_GetName(capsule)
         )
         user_data = PyCapsule_GetContext(capsule)
-        cdef NativeCall calls[MAX_THREADS]
-        cdef int count = max(1, min(threads, usable_cpus(), <int>MAX_THREADS,
-                                    <int>self.count)), t
         if self.native is None:
             self.native = (np.empty((self.m, self.n)), np.empty((self.m, self.n)),
                            np.empty(self.m), np.zeros((MAX_THREADS, self.m), dtype=np.uint8))
-        X = <double*>cnp.PyArray_DATA(self.native[0])
-        grad = <double*>cnp.PyArray_DATA(self.native[1])
-        values = <double*>cnp.PyArray_DATA(self.native[2])
-        active = <unsigned char*>cnp.PyArray_DATA(self.native[3])
+        for t in range(MAX_THREADS):
+            calls[t].function, calls[t].user_data = function, user_data
+            calls[t].m, calls[t].n = <int>self.m, <int>self.n
+            calls[t].X = <double*>cnp.PyArray_DATA(self.native[0])
+            calls[t].grad = <double*>cnp.PyArray_DATA(self.native[1])
+            calls[t].values = <double*>cnp.PyArray_DATA(self.native[2])
+            calls[t].active = <unsigned char*>cnp.PyArray_DATA(self.native[3]) + t * self.m
+        with nogil:
+            while True:
+                self.count = self.advance_all()
+                if self.count == 0:
+                    break
+                # Ctrl-C, before each evaluation (the GIL taken for the check only): what the
+                # handler raises (KeyboardInterrupt) leaves the problems waiting, every
+                # evaluation given taken.
+                with gil:
+                    PyErr_CheckSignals()
+                returned = self.call_native(calls, threads)
+                if returned != 0:
+                    break
+        if returned != 0:
+            raise RuntimeError(f"the batched objective returned {returned}, not 0")
+
+    cdef int call_native(self, NativeCall* calls, int threads) noexcept nogil:
+        # The waiting problems' evaluation by the C-level objective of `calls`, given back:
+        # 0, or the nonzero a call returned (nothing is then given).
+        cdef Py_ssize_t k, i, j, n = self.n, size = self.n * sizeof(double)
+        cdef int count = max(1, min(threads, usable_cpus(), <int>MAX_THREADS, <int>self.count))
+        cdef int returned = 0, t
+        cdef double* X = <double*>calls[0].X
+        cdef double* grad = calls[0].grad
+        cdef double* values = calls[0].values
+        cdef unsigned char* active = <unsigned char*>calls[0].active
+        cdef int* requested = self.slots.requested
+        cdef Py_ssize_t* nfev = self.slots.nfev
+        cdef Py_ssize_t* njev = self.slots.njev
+        cdef unsigned char* known = self.slots.known
+        cdef unsigned char* given = self.slots.given
+        cdef double* value = self.slots.value
+        cdef int* outcome = self.slots.outcome
         for k in range(self.count):
-            i = waiting[k]
-            memcpy(X + i * self.n, self.x_addresses[2 * i + slots.requested[i]], size)
+            i = self.waiting_data[k]
+            memcpy(X + i * n, self.x_addresses[2 * i + requested[i]], size)
             # NaN first: a row the function leaves unwritten stops its problem as non-finite.
-            for j in range(self.n):
-                grad[i * self.n + j] = NAN
+            for j in range(n):
+                grad[i * n + j] = NAN
             values[i] = NAN
             # Thread t takes the t-th consecutive share of the waiting problems.
             active[(k * count // self.count) * self.m + i] = 1
         for t in range(count):
-            calls[t].function, calls[t].user_data = function, user_data
-            calls[t].m, calls[t].n = <int>self.m, <int>self.n
-            calls[t].X, calls[t].grad, calls[t].values = X, grad, values
-            calls[t].active = active + t * self.m
             calls[t].returned = 0
-        with nogil:
-            if count == 1:
-                native_call(calls, 0)
-            else:
-                run_chunks(native_call, calls, count)
-        returned = 0
+        if count == 1:
+            native_call(calls, 0)
+        else:
+            run_chunks(native_call, calls, count)
         for t in range(count):
             returned = returned if returned != 0 else calls[t].returned
         for k in range(self.count):
-            i = waiting[k]
+            i = self.waiting_data[k]
             active[(k * count // self.count) * self.m + i] = 0
             if returned != 0:
                 continue
-            memcpy(self.grad_addresses[2 * i + slots.requested[i]], grad + i * self.n, size)
-            slots.nfev[i] += 1
-            slots.njev[i] += 1
-            slots.known[i] = True
-            slots.value[i] = values[i]
-            slots.outcome[i] = EVALUATED if isfinite(values[i]) else NOT_FINITE
-            slots.given[i] = True
-        if returned != 0:
-            raise RuntimeError(f"the batched objective returned {returned}, not 0")
+            memcpy(self.grad_addresses[2 * i + requested[i]], grad + i * n, size)
+            nfev[i] += 1
+            njev[i] += 1
+            known[i] = True
+            value[i] = values[i]
+            outcome[i] = EVALUATED if isfinite(values[i]) else NOT_FINITE
+            given[i] = True
+        return returned
 
     def finals(self):
         """Where every run ended: ``(current, nit, value, value_known, n_averaged)`` arrays,

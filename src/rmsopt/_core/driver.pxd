@@ -91,3 +91,4 @@ cdef class Loop:
 
 
 cdef int advance(Loop run, floating* dtype) noexcept nogil
+cdef int advance_at(void* run, bint is_float) noexcept nogil

@@ -379,6 +379,14 @@ cdef int advance(Loop run, floating* dtype) noexcept nogil:
             return run.code
 
 
+cdef int advance_at(void* run, bint is_float) noexcept nogil:
+    # advance for a loop known by its address (a batch's, kept alive by the batch), so that a
+    # batch advances its problems without the GIL.
+    if is_float:
+        return advance(<Loop>run, <float*>NULL)
+    return advance(<Loop>run, <double*>NULL)
+
+
 cdef int iterate_minibatches(Loop run, floating* dtype) noexcept nogil:
     # A minibatch run: each iteration takes the next batch's gradient at the committed
     # iterate, steps and commits; epochs end with the source's validation.

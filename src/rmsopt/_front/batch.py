@@ -224,12 +224,13 @@ def minimize_batch(
     batch = Batch(loops, slots)
     evaluate = _Evaluator(fun, jac, args, shared, vectorized, need_value, X.dtype, n)
     error = None
-    while native and batch.advance():
+    if native:
         try:
-            batch.evaluate_native(fun, settings["threads"])
-        except RuntimeError as raised:
-            error = error or raised
+            batch.run_native(fun, settings["threads"])
+        except BaseException as raised:  # a failing objective, or Ctrl-C: re-raised below
+            error = raised
             batch.fail(raised)
+            batch.advance()  # the waiting problems end, as runs whose objective raised
     while not native and batch.advance():
         X_waiting = batch.gather()
         waiting = batch.waiting[: batch.count].copy()
