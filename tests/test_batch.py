@@ -60,10 +60,10 @@ def check_every_row(method, options, dtype=np.float64, jac_mode="both", bounds=N
     X0, C = problems(dtype, m=m)
     options = shaped(method, options, N)
     if jac_mode == "both":
-        res = rmsopt.minimize_batch(wavy_both, X0, method, jac=True, args=(C,), bounds=bounds,
+        res = rmsopt.minimize_batch(wavy_both, X0, (C,), method, jac=True, bounds=bounds,
                                     options=options)  # fmt: skip
     else:
-        res = rmsopt.minimize_batch(wavy, X0, method, jac=wavy_grad, args=(C,), bounds=bounds,
+        res = rmsopt.minimize_batch(wavy, X0, (C,), method, jac=wavy_grad, bounds=bounds,
                                     options=options)  # fmt: skip
     assert res.x.shape == (m, N) and res.x.dtype == dtype
     for i in range(m):
@@ -291,3 +291,16 @@ def test_a_batch_result_pickles_with_its_problems_results():
     assert isinstance(copied, rmsopt.BatchResult)
     np.testing.assert_array_equal(copied.x, res.x)
     assert_row_is_minimize(copied[2], res[2])
+
+
+def test_the_signature_is_minimizes_with_a_batch():
+    import inspect
+
+    names = list(inspect.signature(rmsopt.minimize_batch).parameters)
+    assert names[:4] == ["fun", "X0", "args", "method"]
+    X0, C = problems()
+    positional = rmsopt.minimize_batch(wavy_both, X0, (C,), "adam", True, None, None,
+                                       {"maxiter": 5})  # fmt: skip
+    keywords = rmsopt.minimize_batch(wavy_both, X0, args=(C,), method="adam", jac=True,
+                                     options={"maxiter": 5})  # fmt: skip
+    np.testing.assert_array_equal(positional.x, keywords.x)

@@ -70,12 +70,13 @@ class BatchResult(OptimizeResult):
 def minimize_batch(
     fun: Callable[..., Any],
     X0: Any,
+    args: Any = (),
     method: str = "rmsprop",
     jac: Callable[..., Any] | bool | None = None,
-    args: Any = (),
     bounds: Any = None,
     tol: float | None = None,
     options: dict[str, Any] | None = None,
+    *,
     vectorized: bool = True,
 ) -> BatchResult:
     """Minimize m independent problems at once: one native loop advances every problem, and
@@ -106,16 +107,16 @@ def minimize_batch(
     X0 : array_like, shape (m, n)
         The start points, one row per problem; float32 stays float32, other reals become
         float64.
+    args : tuple
+        Extra arguments. An array whose first axis has length m holds one entry per problem
+        and is sliced: the running problems' rows go to a vectorised call, row i to problem
+        i's call. Anything else is passed whole to every call.
     method : str
         A method name of `minimize` (``rmsopt.show_options()`` lists them).
     jac : callable or True
         ``jac(X, *args)`` returning the ``(k, n)`` gradients (``jac(x, *args_i)`` with
         ``vectorized=False``), or True when ``fun`` returns them. Finite differences are not
         taken for a batch.
-    args : tuple
-        Extra arguments. An array whose first axis has length m holds one entry per problem
-        and is sliced: the running problems' rows go to a vectorised call, row i to problem
-        i's call. Anything else is passed whole to every call.
     bounds : sequence or `scipy.optimize.Bounds`, optional
         The box every problem is kept in, as in `minimize`.
     tol : float, optional

@@ -198,7 +198,7 @@ def _batched_runs(
             )
     try:
         with np.errstate(all="ignore"):
-            batch = minimize_batch(fun, start_points, method.name, jac, args, bounds, tol, options)
+            batch = minimize_batch(fun, start_points, args, method.name, jac, bounds, tol, options)
     except Exception as error:  # noqa: BLE001 - recorded as the runs' own, as minimize's are
         batch = getattr(error, "result", None)
         if batch is None:
