@@ -588,14 +588,6 @@ def plateau_state(Loop loop):
             "cooldown_counter": p.cooldown_counter, "last_epoch": p.last_epoch}
 
 
-def outcome(Loop loop):
-    """``(code, nit, value or None, x, grad, state)`` of a full-data loop that has ended
-    (a batch's run): what `run` returns for it."""
-    x, state, _ = loop.source.reported(loop.current, loop.nit)
-    return (loop.code, loop.nit, loop.value if loop.value_known else None, x,
-            loop.workspace.grad_rows[loop.current], state)
-
-
 cdef int _iterate(Loop loop) noexcept nogil:
     if loop.workspace.is_float:
         return iterate(loop, <float*>NULL)
