@@ -9,6 +9,7 @@ import pytest
 
 import rmsopt
 from rmsopt import schedules
+from rmsopt._core import thread_pool as _thread_pool
 from rmsopt._methods.registry import METHODS
 
 from conftest import shaped
@@ -175,6 +176,55 @@ def test_a_non_finite_problem_stops_alone_at_its_last_good_iterate():
     assert res.status[2] == 5 and res.nit[2] == 0 and "gradient" in res.message[2]
     np.testing.assert_array_equal(res.x[2], X0[2])
     assert all(res.nit[i] == 50 for i in range(M) if i != 2)
+
+
+@pytest.mark.parametrize("method", ["rmsprop", "sgd"])
+def test_a_step_that_overflows_stops_its_problem_alone_as_minimize_does(method, dtype):
+    # Problem 1's gradient is huge: its first step leaves the dtype's range (RMSprop's
+    # square average overflows, SGD's iterate does). The batch steps the problems together;
+    # the failed step is found in problem 1's own measures, and it ends there alone.
+    X0, C = problems(dtype)
+    scale = np.ones((M, 1))
+    scale[1] = 1e300 if dtype == np.float64 else 1e30
+
+    def fun(X, C, scale):
+        return wavy(X, C), scale * wavy_grad(X, C)
+
+    options = {"learning_rate": 1e10, "maxiter": 3} if method == "sgd" else {"maxiter": 20}
+    res = rmsopt.minimize_batch(fun, X0, (C, scale), method, jac=True, options=options)
+    assert res.status[1] == 5 and "step" in res.message[1]
+    for i in range(M):
+        single = rmsopt.minimize(fun, X0[i], (C[i], scale[i]), method, jac=True,
+                                 options=options)  # fmt: skip
+        assert_row_is_minimize(res[i], single)
+
+
+@pytest.fixture
+def two_cpus():
+    # Split the batch as on a machine of two CPUs or more, even on one with a single CPU.
+    previous = _thread_pool.set_cpus(64)
+    yield
+    _thread_pool.set_cpus(previous)
+
+
+@pytest.mark.parametrize("method", ["rmsprop", "nadam", "adamw"])
+def test_threads_advance_shares_of_a_large_batch_and_change_no_bit(method, two_cpus):
+    # 3000 problems: two shares of the problems advance at once, and the steps of 12,000
+    # elements, then of 3,000 x 8 (above 16,384), split too. Each problem's own rate (the
+    # default reduce_on_plateau) splits the kernel's calls where the rates part.
+    for n in (4, 8):
+        X0, C = problems(m=3000, n=n, seed=n)
+        options = shaped(method, {"maxiter": 60}, n)
+        alone = rmsopt.minimize_batch(wavy_both, X0, (C,), method, jac=True, options=options)
+        split = rmsopt.minimize_batch(wavy_both, X0, (C,), method, jac=True,
+                                      options={**options, "threads": 2})  # fmt: skip
+        for key in ("x", "jac", "fun", "nit", "nfev", "status"):
+            np.testing.assert_array_equal(split[key], alone[key], err_msg=key)
+        assert len(set(split.nit.tolist())) > 1 or len(set(split.fun.tolist())) > 1
+        for i in (0, 1499, 1500, 2999):
+            single = rmsopt.minimize(wavy_both, X0[i], (C[i],), method, jac=True,
+                                     options=options)  # fmt: skip
+            assert_row_is_minimize(split[i], single)
 
 
 def test_an_exception_carries_what_the_batch_completed():

@@ -9,20 +9,33 @@ call and hands the results back (`Batch.give`); the next `Batch.advance` takes t
 on. A run's own code is the single run's, step for step, so every problem's iterates are
 those of `minimize` on it alone, bit for bit.
 
-What the batch and its rows share lives in arrays with one entry per problem (`Slots`), so
-that handing m evaluations over is a pass over arrays rather than over m objects.
+What the batch and its rows share lives in one array of structs, one per problem (`Slots`),
+so that handing m evaluations over is a pass over an array rather than over m objects.
 """
 import numpy as np
 
 from cpython.exc cimport PyErr_CheckSignals
 from cpython.pycapsule cimport PyCapsule_GetContext, PyCapsule_GetName, PyCapsule_GetPointer
 from cpython.ref cimport PyObject
-from libc.math cimport NAN, isfinite
-from libc.string cimport memcpy
+from cython cimport floating
+from libc.math cimport INFINITY, NAN, isfinite
+from libc.stdint cimport int64_t
+from libc.string cimport memcpy, memmove
 
 from rmsopt.kernels.objective cimport batch_objective_function
 
-from .driver cimport NEEDS_EVALUATION, Loop, advance_at
+from .chunks cimport (
+    F32_EXPONENT,
+    F64_EXPONENT,
+    Chunk,
+    StepMeasures,
+    finish_block,
+    split_strided_step,
+    step_measures,
+)
+from .driver cimport NEEDS_EVALUATION, NEEDS_STEP, PHASE_STEP_TAKEN, Loop, advance_at
+from .driver import FAILURES
+from .kernel cimport Kernel, prepare_step
 from .thread_pool cimport run_chunks, usable_cpus
 from .sources cimport DEFERRED, EVALUATED, NOT_FINITE, RAISED, Source, Workspace
 from .termination cimport CONTINUE
@@ -36,8 +49,10 @@ cdef extern from *:
 
 cdef enum:
     # Problems ahead whose loop objects are fetched into cache while one is advanced: the
-    # objective's arrays, evaluated in between, have pushed them out to memory.
-    AHEAD = 4
+    # objective's arrays, evaluated in between, have pushed them out to memory. (On the
+    # benchmark's fits, 16 took 12 percent off the batch beside 4, and 32 gave half of it
+    # back.)
+    AHEAD = 16
 
 
 ctypedef struct NativeCall:
@@ -61,68 +76,125 @@ cdef void native_call(void* calls, int index) noexcept nogil:
 
 cdef enum:
     MAX_THREADS = 64
+    # The fewest problems a thread advances: below, handing the share to a pool's worker
+    # (a few microseconds) costs more than advancing them (about 40 ns each).
+    PART_AT_LEAST = 1024
+
+
+ctypedef struct Part:
+    # A share of the problems advanced on one thread: [start, stop); how many then wait for
+    # an evaluation and for a step.
+    void* batch
+    Py_ssize_t start, stop
+    Py_ssize_t waiting, steps
+
+
+cdef void advance_part(void* parts, int index) noexcept nogil:
+    # A ChunkTask (thread_pool.pxd): share `index` of an array of Part.
+    cdef Part* part = &(<Part*>parts)[index]
+    advance_share(part.batch, part)
+
+
+cdef void advance_share(void* batch, Part* part) noexcept nogil:
+    (<Batch>batch).advance_part(part)
+
+
+cdef inline void hand_over(Slot* slot, double value, bint known, Py_ssize_t nfev,
+                           Py_ssize_t njev) noexcept nogil:
+    # An evaluation given to a problem waiting for it (its gradient written): a value that
+    # is not finite ends its run as a single run's does (status 5, at its last good iterate).
+    slot.nfev += nfev
+    slot.njev += njev
+    slot.known = known
+    slot.value = value
+    slot.outcome = NOT_FINITE if known and not isfinite(value) else EVALUATED
+    slot.given = True
+
+
+cdef inline void note_step(Loop run, Py_ssize_t k, int* buffers, Py_ssize_t* counts,
+                           double* rates) noexcept nogil:
+    # The step `run` waits for, as the k-th of the batch's steps: from its committed buffer,
+    # with its step count and rate.
+    buffers[k] = run.current
+    counts[k] = run.step
+    rates[k] = run.rate
+
+
+cdef inline int advance_problem(Loop run, const StepMeasures* measured,
+                                bint is_float) noexcept nogil:
+    # `run` on to its next step, evaluation or end; a run the batch has stepped first takes
+    # its step's measures.
+    if run.phase == PHASE_STEP_TAKEN:
+        run.deferred = measured[0]
+    return advance_at(<void*>run, is_float)
+
+
+ctypedef struct Slot:
+    # What problem i's run and the batch share: the buffer waiting for its evaluation (-1:
+    # none), whether the evaluation has been given, what it reports, the value (computed when
+    # `known`), and the counts of calls. One struct per problem: a problem's evaluation is
+    # handed over in one cache line.
+    double value
+    Py_ssize_t nfev
+    Py_ssize_t njev
+    int requested
+    int outcome
+    unsigned char given
+    unsigned char known
 
 
 cdef class Slots:
-    """Per problem: the buffer waiting for its evaluation (-1: none), whether the evaluation
-    has been given, what it reports, the value, and the counts of calls."""
+    """One `Slot` per problem, for m problems."""
 
-    cdef object arrays                   # keeps the arrays the pointers are taken from
-    cdef int* requested
-    cdef unsigned char* given
-    cdef unsigned char* known            # the value was computed
-    cdef int* outcome
-    cdef double* value
-    cdef Py_ssize_t* nfev
-    cdef Py_ssize_t* njev
+    cdef object memory                   # keeps the slots' bytes
+    cdef Slot* slot
 
     def __init__(self, Py_ssize_t m):
-        requested = np.full(m, -1, dtype=np.intc)
-        given = np.zeros(m, dtype=np.uint8)
-        known = np.zeros(m, dtype=np.uint8)
-        outcome = np.zeros(m, dtype=np.intc)
-        value = np.full(m, NAN)
-        nfev = np.zeros(m, dtype=np.intp)
-        njev = np.zeros(m, dtype=np.intp)
-        self.arrays = (requested, given, known, outcome, value, nfev, njev)
-        self.requested = <int*>cnp.PyArray_DATA(requested)
-        self.given = <unsigned char*>cnp.PyArray_DATA(given)
-        self.known = <unsigned char*>cnp.PyArray_DATA(known)
-        self.outcome = <int*>cnp.PyArray_DATA(outcome)
-        self.value = <double*>cnp.PyArray_DATA(value)
-        self.nfev = <Py_ssize_t*>cnp.PyArray_DATA(nfev)
-        self.njev = <Py_ssize_t*>cnp.PyArray_DATA(njev)
+        cdef Py_ssize_t i
+        self.memory = np.zeros(m * sizeof(Slot), dtype=np.uint8)
+        self.slot = <Slot*>cnp.PyArray_DATA(self.memory)
+        for i in range(m):
+            self.slot[i].requested = -1
+            self.slot[i].value = NAN
 
     def counts(self):
-        """``(nfev, njev)`` of every problem (copies)."""
-        return self.arrays[5].astype(np.int64), self.arrays[6].astype(np.int64)
+        """``(nfev, njev)`` of every problem, int64 arrays."""
+        cdef Py_ssize_t i, m = self.memory.shape[0] // sizeof(Slot)
+        nfev = np.empty(m, dtype=np.int64)
+        njev = np.empty(m, dtype=np.int64)
+        cdef cnp.int64_t[::1] nfev_view = nfev, njev_view = njev
+        for i in range(m):
+            nfev_view[i] = self.slot[i].nfev
+            njev_view[i] = self.slot[i].njev
+        return nfev, njev
 
 
 cdef class BatchRow(Source):
     """Problem ``index``'s source in a batch: its evaluations are deferred, then taken from
-    what the batch wrote (`Batch.give`): the gradient into its workspace, the rest into the
-    batch's `Slots`."""
+    what the batch wrote (`Batch.give`): the gradient into its workspace, the rest into its
+    `Slot`."""
 
-    cdef Slots slots
-    cdef Py_ssize_t index
+    cdef Slots slots                     # keeps `slot` alive
+    cdef Slot* slot
 
     def __init__(self, Slots slots, Py_ssize_t index):
-        self.slots, self.index = slots, index
+        self.slots = slots
+        self.slot = &slots.slot[index]
         self.full_data = True
         self.needs_gil = False
         self.value = NAN
         self.value_known = False
 
     cdef int evaluate(self, int buffer) noexcept nogil:
-        cdef Py_ssize_t i = self.index
-        if self.slots.given[i] and buffer == self.slots.requested[i]:
-            self.slots.given[i] = False
-            self.slots.requested[i] = -1
-            self.nfev = self.slots.nfev[i]
-            self.value_known = self.slots.known[i]
-            self.value = self.slots.value[i]
-            return self.slots.outcome[i]
-        self.slots.requested[i] = buffer
+        cdef Slot* slot = self.slot
+        if slot.given and buffer == slot.requested:
+            slot.given = False
+            slot.requested = -1
+            self.nfev = slot.nfev
+            self.value_known = slot.known
+            self.value = slot.value
+            return slot.outcome
+        slot.requested = buffer
         return DEFERRED
 
 
@@ -130,9 +202,23 @@ cdef class Batch:
     """The runs of a batch (``loops``, each bound to the `BatchRow` of its index in ``slots``;
     one dtype and length n), advanced together. ``codes[i]`` is run i's status once it has
     ended, and ``CONTINUE`` (-1) while it runs; ``waiting[:count]`` the problems waiting for
-    an evaluation, in order."""
+    an evaluation, in order.
 
-    cdef list loops
+    ``blocks`` holds every problem's buffers: ``(iterates, states, gradients)``, iterates
+    and gradients of shape ``(2, m, n)`` (buffer, problem, element), so that buffer b's rows
+    of consecutive problems are consecutive in memory. With ``together``, the states are
+    ``(2, rows, m, n)`` and the batch takes the runs' steps itself (their loops defer them):
+    one kernel call steps consecutive problems at the same step count and rate as one vector
+    (an element-wise kernel's step of each element is the same whatever vector it is in),
+    then each problem's step is measured as its own run measures it. Without, the states are
+    ``(2, m, rows, n)`` and each run steps itself.
+
+    The problems stay in step: all start together, and every running problem takes exactly
+    one evaluation per `advance`, in the buffer its run did not commit last. So the waiting
+    problems all want buffer b of the same b, and a C-level objective reads and writes the
+    blocks in place."""
+
+    cdef readonly list loops
     cdef Slots slots
     cdef readonly Py_ssize_t m, n
     cdef readonly object dtype
@@ -141,58 +227,136 @@ cdef class Batch:
     cdef readonly Py_ssize_t count
     cdef object pointers                # keeps the address tables
     cdef PyObject** loop_objects        # borrowed: `loops` holds them
-    cdef void** x_addresses             # problem i's iterate buffers: 2i, 2i + 1
-    cdef void** grad_addresses          # and gradient buffers
-    cdef Py_ssize_t loop_lines          # cache lines of a Loop object
-    cdef object native                  # a C-level objective's (X, grad, values, active)
+    cdef Py_ssize_t row_bytes           # of an iterate or a gradient
+    cdef Py_ssize_t loop_lines          # cache lines of a Loop object to fetch ahead
+    cdef object native                  # a C-level objective's (values, active)
     cdef bint is_float
     cdef cnp.int64_t* code_data         # codes' and waiting's data
     cdef Py_ssize_t* waiting_data
     cdef const void** workspace_objects  # each problem's workspace and source, to prefetch
     cdef const void** source_objects
+    # The blocks (see the class's docstring) and, when the batch steps the runs, what its
+    # steps need: the kernel, clipvalue, the measures the runs want, and per problem to step
+    # (in order) its index, buffer, step count, rate and its step's measures.
+    cdef object blocks
+    cdef char* iterate_base
+    cdef char* gradient_base
+    cdef char* state_base
+    cdef Py_ssize_t state_half          # elements between the states' two buffers
+    cdef readonly bint together
+    cdef readonly int threads           # for the C-level objective's calls
+    cdef readonly int parts             # consecutive shares of the problems advanced at once
+    cdef Kernel kernel
+    cdef double clipvalue
+    cdef int measures_wanted
+    cdef object step_arrays
+    cdef Py_ssize_t* stepping
+    cdef int* step_buffer
+    cdef Py_ssize_t* step_count
+    cdef double* step_rate
+    cdef StepMeasures* step_measured
 
-    def __init__(self, list loops, Slots slots):
+    def __init__(self, Loop template, Slots slots, tuple blocks, bint together, averages,
+                 int threads=1):
+        # The m runs: `template`'s settings (a loop made, not run), each on its rows of the
+        # blocks, evaluated through its slot; averaging into its row of `averages` (or None).
+        # `threads`: how many threads may share the batch's work (see `parts`).
         cdef Loop loop
         cdef Workspace workspace
-        cdef Py_ssize_t i
-        self.loops, self.slots = loops, slots
-        self.m = len(loops)
-        loop = loops[0]
-        self.n = loop.workspace.n
-        self.dtype = loop.workspace.dtype
+        cdef BatchRow source
+        cdef Py_ssize_t i, b, rows, row_bytes, state_bytes, half_bytes
+        iterates, states, gradients = blocks
+        self.m, self.n = iterates.shape[1], iterates.shape[2]
+        for block in (iterates, gradients):
+            if block.shape != (2, self.m, self.n) or not block.flags.c_contiguous:
+                raise ValueError(f"blocks of shape (2, {self.m}, {self.n}); got {block.shape}")
+        if not states.flags.c_contiguous or states.shape[0] != 2:
+            raise ValueError(f"a C-contiguous block of two states; got {states.shape}")
+        self.slots = slots
+        self.dtype = iterates.dtype
+        self.is_float = self.dtype == np.float32
         self.codes = np.full(self.m, CONTINUE, dtype=np.int64)
         self.waiting = np.empty(self.m, dtype=np.intp)
         self.code_data = <cnp.int64_t*>cnp.PyArray_DATA(self.codes)
         self.waiting_data = <Py_ssize_t*>cnp.PyArray_DATA(self.waiting)
-        self.is_float = self.dtype == np.float32
         self.count = 0
-        self.loop_lines = (Loop.__basicsize__ + 63) // 64
+        self.blocks = blocks
+        self.row_bytes = row_bytes = self.n * iterates.itemsize
+        self.iterate_base = <char*>cnp.PyArray_DATA(<cnp.ndarray>iterates)
+        self.gradient_base = <char*>cnp.PyArray_DATA(<cnp.ndarray>gradients)
+        self.state_base = <char*>cnp.PyArray_DATA(<cnp.ndarray>states)
+        self.state_half = states.size // 2
+        rows = states.shape[1] if together else states.shape[2]
+        # Between problem i's state and problem i + 1's, and between its rows.
+        state_bytes = row_bytes if together else rows * row_bytes
+        half_bytes = self.state_half * iterates.itemsize
+        self.together = together
+        self.threads = threads
+        # The runs advance on several threads only when the batch takes their steps: a run
+        # that steps itself would share the kernel's scratch and run scalars.
+        self.parts = 1
+        if together:
+            self.parts = max(1, min(threads, usable_cpus(), <int>MAX_THREADS,
+                                    <int>(self.m // PART_AT_LEAST)))
+        self.kernel = template.kernel
+        self.clipvalue = template.clipvalue
+        self.measures_wanted = template.measures_wanted
+        stepping = np.empty(self.m, dtype=np.intp)
+        step_buffer = np.empty(self.m, dtype=np.intc)
+        step_count = np.empty(self.m, dtype=np.intp)
+        step_rate = np.empty(self.m)
+        step_measured = np.empty(self.m * sizeof(StepMeasures), dtype=np.uint8)
+        self.step_arrays = (stepping, step_buffer, step_count, step_rate, step_measured)
+        self.stepping = <Py_ssize_t*>cnp.PyArray_DATA(stepping)
+        self.step_buffer = <int*>cnp.PyArray_DATA(step_buffer)
+        self.step_count = <Py_ssize_t*>cnp.PyArray_DATA(step_count)
+        self.step_rate = <double*>cnp.PyArray_DATA(step_rate)
+        self.step_measured = <StepMeasures*>cnp.PyArray_DATA(step_measured)
         objects = np.empty(self.m, dtype=np.uintp)
-        xs = np.empty(2 * self.m, dtype=np.uintp)
-        grads = np.empty(2 * self.m, dtype=np.uintp)
         workspaces = np.empty(self.m, dtype=np.uintp)
         sources = np.empty(self.m, dtype=np.uintp)
-        self.pointers = (objects, xs, grads, workspaces, sources)
+        self.pointers = (objects, workspaces, sources)
         self.workspace_objects = <const void**>cnp.PyArray_DATA(workspaces)
         self.source_objects = <const void**>cnp.PyArray_DATA(sources)
         self.loop_objects = <PyObject**>cnp.PyArray_DATA(objects)
-        self.x_addresses = <void**>cnp.PyArray_DATA(xs)
-        self.grad_addresses = <void**>cnp.PyArray_DATA(grads)
+        self.loops = []
         for i in range(self.m):
-            loop = loops[i]
-            workspace = loop.workspace
-            # The gradients are written into the workspace's own buffers.
-            workspace.own_gradient(0)
-            workspace.own_gradient(1)
+            # Made field by field: the constructors' checks and array views, m times over,
+            # would cost more than the runs' first hundred iterations.
+            workspace = Workspace.__new__(Workspace)
+            workspace.n, workspace.rows = self.n, rows
+            workspace.is_float, workspace.dtype = self.is_float, self.dtype
+            workspace.state_stride = self.m * self.n if together else self.n
+            for b in range(2):
+                workspace.x[b] = self.iterate_base + (b * self.m + i) * row_bytes
+                workspace.grad[b] = self.gradient_base + (b * self.m + i) * row_bytes
+                workspace.state[b] = NULL
+                if rows > 0:
+                    workspace.state[b] = self.state_base + b * half_bytes + i * state_bytes
+            source = BatchRow.__new__(BatchRow)
+            source.slots, source.slot = slots, &slots.slot[i]
+            source.full_data, source.needs_gil = True, False
+            source.value, source.value_known = NAN, False
+            source.workspace = workspace
+            loop = template.clone(workspace, source, None if averages is None else averages[i])
             # The batch checks for Ctrl-C between its evaluations, not each run.
             loop.checks_signals = False
+            loop.defers_steps = together
+            self.loops.append(loop)
             self.loop_objects[i] = <PyObject*>loop
-            self.workspace_objects[i] = <void*>loop.workspace
-            self.source_objects[i] = <void*>loop.source
-            self.x_addresses[2 * i] = workspace.x[0]
-            self.x_addresses[2 * i + 1] = workspace.x[1]
-            self.grad_addresses[2 * i] = workspace.grad[0]
-            self.grad_addresses[2 * i + 1] = workspace.grad[1]
+            self.workspace_objects[i] = <void*>workspace
+            self.source_objects[i] = <void*>source
+        # The lines of a loop object an iteration reads (driver.pxd puts them first).
+        self.loop_lines = (<char*>&loop.plateau - <char*><PyObject*>loop + 63) // 64
+
+    def failure(self, Py_ssize_t i):
+        """Why problem i's run ended with a non-finite status: None, or ``(kind, buffer,
+        value)``, ``kind`` as `driver.failure` names it and ``buffer`` the buffer of the
+        failed evaluation or step (its rows of the blocks)."""
+        cdef Loop loop = self.loops[i]
+        if loop.failure == 0:
+            return None
+        return FAILURES[loop.failure], loop.failed_buffer, loop.failed_value
 
     def advance(self):
         """Take every running problem to its next evaluation or its end; return how many
@@ -201,32 +365,146 @@ cdef class Batch:
             self.count = self.advance_all()
         return self.count
 
+    cdef void prefetch_problem(self, Py_ssize_t i) noexcept nogil:
+        # Problem i's loop object, workspace and source, to be read soon: the objective's
+        # arrays, evaluated in between, have pushed them out to memory.
+        cdef Py_ssize_t line
+        cdef const char* loop = <const char*>self.loop_objects[i]
+        cdef const char* workspace = <const char*>self.workspace_objects[i]
+        cdef const char* source = <const char*>self.source_objects[i]
+        for line in range(self.loop_lines):
+            prefetch(loop + 64 * line)
+        prefetch(workspace)
+        prefetch(workspace + 64)
+        prefetch(source)
+        prefetch(source + 64)
+
     cdef Py_ssize_t advance_all(self) noexcept nogil:
-        # advance's loop, without the GIL (a Python schedule takes it for its own call).
-        cdef Py_ssize_t i, count = 0, line
-        cdef int code
-        cdef const char* ahead
-        cdef cnp.int64_t* codes = self.code_data
-        for i in range(self.m):
-            if i + AHEAD < self.m:
-                ahead = <const char*>self.loop_objects[i + AHEAD]
-                for line in range(self.loop_lines):
-                    prefetch(ahead + 64 * line)
-            if i + AHEAD // 2 < self.m:
-                prefetch(self.workspace_objects[i + AHEAD // 2])
-                prefetch(<const char*>self.workspace_objects[i + AHEAD // 2] + 64)
-                prefetch(<const char*>self.workspace_objects[i + AHEAD // 2] + 128)
-                prefetch(self.source_objects[i + AHEAD // 2])
-                prefetch(<const char*>self.source_objects[i + AHEAD // 2] + 64)
-            if codes[i] != CONTINUE:
-                continue
-            code = advance_at(<void*>self.loop_objects[i], self.is_float)
-            if code == NEEDS_EVALUATION:
+        # advance's loop, without the GIL (a Python schedule takes it for its own call): each
+        # running problem to its next evaluation or its end, the problems split into `parts`
+        # consecutive shares advanced on as many threads. With `together`, a problem goes to
+        # its step; the batch steps them all, then asks for the evaluation of each step (the
+        # problem takes it, and its step's measures, when next advanced). A deferring run has
+        # no box: it evaluates its new iterate exactly when the step is finite
+        # (driver.stepped); a step that is not ends its run at once.
+        cdef Py_ssize_t i, k, count, steps, size
+        cdef int t
+        cdef Part parts[MAX_THREADS]
+        for t in range(self.parts):
+            parts[t].batch = <void*>self
+            parts[t].start = t * self.m // self.parts
+            parts[t].stop = (t + 1) * self.m // self.parts
+        if self.parts == 1:
+            self.advance_part(&parts[0])
+        else:
+            run_chunks(advance_part, parts, self.parts)
+        # Each share's lists from its first problem on: together, in order.
+        count, steps = parts[0].waiting, parts[0].steps
+        for t in range(1, self.parts):
+            size = sizeof(Py_ssize_t)
+            memmove(&self.waiting_data[count], &self.waiting_data[parts[t].start],
+                    parts[t].waiting * size)
+            memmove(&self.stepping[steps], &self.stepping[parts[t].start], parts[t].steps * size)
+            memmove(&self.step_count[steps], &self.step_count[parts[t].start],
+                    parts[t].steps * size)
+            memmove(&self.step_buffer[steps], &self.step_buffer[parts[t].start],
+                    parts[t].steps * sizeof(int))
+            memmove(&self.step_rate[steps], &self.step_rate[parts[t].start],
+                    parts[t].steps * sizeof(double))
+            count += parts[t].waiting
+            steps += parts[t].steps
+        if steps == 0:
+            return count
+        if self.is_float:
+            self.take_steps(steps, <float*>NULL)
+        else:
+            self.take_steps(steps, <double*>NULL)
+        # No problem waited before its step: the first evaluations (all problems at once)
+        # come before any step. So the waiting problems stay in row order.
+        for k in range(steps):
+            i = self.stepping[k]
+            if self.step_measured[i].finite:
+                self.slots.slot[i].requested = 1 - self.step_buffer[k]
                 self.waiting_data[count] = i
                 count += 1
             else:
-                codes[i] = code
+                self.code_data[i] = advance_problem(<Loop>self.loop_objects[i],
+                                                    &self.step_measured[i], self.is_float)
         return count
+
+    cdef void advance_part(self, Part* part) noexcept nogil:
+        # The share `part` of advance_all's loop: its problems waiting for an evaluation, and
+        # those waiting for their step, listed from index part.start of the batch's lists.
+        cdef Py_ssize_t i, count = 0, steps = 0, first = part.start
+        cdef int code
+        cdef cnp.int64_t* codes = self.code_data
+        for i in range(part.start, part.stop):
+            if i + AHEAD < part.stop:
+                self.prefetch_problem(i + AHEAD)
+            if codes[i] != CONTINUE:
+                continue
+            code = advance_problem(<Loop>self.loop_objects[i], &self.step_measured[i],
+                                   self.is_float)
+            if code == NEEDS_EVALUATION:
+                self.waiting_data[first + count] = i
+                count += 1
+            elif code == NEEDS_STEP:
+                note_step(<Loop>self.loop_objects[i], first + steps, self.step_buffer,
+                          self.step_count, self.step_rate)
+                self.stepping[first + steps] = i
+                steps += 1
+            else:
+                codes[i] = code
+        part.waiting, part.steps = count, steps
+
+    cdef void take_steps(self, Py_ssize_t steps, floating* dtype) noexcept nogil:
+        # The steps of the problems `stepping[:steps]`: one kernel call for each run of
+        # consecutive problems in the same buffer at the same step count and rate, then each
+        # problem's measures as its own run's measured_step takes them (finish_block on its
+        # n elements).
+        cdef Py_ssize_t k = 0, first, i, j, n = self.n, m = self.m
+        cdef int current, following
+        cdef Py_ssize_t step
+        cdef double rate
+        cdef const floating* x
+        cdef const floating* grad
+        cdef const floating* state
+        cdef floating* x_out
+        cdef floating* state_out
+        cdef Chunk block
+        cdef int64_t exponent = F32_EXPONENT if floating is float else F64_EXPONENT
+        while k < steps:
+            first = k
+            current, step, rate = self.step_buffer[k], self.step_count[k], self.step_rate[k]
+            k += 1
+            while (k < steps and self.stepping[k] == self.stepping[k - 1] + 1
+                   and self.step_buffer[k] == current and self.step_count[k] == step
+                   and self.step_rate[k] == rate):
+                k += 1
+            following = 1 - current
+            i = self.stepping[first]
+            x = <const floating*>self.iterate_base + (current * m + i) * n
+            grad = <const floating*>self.gradient_base + (current * m + i) * n
+            state = <const floating*>self.state_base + current * self.state_half + i * n
+            x_out = <floating*>self.iterate_base + (following * m + i) * n
+            state_out = <floating*>self.state_base + following * self.state_half + i * n
+            prepare_step(self.kernel, step)
+            split_strided_step(self.kernel.loop[0], self.kernel.threads, (k - first) * n,
+                               m * n, x, grad, state, x_out, state_out, self.kernel.params,
+                               step, rate, self.clipvalue < INFINITY, 0, <floating*>NULL,
+                               NULL, NULL, False, self.kernel.rows_written, INFINITY, 0.0,
+                               self.clipvalue)
+            block.lower = block.upper = NULL
+            block.maximize = False
+            block.stride = m * n
+            block.rows_written = self.kernel.rows_written
+            block.measures = self.measures_wanted
+            for j in range(k - first):
+                block.step_bits = block.value_bits = block.grad_bits = 0
+                block.projected_bits = 0
+                finish_block(&block, 0, n, x + j * n, grad + j * n, x_out + j * n,
+                             state_out + j * n)
+                self.step_measured[i + j] = step_measures(&block, 1, exponent)
 
     def gather(self):
         """The iterates the waiting problems are to be evaluated at, as a new ``(count, n)``
@@ -235,10 +513,10 @@ cdef class Batch:
         cdef cnp.ndarray out = np.empty((self.count, self.n), dtype=self.dtype)
         cdef char* data = <char*>cnp.PyArray_DATA(out)
         cdef Py_ssize_t[::1] waiting = self.waiting
-        cdef int* requested = self.slots.requested
         for k in range(self.count):
             i = waiting[k]
-            memcpy(data + k * size, self.x_addresses[2 * i + requested[i]], size)
+            memcpy(data + k * size, self.iterate_base
+                   + (self.slots.slot[i].requested * self.m + i) * size, size)
         return out
 
     def give(self, grads, values, bint value_known, Py_ssize_t nfev, Py_ssize_t njev):
@@ -252,27 +530,23 @@ cdef class Batch:
         cdef const char* data = <const char*>cnp.PyArray_DATA(checked)
         cdef const double* known = NULL
         cdef Py_ssize_t[::1] waiting = self.waiting
-        cdef Slots slots = self.slots
-        cdef double value
+        cdef Slot* slot
         if value_known:
             known = <const double*>cnp.PyArray_DATA(values)
         for k in range(self.count):
             i = waiting[k]
-            memcpy(self.grad_addresses[2 * i + slots.requested[i]], data + k * size, size)
-            slots.nfev[i] += nfev
-            slots.njev[i] += njev
-            value = known[k] if value_known else NAN
-            slots.known[i] = value_known
-            slots.value[i] = value
-            slots.outcome[i] = NOT_FINITE if value_known and not isfinite(value) else EVALUATED
-            slots.given[i] = True
+            slot = &self.slots.slot[i]
+            memcpy(self.gradient_base + (slot.requested * self.m + i) * size, data + k * size,
+                   size)
+            hand_over(slot, known[k] if value_known else NAN, value_known, nfev, njev)
 
-    def run_native(self, callable, int threads=1):
+    def run_native(self, callable):
         """Run every problem to its end, evaluated by ``callable``, a `scipy.LowLevelCallable`
         of ``kernels/objective.pxd``'s ``batch_objective_function`` (float64 runs), the whole
         loop without the GIL: one call per iteration, or with ``threads`` > 1 one call per
         thread of the process's pool, each given a consecutive share of the waiting problems
-        (the function must then be safe to call from several threads at once). When a call
+        (the function must then be safe to call from several threads at once). The calls
+        read the iterates and write the gradients in the blocks, in place. When a call
         returns nonzero, the loop stops there, the waiting problems are left waiting, and
         RuntimeError is raised (`fail` then ends them)."""
         cdef batch_objective_function function
@@ -285,15 +559,12 @@ cdef class Batch:
         )
         user_data = PyCapsule_GetContext(capsule)
         if self.native is None:
-            self.native = (np.empty((self.m, self.n)), np.empty((self.m, self.n)),
-                           np.empty(self.m), np.zeros((MAX_THREADS, self.m), dtype=np.uint8))
+            self.native = (np.empty(self.m), np.zeros((MAX_THREADS, self.m), dtype=np.uint8))
         for t in range(MAX_THREADS):
             calls[t].function, calls[t].user_data = function, user_data
             calls[t].m, calls[t].n = <int>self.m, <int>self.n
-            calls[t].X = <double*>cnp.PyArray_DATA(self.native[0])
-            calls[t].grad = <double*>cnp.PyArray_DATA(self.native[1])
-            calls[t].values = <double*>cnp.PyArray_DATA(self.native[2])
-            calls[t].active = <unsigned char*>cnp.PyArray_DATA(self.native[3]) + t * self.m
+            calls[t].values = <double*>cnp.PyArray_DATA(self.native[0])
+            calls[t].active = <unsigned char*>cnp.PyArray_DATA(self.native[1]) + t * self.m
         with nogil:
             while True:
                 self.count = self.advance_all()
@@ -304,7 +575,7 @@ cdef class Batch:
                 # evaluation given taken.
                 with gil:
                     PyErr_CheckSignals()
-                returned = self.call_native(calls, threads)
+                returned = self.call_native(calls, self.threads)
                 if returned != 0:
                     break
         if returned != 0:
@@ -312,50 +583,50 @@ cdef class Batch:
 
     cdef int call_native(self, NativeCall* calls, int threads) noexcept nogil:
         # The waiting problems' evaluation by the C-level objective of `calls`, given back:
-        # 0, or the nonzero a call returned (nothing is then given).
-        cdef Py_ssize_t k, i, j, n = self.n, size = self.n * sizeof(double)
+        # 0, or the nonzero a call returned (nothing is then given). The problems being in
+        # step, all want the same buffer: the calls read its block of iterates and write its
+        # block of gradients. Call t is given the t-th consecutive share of the waiting
+        # problems.
+        cdef Py_ssize_t k, i, j, n = self.n, stop
         cdef int count = max(1, min(threads, usable_cpus(), <int>MAX_THREADS, <int>self.count))
         cdef int returned = 0, t
-        cdef double* X = <double*>calls[0].X
-        cdef double* grad = calls[0].grad
+        cdef Slot* slots = self.slots.slot
+        cdef int buffer = slots[self.waiting_data[0]].requested
+        cdef double* X = <double*>self.iterate_base + buffer * self.m * n
+        cdef double* grad = <double*>self.gradient_base + buffer * self.m * n
         cdef double* values = calls[0].values
-        cdef unsigned char* active = <unsigned char*>calls[0].active
-        cdef int* requested = self.slots.requested
-        cdef Py_ssize_t* nfev = self.slots.nfev
-        cdef Py_ssize_t* njev = self.slots.njev
-        cdef unsigned char* known = self.slots.known
-        cdef unsigned char* given = self.slots.given
-        cdef double* value = self.slots.value
-        cdef int* outcome = self.slots.outcome
-        for k in range(self.count):
-            i = self.waiting_data[k]
-            memcpy(X + i * n, self.x_addresses[2 * i + requested[i]], size)
-            # NaN first: a row the function leaves unwritten stops its problem as non-finite.
-            for j in range(n):
-                grad[i * n + j] = NAN
-            values[i] = NAN
-            # Thread t takes the t-th consecutive share of the waiting problems.
-            active[(k * count // self.count) * self.m + i] = 1
+        cdef unsigned char* active
+        k = 0
         for t in range(count):
+            calls[t].X, calls[t].grad = X, grad
             calls[t].returned = 0
+            active = <unsigned char*>calls[t].active
+            stop = (t + 1) * self.count // count
+            while k < stop:
+                i = self.waiting_data[k]
+                # NaN first: a row the function leaves unwritten stops its problem as
+                # non-finite.
+                for j in range(n):
+                    grad[i * n + j] = NAN
+                values[i] = NAN
+                active[i] = 1
+                k += 1
         if count == 1:
             native_call(calls, 0)
         else:
             run_chunks(native_call, calls, count)
         for t in range(count):
             returned = returned if returned != 0 else calls[t].returned
-        for k in range(self.count):
-            i = self.waiting_data[k]
-            active[(k * count // self.count) * self.m + i] = 0
-            if returned != 0:
-                continue
-            memcpy(self.grad_addresses[2 * i + requested[i]], grad + i * n, size)
-            nfev[i] += 1
-            njev[i] += 1
-            known[i] = True
-            value[i] = values[i]
-            outcome[i] = EVALUATED if isfinite(values[i]) else NOT_FINITE
-            given[i] = True
+        k = 0
+        for t in range(count):
+            active = <unsigned char*>calls[t].active
+            stop = (t + 1) * self.count // count
+            while k < stop:
+                i = self.waiting_data[k]
+                active[i] = 0
+                if returned == 0:
+                    hand_over(&slots[i], values[i], True, 1, 1)
+                k += 1
         return returned
 
     def finals(self):
@@ -391,5 +662,5 @@ cdef class Batch:
             i = waiting[k]
             loop = <Loop>self.loop_objects[i]
             loop.source.error = error
-            self.slots.outcome[i] = RAISED
-            self.slots.given[i] = True
+            self.slots.slot[i].outcome = RAISED
+            self.slots.slot[i].given = True

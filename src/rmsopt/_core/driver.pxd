@@ -2,6 +2,7 @@
 # so that the batch driver (batch.pyx) advances many runs' loops natively.
 from cython cimport floating
 
+from .chunks cimport StepMeasures
 from .history cimport History
 from .kernel cimport Kernel
 from .sources cimport Source, Workspace
@@ -11,11 +12,15 @@ cdef enum:  # Loop.phase: where a full-data run is (advance)
     PHASE_TOP = 1              # at a committed iterate: the tests, then a step
     PHASE_STEP_EVALUATION = 2  # a step taken: the evaluation at its iterate, then the commit
     PHASE_DONE = 3
+    PHASE_STEP_TAKEN = 4       # a deferred step taken by the batch: its measures, then as 2
 
 cdef enum:
     # advance's answer when the source has deferred the evaluation (a batch's row): the run
     # waits where it is until its evaluation has been given. Not a status.
     NEEDS_EVALUATION = -3
+    # advance's answer when the run defers its steps (Loop.defers_steps): the run waits, its
+    # rate taken, until its batch has stepped it and left the step's measures in `deferred`.
+    NEEDS_STEP = -4
 
 
 cdef struct Plateau:
@@ -29,6 +34,25 @@ cdef struct Plateau:
 
 
 cdef class Loop:
+    # What an iteration reads first (a batch fetches these lines of each problem's loop ahead
+    # of it), the rest from `plateau` on.
+    # Where a full-data run is (PHASE_*), and what advance carries from one phase to the next.
+    cdef readonly int phase
+    cdef readonly int code                # the status, once PHASE_DONE
+    cdef int current                      # the buffer of the committed iterate
+    cdef int following                    # the buffer the step writes
+    cdef int stepped_with                 # the gradient buffer of the last committed step
+    cdef int measures_wanted              # MEASURE_STEP for xtol
+    cdef bint constant_rate
+    cdef bint value_known
+    cdef bint maximize
+    # A batch's run whose step its batch takes together with the other problems' (one kernel
+    # call over their consecutive buffers): from `current` into `following`, with `rate` and
+    # `step`; the batch leaves the step's measures, as measured_step gives them, in `deferred`.
+    cdef bint defers_steps
+    # Whether the loop checks for Ctrl-C itself (one that never enters Python; a batch's runs
+    # leave it to the batch), every check_interval commits.
+    cdef bint checks_signals
     cdef Kernel kernel
     cdef Source source
     cdef Workspace workspace
@@ -36,50 +60,38 @@ cdef class Loop:
     cdef object notify                    # notify(x, value or None, grad, nit), or None
     cdef object schedule                  # rate of step t = schedule(t - 1), or None
     cdef object plateau_schedule          # a reduce_on_plateau observed natively, or None
-    cdef Plateau plateau
-    cdef bint constant_rate
-    cdef double rate                      # the rate of the step being taken
-    cdef double committed_rate            # the rate of the last committed step
+    cdef Py_ssize_t nit
+    cdef Py_ssize_t step                  # the step being taken (1-based, with steps_taken)
     cdef Py_ssize_t steps_taken           # by the state before the run
-    cdef double clipnorm, clipvalue       # infinity: no clipping
-    cdef const double* lower              # the box, or NULL
-    cdef const double* upper
-    cdef object box                       # keeps the box's arrays alive
-    cdef bint maximize
     cdef Py_ssize_t maxiter, maxfev       # maxfev PY_SSIZE_T_MAX: no limit
     cdef double gtol, ftol, xtol
-    cdef Py_ssize_t nit
-    cdef int current                      # the buffer of the committed iterate
+    cdef double rate                      # the rate of the step being taken
+    cdef double committed_rate            # the rate of the last committed step
     cdef double value                     # fun at it (NaN when not evaluated)
-    cdef bint value_known
-    cdef object error                     # what a schedule or the callback raised
-    cdef int failure                      # FAILED_*: why the run ended with NONFINITE
-    cdef int failed_buffer                # the buffer of the failed evaluation or step
-    cdef double failed_value              # fun's value there (FAILED_VALUE)
-    # Iterate averaging (averaging.pxd): the average's buffer, the option's code, the EMA's
-    # decay, the step after which iterates enter it, and how many have.
-    cdef readonly object average_array
-    cdef void* average
-    cdef int averaging
-    cdef double averaging_decay
-    cdef Py_ssize_t averaging_start
-    cdef readonly Py_ssize_t n_averaged
-
-    # Where a full-data run is (PHASE_*), and what advance carries from one phase to the next.
-    cdef readonly int phase
-    cdef readonly int code                # the status, once PHASE_DONE
+    cdef double previous_value
     cdef double gradient_norm             # at the committed iterate (NaN: a box's, not yet)
     cdef double next_gradient_norm
     cdef double step_norm                 # of the last committed step
     cdef double pending_step_norm         # of the step waiting for its evaluation
-    cdef double previous_value
-    cdef int following                    # the buffer the step writes
-    cdef int stepped_with                 # the gradient buffer of the last committed step
-    cdef Py_ssize_t step                  # the step being taken (1-based, with steps_taken)
-    cdef int measures_wanted              # MEASURE_STEP for xtol
-    # Whether the loop checks for Ctrl-C itself (one that never enters Python; a batch's runs
-    # leave it to the batch), every check_interval commits.
-    cdef bint checks_signals
+    cdef const double* lower              # the box, or NULL
+    cdef const double* upper
+    # Iterate averaging (averaging.pxd): the average's buffer, the option's code, the EMA's
+    # decay, the step after which iterates enter it, and how many have.
+    cdef void* average
+    cdef int averaging
+    cdef readonly Py_ssize_t n_averaged
+    cdef StepMeasures deferred
+
+    cdef Plateau plateau
+    cdef double averaging_decay
+    cdef Py_ssize_t averaging_start
+    cdef readonly object average_array
+    cdef double clipnorm, clipvalue       # infinity: no clipping
+    cdef object box                       # keeps the box's arrays alive
+    cdef object error                     # what a schedule or the callback raised
+    cdef int failure                      # FAILED_*: why the run ended with NONFINITE
+    cdef int failed_buffer                # the buffer of the failed evaluation or step
+    cdef double failed_value              # fun's value there (FAILED_VALUE)
     cdef Py_ssize_t check_interval
     cdef Py_ssize_t since_check
     cdef double last_check

@@ -187,6 +187,7 @@ cdef class Loop:
         self.previous_value = NAN
         self.following = self.stepped_with = 0
         self.step = 0
+        self.defers_steps = False
         self.checks_signals = not self.source.needs_gil
         self.check_interval, self.since_check, self.last_check = 1, 0, 0.0
 
@@ -333,19 +334,19 @@ cdef int advance(Loop run, floating* dtype) noexcept nogil:
                         run, run.current, iterate_at(run, dtype)) <= run.gtol):
                     code = GTOL
                 return finish(run, code, dtype)
+            run.following = 1 - run.current
+            if run.defers_steps:
+                run.phase = PHASE_STEP_TAKEN
+                return NEEDS_STEP
             measures = step(run, run.measures_wanted
                             | (MEASURE_PROJECTED if isnan(run.gradient_norm) else 0), dtype)
-            if isnan(run.gradient_norm):
-                run.gradient_norm = measures.projected_norm
-                # The other tests passed above: only gtol can stop the run here, and the step
-                # taken to measure the norm is then not committed.
-                if run.gradient_norm <= run.gtol:
-                    return finish(run, GTOL, dtype)
-            if not measures.finite:
-                run.failure, run.failed_buffer = FAILED_STEP, run.following
-                return finish(run, NONFINITE, dtype)
-            run.pending_step_norm = measures.step_norm
-            run.phase = PHASE_STEP_EVALUATION
+            code = stepped(run, &measures)
+            if code != CONTINUE:
+                return finish(run, code, dtype)
+        elif run.phase == PHASE_STEP_TAKEN:
+            code = stepped(run, &run.deferred)
+            if code != CONTINUE:
+                return finish(run, code, dtype)
         elif run.phase == PHASE_STEP_EVALUATION:
             # A whole objective is evaluated at the new iterate before the step is committed.
             evaluation = evaluate(run, run.following, &run.next_gradient_norm, dtype)
@@ -377,6 +378,23 @@ cdef int advance(Loop run, floating* dtype) noexcept nogil:
             run.phase = PHASE_TOP
         else:
             return run.code
+
+
+cdef inline int stepped(Loop run, const StepMeasures* measures) noexcept nogil:
+    # After the step into `following`, from its measures: CONTINUE (the run then evaluates
+    # the new iterate), or the status the run ends with.
+    if isnan(run.gradient_norm):
+        run.gradient_norm = measures.projected_norm
+        # The other tests passed: only gtol can stop the run here, and the step taken to
+        # measure the norm is then not committed.
+        if run.gradient_norm <= run.gtol:
+            return GTOL
+    if not measures.finite:
+        run.failure, run.failed_buffer = FAILED_STEP, run.following
+        return NONFINITE
+    run.pending_step_norm = measures.step_norm
+    run.phase = PHASE_STEP_EVALUATION
+    return CONTINUE
 
 
 cdef int advance_at(void* run, bint is_float) noexcept nogil:
@@ -421,6 +439,7 @@ cdef int iterate_minibatches(Loop run, floating* dtype) noexcept nogil:
         code = take_rate(run)
         if code != CONTINUE:
             break
+        run.following = 1 - run.current
         measures = step(run, run.measures_wanted
                         | (MEASURE_PROJECTED if isnan(run.gradient_norm) else 0), dtype)
         if not measures.finite:
@@ -456,7 +475,6 @@ cdef inline int take_rate(Loop run) noexcept nogil:
 cdef inline StepMeasures step(Loop run, int measures, floating* dtype) noexcept nogil:
     # The step from the committed iterate into the other buffers, measured as asked.
     cdef int current = run.current
-    run.following = 1 - current
     return measured_step(run.kernel, run.workspace.n, <floating*>run.workspace.x[current],
                          <floating*>run.workspace.grad[current],
                          <floating*>run.workspace.state[current],

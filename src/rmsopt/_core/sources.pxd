@@ -16,6 +16,12 @@ cdef class Workspace:
     # writes the spare half and is committed by flipping which half is current. Each is its
     # own array (the run's result keeps the current ones, and the others are freed with the
     # workspace); the pointers are taken once.
+    # The pointers first: the loop reads them every iteration.
+    cdef readonly Py_ssize_t n, rows
+    cdef readonly bint is_float
+    cdef void* x[2]
+    cdef void* grad[2]
+    cdef void* state[2]
     cdef readonly tuple x_rows          # the two iterate buffers, (n,)
     # Their gradients, (n,): the user's own arrays when nothing else holds them, else
     # own_grads's.
@@ -23,11 +29,7 @@ cdef class Workspace:
     cdef list own_grads                 # the workspace's gradient buffers, made when needed
     cdef void* own_addresses[2]
     cdef readonly tuple state_blocks    # the two state blocks, (rows, n)
-    cdef readonly Py_ssize_t n, rows
-    cdef readonly bint is_float
-    cdef void* x[2]
-    cdef void* grad[2]
-    cdef void* state[2]
+    cdef readonly Py_ssize_t state_stride  # elements between their rows: n, but in a batch
     cdef readonly object dtype
 
     cdef void own_gradient(self, int buffer)

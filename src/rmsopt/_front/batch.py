@@ -15,7 +15,7 @@ from scipy.optimize import OptimizeResult
 from .._checks.constraints import Flag
 from .._checks.errors import argument, invalid, summary
 from .._core.batch import Batch, BatchRow, Slots
-from .._core.driver import RAISED, failure, plateau_state
+from .._core.driver import RAISED, plateau_state
 from .._core.kernel import AVERAGING_CODES
 from .._core.method_kernels import new_kernel
 from .._core.sources import Workspace
@@ -218,16 +218,15 @@ def minimize_batch(
     collecting = gc.isenabled()
     gc.disable()
     try:
-        loops, blocks = _loops(method, run, X, plateau, slots)
+        batch, blocks = _batch(method, run, X, plateau, slots)
     finally:
         if collecting:
             gc.enable()
-    batch = Batch(loops, slots)
     evaluate = _Evaluator(fun, jac, args, shared, vectorized, need_value, X.dtype, n)
     error = None
     if native:
         try:
-            batch.run_native(fun, settings["threads"])
+            batch.run_native(fun)
         except BaseException as raised:  # a failing objective, or Ctrl-C: re-raised below
             error = raised
             batch.fail(raised)
@@ -243,7 +242,7 @@ def minimize_batch(
             continue
         batch.give(grads, values, values is not None, evaluate.nfev, 1)
     nfev, njev = slots.counts()
-    result = _result(method, run, batch, loops, blocks, nfev, njev, evaluate, plateau, error)
+    result = _result(method, run, batch, blocks, nfev, njev, evaluate, plateau, error)
     if error is not None:
         _attach(error, result)
         raise error
@@ -313,15 +312,28 @@ def _row_args(args: tuple, shared: list[bool], rows: Any) -> tuple:
     return tuple(arg if whole else arg[rows] for arg, whole in zip(args, shared, strict=True))
 
 
-def _loops(
-    method: Method, run: Any, X: np.ndarray, plateau: ReduceOnPlateau | None, slots: Slots
-) -> tuple[list, tuple]:
-    """One loop per problem, made as `minimize` makes its run's (without a callback, a
-    history or a state to resume), and the blocks that hold their buffers."""
+def _steps_together(method: Method, run: Any) -> bool:
+    """Whether the batch can step its problems together (Batch's docstring): an
+    element-wise kernel, without clipnorm (each problem's own norm) or a box."""
+    return method.matrix is None and run.clipnorm == math.inf and run.box is None
+
+
+def _batch(
+    method: Method,
+    run: Any,
+    X: np.ndarray,
+    plateau: ReduceOnPlateau | None,
+    slots: Slots,
+) -> tuple[Batch, tuple]:
+    """The batch of one loop per problem, each made as `minimize` makes its run's (without
+    a callback, a history or a state to resume), and the blocks that hold their buffers:
+    ``(iterates, states, gradients, averages, per_problem)``, ``per_problem`` the states as
+    (buffer, problem, row, element)."""
     settings = run.settings
     m, n = X.shape
     clipping = run.clipnorm < math.inf or run.clipvalue < math.inf
     averaging = AVERAGING_CODES[settings["averaging"]]
+    together = _steps_together(method, run)
     # One kernel for every problem: the problems step one after the other, all at the same
     # step count (a kernel's run scalars, NAdam's, follow the count), and a whole-array
     # kernel's scratch serves each in turn.
@@ -329,27 +341,30 @@ def _loops(
     kernel.reserve(n, X.itemsize, clipping=clipping)
     rows = rows_used(kernel.rows_written)
     # Every problem's buffers in shared blocks, problem after problem: the loop over the
-    # problems walks through memory in order.
+    # problems walks through memory in order, and buffer b's rows of consecutive problems
+    # are one vector (Batch's docstring).
     iterates = np.empty((2, m, n), dtype=X.dtype)
     iterates[0] = X
-    states = np.empty((2, m, rows, n), dtype=X.dtype)
-    states[:] = new_state(method, settings, n, X.dtype, rows)
+    state0 = new_state(method, settings, n, X.dtype, rows)
+    if together:
+        states = np.empty((2, rows, m, n), dtype=X.dtype)
+        states[:] = state0[:, None, :]
+    else:
+        states = np.empty((2, m, rows, n), dtype=X.dtype)
+        states[:] = state0
+    # (buffer, problem, row, element) in both layouts: views, not copies.
+    per_problem = states.transpose(0, 2, 1, 3) if together else states
     gradients = np.full((2, m, n), np.nan, dtype=X.dtype)
     averages = X.copy() if averaging else None
-    loops = []
-    first = None
-    for i in range(m):
-        spares = (iterates[1, i], states[1, i], gradients[0, i], gradients[1, i])
-        workspace = Workspace(iterates[0, i], states[0, i], spares)
-        source = BatchRow(slots, i)
-        source.bind(workspace)
-        average = None if averages is None else averages[i]
-        if first is not None:
-            loops.append(first.clone(workspace, source, average))
-            continue
-        first = new_loop(run, kernel, source, workspace, plateau, average=average)
-        loops.append(first)
-    return loops, (iterates, states, gradients, averages)
+    # The runs' settings, from a loop made on a workspace of its own (never run).
+    template = new_loop(
+        run, kernel, BatchRow(slots, 0), Workspace(X[0].copy(), state0), plateau,
+        average=None if averages is None else averages[0],
+    )  # fmt: skip
+    batch = Batch(
+        template, slots, (iterates, states, gradients), together, averages, settings["threads"]
+    )
+    return batch, (iterates, states, gradients, averages, per_problem)
 
 
 class _Evaluator:
@@ -456,7 +471,6 @@ def _result(
     method: Method,
     run: Any,
     batch: Batch,
-    loops: list,
     blocks: tuple,
     nfev: np.ndarray,
     njev: np.ndarray,
@@ -465,9 +479,9 @@ def _result(
     error: BaseException | None,
 ) -> BatchResult:
     """Every problem's result as `minimize` packages its run's."""
-    iterates, states, gradients, averages = blocks
+    iterates, _, gradients, averages, states = blocks
     codes = batch.codes
-    m = len(loops)
+    m = batch.m
     current, nits, values, known, n_averaged = batch.finals()
     every = np.arange(m)
     X = iterates[current, every]
@@ -483,15 +497,20 @@ def _result(
     finite = np.isfinite(values) & np.all(np.isfinite(grads), axis=1)
     statuses = np.where(codes == RAISED, int(Status.ERROR), codes)
     statuses = np.where((codes != RAISED) & ~finite, int(Status.NONFINITE), statuses)
-    kinds = {code: Status(int(code)) for code in np.unique(statuses)}
-    messages = [kinds[code].message for code in statuses]
+    codes_seen, which = np.unique(statuses, return_inverse=True)
+    kinds = [Status(int(code)) for code in codes_seen]
+    messages = [kinds[k].message for k in which.tolist()]
     for i in np.flatnonzero(statuses == int(Status.NONFINITE)):
-        why = failure(loops[i])
+        why = batch.failure(i)
         if why is not None:
+            kind, buffer, value = why
+            grad = gradients[buffer, i] if kind == "gradient" else None
+            state = states[buffer, i] if kind == "step" else None
+            why = kind, iterates[buffer, i], grad, state, value
             rows = method.state[: final_states.shape[1]]
             messages[i] += " " + nonfinite_detail(why, int(nits[i]), X[i], rows)
-    success = np.array([kinds[code].success for code in statuses], dtype=bool)
-    plateaus = [plateau_state(loop) for loop in loops] if plateau is not None else None
+    success = np.array([kind.success for kind in kinds], dtype=bool)[which]
+    plateaus = [plateau_state(loop) for loop in batch.loops] if plateau is not None else None
     settings = run.settings
 
     rows = _Rows(
