@@ -125,31 +125,76 @@ class Curves(ctypes.Structure):
     ]
 
 
-def native(folder: pathlib.Path, t: np.ndarray, Y: np.ndarray):
-    """(the C-level batched objective as a LowLevelCallable, the C loop of fits, what keeps
-    their data alive), or None without a C compiler."""
+class CurvesByPoint(ctypes.Structure):
+    _fields_ = [
+        ("points", ctypes.c_int),
+        ("m", ctypes.c_int),
+        ("t", ctypes.POINTER(ctypes.c_double)),
+        ("Yt", ctypes.POINTER(ctypes.c_double)),
+    ]
+
+
+DOUBLE_P = ctypes.POINTER(ctypes.c_double)
+OBJECTIVE_ARGUMENTS = (ctypes.c_int, ctypes.c_int, DOUBLE_P, DOUBLE_P, DOUBLE_P,
+                       ctypes.POINTER(ctypes.c_ubyte), ctypes.c_void_p)  # fmt: skip
+
+
+def compiled(folder: pathlib.Path, name: str, flags: list[str]) -> ctypes.CDLL | None:
+    """benchmarks/native/<name>.c built with ``flags``, or None when it cannot be."""
     if shutil.which("cc") is None:
         return None
-    source = pathlib.Path(__file__).parent / "native" / "exp_fits.c"
-    library = folder / "libexp_fits.so"
-    subprocess.run(["cc", "-O2", "-ffp-contract=off", "-shared", "-fPIC", "-o", str(library),
-                    str(source), "-lm"], check=True)  # fmt: skip
-    loaded = ctypes.CDLL(str(library))
-    double_p = ctypes.POINTER(ctypes.c_double)
-    function = loaded.exp_fits
+    source = pathlib.Path(__file__).parent / "native" / f"{name}.c"
+    library = folder / f"lib{name}.so"
+    built = subprocess.run(["cc", *flags, "-shared", "-fPIC", "-o", str(library), str(source),
+                            "-lm"], capture_output=True)  # fmt: skip
+    return ctypes.CDLL(str(library)) if built.returncode == 0 else None
+
+
+def native(folder: pathlib.Path, t: np.ndarray, Y: np.ndarray, vectorized: bool = False):
+    """(the C-level batched objective as a LowLevelCallable, the C loop of fits, what keeps
+    their data alive), or None without a C compiler: libm's exp point by point
+    (exp_fits.c), or ``vectorized``, exp vectorised across blocks of curves
+    (exp_fits_vectorized.c, built for this CPU)."""
+    if vectorized:
+        loaded = compiled(folder, "exp_fits_vectorized",
+                          ["-O3", "-march=native", "-fopenmp-simd"])  # fmt: skip
+        Yt = np.ascontiguousarray(Y.T)
+        data = CurvesByPoint(POINTS, Y.shape[0], t.ctypes.data_as(DOUBLE_P),
+                             Yt.ctypes.data_as(DOUBLE_P))  # fmt: skip
+        names, keep = ("exp_fits_vectorized", "rmsprop_fits_vectorized"), (data, t, Yt)
+    else:
+        loaded = compiled(folder, "exp_fits", ["-O2", "-ffp-contract=off"])
+        data = Curves(POINTS, t.ctypes.data_as(DOUBLE_P), Y.ctypes.data_as(DOUBLE_P))
+        names, keep = ("exp_fits", "rmsprop_fits"), (data, t, Y)
+    if loaded is None:
+        return None
+    function = getattr(loaded, names[0])
     function.restype = ctypes.c_int
-    function.argtypes = (ctypes.c_int, ctypes.c_int, double_p, double_p, double_p,
-                         ctypes.POINTER(ctypes.c_ubyte), ctypes.c_void_p)  # fmt: skip
-    curves = Curves(POINTS, t.ctypes.data_as(double_p), Y.ctypes.data_as(double_p))
-    user_data = ctypes.cast(ctypes.pointer(curves), ctypes.c_void_p)
-    loop = loaded.rmsprop_fits
+    function.argtypes = OBJECTIVE_ARGUMENTS
+    user_data = ctypes.cast(ctypes.pointer(data), ctypes.c_void_p)
+    loop = getattr(loaded, names[1])
     loop.restype = None
-    loop.argtypes = (ctypes.c_int, double_p, ctypes.POINTER(Curves), ctypes.c_int, ctypes.c_double)
+    loop.argtypes = (ctypes.c_int, DOUBLE_P, ctypes.POINTER(type(data)), ctypes.c_int,
+                     ctypes.c_double)  # fmt: skip
 
     def run_loop(P):
-        loop(P.shape[0], P.ctypes.data_as(double_p), ctypes.byref(curves), ITERATIONS, RATE)
+        loop(P.shape[0], P.ctypes.data_as(DOUBLE_P), ctypes.byref(data), ITERATIONS, RATE)
 
-    return LowLevelCallable(function, user_data), run_loop, (curves, t, Y)
+    return LowLevelCallable(function, user_data), run_loop, keep
+
+
+def time_native(made, P0: np.ndarray, values: np.ndarray, options: dict, repeat: int):
+    """(the batch, the batch on two threads, the C loop) in seconds, for the objective and
+    loop ``native`` made, after checking the objective's values at P0 against ``values``."""
+    callable_, run_loop, _ = made
+    got = rmsopt.minimize_batch(callable_, P0, options={"maxiter": 0}).fun
+    assert np.allclose(got, values, rtol=1e-13, atol=0), "the C objective's values are off"
+    threaded = {**options, "threads": 2}
+    return (
+        best_of(repeat, lambda: rmsopt.minimize_batch(callable_, P0, options=options)),
+        best_of(repeat, lambda: rmsopt.minimize_batch(callable_, P0, options=threaded)),
+        best_of(repeat, lambda: run_loop(P0.copy())),
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -210,36 +255,43 @@ def main(argv: list[str] | None = None) -> None:
         ("minimize_batch, NumPy objective", batch_s),
         (f"Python loop of minimize (scaled from {args.loop_curves})", loop_s),
     ]
+    natives = {}
     with tempfile.TemporaryDirectory() as folder:
-        made = native(pathlib.Path(folder), t, Y)
-        if made is not None:
-            callable_, run_loop, _ = made
-            native_s = best_of(args.repeat, lambda: rmsopt.minimize_batch(
-                callable_, P0, options=options))  # fmt: skip
-            c_loop_s = best_of(args.repeat, lambda: run_loop(P0.copy()))
-            threaded = {**options, "threads": 2}
-            threaded_s = best_of(args.repeat, lambda: rmsopt.minimize_batch(
-                callable_, P0, options=threaded))  # fmt: skip
-            rows.append(("minimize_batch, C-level batched objective", native_s))
-            rows.append(("  the same, the objective on 2 threads", threaded_s))
-            rows.append(("C loop of RMSprop fits (libm exp)", c_loop_s))
-    compiled = jax_seconds(t, Y)
-    if compiled is not None:
-        rows.append(("jax.jit(jax.vmap(optax.rmsprop loop))", compiled[1]))
+        for vectorized, exp in ((False, "libm exp"), (True, "vectorised exp")):
+            made = native(pathlib.Path(folder), t, Y, vectorized)
+            if made is None:
+                continue
+            values, _ = fun(P0, Y)
+            natives[exp] = time_native(made, P0, values, options, args.repeat)
+            native_s, threaded_s, c_loop_s = natives[exp]
+            rows.append((f"minimize_batch, C-level objective ({exp})", native_s))
+            rows.append(("  the same on 2 threads", threaded_s))
+            rows.append((f"C loop of RMSprop fits ({exp})", c_loop_s))
+    jax_fit = jax_seconds(t, Y)
+    if jax_fit is not None:
+        rows.append(("jax.jit(jax.vmap(optax.rmsprop loop))", jax_fit[1]))
     print(f"{m:,} curves of {POINTS} points, RMSprop, {ITERATIONS} iterations, one core")
     print(f"{'':48} {'seconds':>9} {'/ objective':>12} {'/ batch':>9}")
     for label, seconds in rows:
         print(f"{label:48} {seconds:9.2f} {seconds / objective_s:12.2f} {seconds / batch_s:9.2f}")
-    if compiled is not None:
-        print(f"(jax's compilation, apart: {compiled[0]:.2f} s)")
+    if jax_fit is not None:
+        print(f"(jax's compilation, apart: {jax_fit[0]:.2f} s)")
     print(
         f"the objective's calls inside minimize_batch: {in_batch_s:.2f} s of {total_s:.2f} s: "
         f"the driver adds {100 * (total_s / in_batch_s - 1):.0f} percent (target: 20)"
     )
-    if made is not None:
+    if "libm exp" in natives:
+        native_s, _, c_loop_s = natives["libm exp"]
         print(
-            f"C-level batch / C loop: {native_s / c_loop_s:.2f} (target: at most 1.3); "
-            f"Python loop / C-level batch: {loop_s / native_s:.1f} (target: at least 25)"
+            f"C-level batch / C loop (libm exp): {native_s / c_loop_s:.2f} (target: at most "
+            f"1.3); Python loop / C-level batch: {loop_s / native_s:.1f} (target: at least 25)"
+        )
+    if "vectorised exp" in natives and jax_fit is not None:
+        native_s, threaded_s, c_loop_s = natives["vectorised exp"]
+        print(
+            f"jax / C-level batch (vectorised exp): {jax_fit[1] / native_s:.2f} on one core, "
+            f"{jax_fit[1] / threaded_s:.2f} on two threads (above 1: the batch is faster); "
+            f"the batch / its C loop: {native_s / c_loop_s:.2f}"
         )
     single = peak_bytes(lambda: rmsopt.minimize(fun, P0[0], jac=True, args=(Y[0],),
                                                 options=options))  # fmt: skip

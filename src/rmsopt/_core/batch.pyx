@@ -9,8 +9,11 @@ call and hands the results back (`Batch.give`); the next `Batch.advance` takes t
 on. A run's own code is the single run's, step for step, so every problem's iterates are
 those of `minimize` on it alone, bit for bit.
 
-What the batch and its rows share lives in one array of structs, one per problem (`Slots`),
-so that handing m evaluations over is a pass over an array rather than over m objects.
+What a problem holds is kept small, because the batch's iteration costs what it reads from
+memory: its loop (the settings are shared, `driver.RunSettings`), its slot in one array of
+structs (`Slots`: what the batch and the run hand each other), and its rows of the blocks of
+iterates, gradients and states. The source and the workspace are shared too, aimed at each
+problem before it is advanced.
 """
 import numpy as np
 
@@ -85,6 +88,7 @@ ctypedef struct Part:
     # A share of the problems advanced on one thread: [start, stop); how many then wait for
     # an evaluation and for a step.
     void* batch
+    void* source                # the share's BatchRow
     Py_ssize_t start, stop
     Py_ssize_t waiting, steps
 
@@ -125,7 +129,7 @@ cdef inline int advance_problem(Loop run, const StepMeasures* measured,
     # `run` on to its next step, evaluation or end; a run the batch has stepped first takes
     # its step's measures.
     if run.phase == PHASE_STEP_TAKEN:
-        run.deferred = measured[0]
+        run.deferred = measured
     return advance_at(<void*>run, is_float)
 
 
@@ -169,13 +173,26 @@ cdef class Slots:
         return nfev, njev
 
 
+ctypedef struct Layout:
+    # Where a batch keeps its problems' buffers (Batch's docstring): problem i's iterate and
+    # gradient in buffer b at base + (b * m + i) * row_bytes, its state at state_base +
+    # b * half_bytes + i * state_bytes (NULL without state rows).
+    char* iterate_base
+    char* gradient_base
+    char* state_base
+    Py_ssize_t m, row_bytes, state_bytes, half_bytes, rows
+
+
 cdef class BatchRow(Source):
-    """Problem ``index``'s source in a batch: its evaluations are deferred, then taken from
-    what the batch wrote (`Batch.give`): the gradient into its workspace, the rest into its
-    `Slot`."""
+    """The source of a batch's problems, aimed at one at a time (`aim`): its evaluations
+    are deferred, then taken from what the batch wrote (`Batch.give`): the gradient into its
+    rows of the blocks, the rest into its `Slot`. Its workspace is aimed with it: the runs
+    of a batch share one source and one workspace (one per thread advancing them), so that
+    a problem's own memory is its loop, its slot and its rows of the blocks."""
 
     cdef Slots slots                     # keeps `slot` alive
     cdef Slot* slot
+    cdef Layout layout
 
     def __init__(self, Slots slots, Py_ssize_t index):
         self.slots = slots
@@ -184,6 +201,18 @@ cdef class BatchRow(Source):
         self.needs_gil = False
         self.value = NAN
         self.value_known = False
+
+    cdef inline void aim(self, Py_ssize_t i) noexcept nogil:
+        # At problem i: its slot, its calls so far, and its buffers in the workspace.
+        cdef Layout* at = &self.layout
+        cdef int b
+        self.slot = &self.slots.slot[i]
+        self.nfev = self.slot.nfev
+        for b in range(2):
+            self.workspace.x[b] = at.iterate_base + (b * at.m + i) * at.row_bytes
+            self.workspace.grad[b] = at.gradient_base + (b * at.m + i) * at.row_bytes
+            self.workspace.state[b] = (at.state_base + b * at.half_bytes + i * at.state_bytes
+                                       if at.rows > 0 else NULL)
 
     cdef int evaluate(self, int buffer) noexcept nogil:
         cdef Slot* slot = self.slot
@@ -198,9 +227,16 @@ cdef class BatchRow(Source):
         return DEFERRED
 
 
+cdef inline int advance_aimed(void* source, Py_ssize_t i, void* run,
+                              const StepMeasures* measured, bint is_float) noexcept nogil:
+    # Problem i's run (`run`, whose source is `source`), aimed at, then advanced.
+    (<BatchRow>source).aim(i)
+    return advance_problem(<Loop>run, measured, is_float)
+
+
 cdef class Batch:
-    """The runs of a batch (``loops``, each bound to the `BatchRow` of its index in ``slots``;
-    one dtype and length n), advanced together. ``codes[i]`` is run i's status once it has
+    """The runs of a batch (``loops``, each evaluated through its `Slot` of ``slots``; one
+    dtype and length n), advanced together. ``codes[i]`` is run i's status once it has
     ended, and ``CONTINUE`` (-1) while it runs; ``waiting[:count]`` the problems waiting for
     an evaluation, in order.
 
@@ -216,7 +252,11 @@ cdef class Batch:
     The problems stay in step: all start together, and every running problem takes exactly
     one evaluation per `advance`, in the buffer its run did not commit last. So the waiting
     problems all want buffer b of the same b, and a C-level objective reads and writes the
-    blocks in place."""
+    blocks in place.
+
+    With ``threads`` > 1 (and at least `PART_AT_LEAST` problems a thread), consecutive
+    shares of the problems advance on the pool's threads, each through its own `BatchRow`;
+    the steps split as the kernel's do; a C-level objective's calls split likewise."""
 
     cdef readonly list loops
     cdef Slots slots
@@ -233,8 +273,8 @@ cdef class Batch:
     cdef bint is_float
     cdef cnp.int64_t* code_data         # codes' and waiting's data
     cdef Py_ssize_t* waiting_data
-    cdef const void** workspace_objects  # each problem's workspace and source, to prefetch
-    cdef const void** source_objects
+    cdef list cursors                   # the BatchRow of each share of the problems
+    cdef void* cursor_objects[MAX_THREADS]
     # The blocks (see the class's docstring) and, when the batch steps the runs, what its
     # steps need: the kernel, clipvalue, the measures the runs want, and per problem to step
     # (in order) its index, buffer, step count, rate and its step's measures.
@@ -264,7 +304,7 @@ cdef class Batch:
         cdef Loop loop
         cdef Workspace workspace
         cdef BatchRow source
-        cdef Py_ssize_t i, b, rows, row_bytes, state_bytes, half_bytes
+        cdef Py_ssize_t i, rows, row_bytes, state_bytes, half_bytes
         iterates, states, gradients = blocks
         self.m, self.n = iterates.shape[1], iterates.shape[2]
         for block in (iterates, gradients):
@@ -299,8 +339,8 @@ cdef class Batch:
             self.parts = max(1, min(threads, usable_cpus(), <int>MAX_THREADS,
                                     <int>(self.m // PART_AT_LEAST)))
         self.kernel = template.kernel
-        self.clipvalue = template.clipvalue
-        self.measures_wanted = template.measures_wanted
+        self.clipvalue = template.settings.clipvalue
+        self.measures_wanted = template.settings.measures_wanted
         stepping = np.empty(self.m, dtype=np.intp)
         step_buffer = np.empty(self.m, dtype=np.intc)
         step_count = np.empty(self.m, dtype=np.intp)
@@ -313,41 +353,41 @@ cdef class Batch:
         self.step_rate = <double*>cnp.PyArray_DATA(step_rate)
         self.step_measured = <StepMeasures*>cnp.PyArray_DATA(step_measured)
         objects = np.empty(self.m, dtype=np.uintp)
-        workspaces = np.empty(self.m, dtype=np.uintp)
-        sources = np.empty(self.m, dtype=np.uintp)
-        self.pointers = (objects, workspaces, sources)
-        self.workspace_objects = <const void**>cnp.PyArray_DATA(workspaces)
-        self.source_objects = <const void**>cnp.PyArray_DATA(sources)
+        self.pointers = objects
         self.loop_objects = <PyObject**>cnp.PyArray_DATA(objects)
-        self.loops = []
-        for i in range(self.m):
-            # Made field by field: the constructors' checks and array views, m times over,
-            # would cost more than the runs' first hundred iterations.
+        # One workspace and source per share of the problems, aimed at each problem in turn.
+        self.cursors = []
+        for t in range(self.parts):
             workspace = Workspace.__new__(Workspace)
             workspace.n, workspace.rows = self.n, rows
             workspace.is_float, workspace.dtype = self.is_float, self.dtype
             workspace.state_stride = self.m * self.n if together else self.n
-            for b in range(2):
-                workspace.x[b] = self.iterate_base + (b * self.m + i) * row_bytes
-                workspace.grad[b] = self.gradient_base + (b * self.m + i) * row_bytes
-                workspace.state[b] = NULL
-                if rows > 0:
-                    workspace.state[b] = self.state_base + b * half_bytes + i * state_bytes
             source = BatchRow.__new__(BatchRow)
-            source.slots, source.slot = slots, &slots.slot[i]
+            source.slots, source.slot = slots, &slots.slot[0]
             source.full_data, source.needs_gil = True, False
             source.value, source.value_known = NAN, False
             source.workspace = workspace
-            loop = template.clone(workspace, source, None if averages is None else averages[i])
+            source.layout = Layout(iterate_base=self.iterate_base,
+                                   gradient_base=self.gradient_base,
+                                   state_base=self.state_base, m=self.m, row_bytes=row_bytes,
+                                   state_bytes=state_bytes, half_bytes=half_bytes, rows=rows)
+            self.cursors.append(source)
+            self.cursor_objects[t] = <void*>source
+        self.loops = []
+        t = 0
+        for i in range(self.m):
+            while i >= (t + 1) * self.m // self.parts:
+                t += 1
+            source = self.cursors[t]
+            loop = template.clone(source.workspace, source,
+                                  None if averages is None else averages[i])
             # The batch checks for Ctrl-C between its evaluations, not each run.
             loop.checks_signals = False
             loop.defers_steps = together
             self.loops.append(loop)
             self.loop_objects[i] = <PyObject*>loop
-            self.workspace_objects[i] = <void*>workspace
-            self.source_objects[i] = <void*>source
         # The lines of a loop object an iteration reads (driver.pxd puts them first).
-        self.loop_lines = (<char*>&loop.plateau - <char*><PyObject*>loop + 63) // 64
+        self.loop_lines = (<char*>&loop.own - <char*><PyObject*>loop + 63) // 64
 
     def failure(self, Py_ssize_t i):
         """Why problem i's run ended with a non-finite status: None, or ``(kind, buffer,
@@ -366,18 +406,12 @@ cdef class Batch:
         return self.count
 
     cdef void prefetch_problem(self, Py_ssize_t i) noexcept nogil:
-        # Problem i's loop object, workspace and source, to be read soon: the objective's
-        # arrays, evaluated in between, have pushed them out to memory.
+        # Problem i's loop object, to be read soon: the objective's arrays, evaluated in
+        # between, have pushed it out to memory.
         cdef Py_ssize_t line
         cdef const char* loop = <const char*>self.loop_objects[i]
-        cdef const char* workspace = <const char*>self.workspace_objects[i]
-        cdef const char* source = <const char*>self.source_objects[i]
         for line in range(self.loop_lines):
             prefetch(loop + 64 * line)
-        prefetch(workspace)
-        prefetch(workspace + 64)
-        prefetch(source)
-        prefetch(source + 64)
 
     cdef Py_ssize_t advance_all(self) noexcept nogil:
         # advance's loop, without the GIL (a Python schedule takes it for its own call): each
@@ -394,6 +428,7 @@ cdef class Batch:
             parts[t].batch = <void*>self
             parts[t].start = t * self.m // self.parts
             parts[t].stop = (t + 1) * self.m // self.parts
+            parts[t].source = self.cursor_objects[t]
         if self.parts == 1:
             self.advance_part(&parts[0])
         else:
@@ -428,9 +463,17 @@ cdef class Batch:
                 self.waiting_data[count] = i
                 count += 1
             else:
-                self.code_data[i] = advance_problem(<Loop>self.loop_objects[i],
-                                                    &self.step_measured[i], self.is_float)
+                self.code_data[i] = advance_aimed(self.cursor_objects[self.part_of(i)], i,
+                                                  <void*>self.loop_objects[i],
+                                                  &self.step_measured[i], self.is_float)
         return count
+
+    cdef int part_of(self, Py_ssize_t i) noexcept nogil:
+        # The share problem i is in: [t m / parts, (t + 1) m / parts).
+        cdef int t = 0
+        while i >= (t + 1) * self.m // self.parts:
+            t += 1
+        return t
 
     cdef void advance_part(self, Part* part) noexcept nogil:
         # The share `part` of advance_all's loop: its problems waiting for an evaluation, and
@@ -443,8 +486,8 @@ cdef class Batch:
                 self.prefetch_problem(i + AHEAD)
             if codes[i] != CONTINUE:
                 continue
-            code = advance_problem(<Loop>self.loop_objects[i], &self.step_measured[i],
-                                   self.is_float)
+            code = advance_aimed(part.source, i, <void*>self.loop_objects[i],
+                                 &self.step_measured[i], self.is_float)
             if code == NEEDS_EVALUATION:
                 self.waiting_data[first + count] = i
                 count += 1
@@ -509,15 +552,26 @@ cdef class Batch:
     def gather(self):
         """The iterates the waiting problems are to be evaluated at, as a new ``(count, n)``
         array of the run's dtype (the caller's to keep)."""
-        cdef Py_ssize_t k, i, size = self.n * self.dtype.itemsize
+        cdef Py_ssize_t k = 0, first, rows, size = self.n * self.dtype.itemsize
         cdef cnp.ndarray out = np.empty((self.count, self.n), dtype=self.dtype)
         cdef char* data = <char*>cnp.PyArray_DATA(out)
-        cdef Py_ssize_t[::1] waiting = self.waiting
-        for k in range(self.count):
-            i = waiting[k]
+        while k < self.count:
+            first, rows = self.consecutive(k)
             memcpy(data + k * size, self.iterate_base
-                   + (self.slots.slot[i].requested * self.m + i) * size, size)
+                   + (self.slots.slot[first].requested * self.m + first) * size, rows * size)
+            k += rows
         return out
+
+    cdef (Py_ssize_t, Py_ssize_t) consecutive(self, Py_ssize_t k) noexcept nogil:
+        # The run of waiting problems from waiting[k] on whose rows are consecutive in one
+        # buffer's block: its first problem and its length (all of them, while the problems
+        # run in step and none has stopped).
+        cdef Py_ssize_t first = self.waiting_data[k], rows = 1
+        cdef int buffer = self.slots.slot[first].requested
+        while (k + rows < self.count and self.waiting_data[k + rows] == first + rows
+               and self.slots.slot[first + rows].requested == buffer):
+            rows += 1
+        return first, rows
 
     def give(self, grads, values, bint value_known, Py_ssize_t nfev, Py_ssize_t njev):
         """The evaluations of the waiting problems: ``grads`` a C-contiguous ``(count, n)``
@@ -525,20 +579,20 @@ cdef class Batch:
         ``value_known``); each problem counts ``nfev`` calls of ``fun`` and ``njev``
         gradients. A problem whose value is not finite ends as a single run does (status 5,
         at its last good iterate)."""
-        cdef Py_ssize_t k, i, size = self.n * self.dtype.itemsize
+        cdef Py_ssize_t k = 0, j, first, rows, size = self.n * self.dtype.itemsize
         cdef cnp.ndarray checked = grads
         cdef const char* data = <const char*>cnp.PyArray_DATA(checked)
         cdef const double* known = NULL
-        cdef Py_ssize_t[::1] waiting = self.waiting
-        cdef Slot* slot
         if value_known:
             known = <const double*>cnp.PyArray_DATA(values)
-        for k in range(self.count):
-            i = waiting[k]
-            slot = &self.slots.slot[i]
-            memcpy(self.gradient_base + (slot.requested * self.m + i) * size, data + k * size,
-                   size)
-            hand_over(slot, known[k] if value_known else NAN, value_known, nfev, njev)
+        while k < self.count:
+            first, rows = self.consecutive(k)
+            memcpy(self.gradient_base + (self.slots.slot[first].requested * self.m + first)
+                   * size, data + k * size, rows * size)
+            for j in range(rows):
+                hand_over(&self.slots.slot[first + j], known[k + j] if value_known else NAN,
+                          value_known, nfev, njev)
+            k += rows
 
     def run_native(self, callable):
         """Run every problem to its end, evaluated by ``callable``, a `scipy.LowLevelCallable`

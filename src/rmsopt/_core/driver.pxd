@@ -33,38 +33,51 @@ cdef struct Plateau:
     Py_ssize_t num_bad_epochs, cooldown_counter, last_epoch
 
 
+cdef struct RunSettings:
+    # What a run is given and keeps to its end. A batch's runs share one (their loops point
+    # at their template's), so that each problem's loop holds little more than where it is.
+    bint constant_rate                    # no schedule: the rate changes only on a plateau
+    bint maximize
+    bint has_history                      # the loop's history, notify and plateau_schedule
+    bint has_notify                       # are not None
+    bint has_plateau
+    int measures_wanted                   # MEASURE_STEP for xtol
+    Py_ssize_t steps_taken                # by the state before the run
+    Py_ssize_t maxiter, maxfev            # maxfev PY_SSIZE_T_MAX: no limit
+    double gtol, ftol, xtol
+    double clipnorm, clipvalue            # infinity: no clipping
+    const double* lower                   # the box, or NULL
+    const double* upper
+    # Iterate averaging (averaging.pxd): the EMA's decay, the step after which iterates enter.
+    double averaging_decay
+    Py_ssize_t averaging_start
+
+
 cdef class Loop:
     # What an iteration reads first (a batch fetches these lines of each problem's loop ahead
-    # of it), the rest from `plateau` on.
+    # of it), the rest from `own` on.
     # Where a full-data run is (PHASE_*), and what advance carries from one phase to the next.
     cdef readonly int phase
     cdef readonly int code                # the status, once PHASE_DONE
     cdef int current                      # the buffer of the committed iterate
     cdef int following                    # the buffer the step writes
     cdef int stepped_with                 # the gradient buffer of the last committed step
-    cdef int measures_wanted              # MEASURE_STEP for xtol
-    cdef bint constant_rate
     cdef bint value_known
-    cdef bint maximize
     # A batch's run whose step its batch takes together with the other problems' (one kernel
     # call over their consecutive buffers): from `current` into `following`, with `rate` and
-    # `step`; the batch leaves the step's measures, as measured_step gives them, in `deferred`.
+    # `step`; the batch then points `deferred` at the step's measures, as measured_step
+    # gives them.
     cdef bint defers_steps
     # Whether the loop checks for Ctrl-C itself (one that never enters Python; a batch's runs
     # leave it to the batch), every check_interval commits.
     cdef bint checks_signals
+    cdef int averaging                    # the averaging option's code (AVERAGE_NONE: off)
+    cdef const RunSettings* settings      # `own`, or the template's in a batch
     cdef Kernel kernel
     cdef Source source
     cdef Workspace workspace
-    cdef History history                  # None: no history
-    cdef object notify                    # notify(x, value or None, grad, nit), or None
-    cdef object schedule                  # rate of step t = schedule(t - 1), or None
-    cdef object plateau_schedule          # a reduce_on_plateau observed natively, or None
     cdef Py_ssize_t nit
     cdef Py_ssize_t step                  # the step being taken (1-based, with steps_taken)
-    cdef Py_ssize_t steps_taken           # by the state before the run
-    cdef Py_ssize_t maxiter, maxfev       # maxfev PY_SSIZE_T_MAX: no limit
-    cdef double gtol, ftol, xtol
     cdef double rate                      # the rate of the step being taken
     cdef double committed_rate            # the rate of the last committed step
     cdef double value                     # fun at it (NaN when not evaluated)
@@ -73,20 +86,18 @@ cdef class Loop:
     cdef double next_gradient_norm
     cdef double step_norm                 # of the last committed step
     cdef double pending_step_norm         # of the step waiting for its evaluation
-    cdef const double* lower              # the box, or NULL
-    cdef const double* upper
-    # Iterate averaging (averaging.pxd): the average's buffer, the option's code, the EMA's
-    # decay, the step after which iterates enter it, and how many have.
-    cdef void* average
-    cdef int averaging
-    cdef readonly Py_ssize_t n_averaged
-    cdef StepMeasures deferred
+    cdef void* average                    # the average's buffer, or NULL
+    cdef readonly Py_ssize_t n_averaged   # iterates in it
+    cdef const StepMeasures* deferred
 
+    cdef RunSettings own
+    cdef Loop template                    # whose settings a batch's loop shares, or None
+    cdef History history                  # None: no history
+    cdef object notify                    # notify(x, value or None, grad, nit), or None
+    cdef object schedule                  # rate of step t = schedule(t - 1), or None
+    cdef object plateau_schedule          # a reduce_on_plateau observed natively, or None
     cdef Plateau plateau
-    cdef double averaging_decay
-    cdef Py_ssize_t averaging_start
     cdef readonly object average_array
-    cdef double clipnorm, clipvalue       # infinity: no clipping
     cdef object box                       # keeps the box's arrays alive
     cdef object error                     # what a schedule or the callback raised
     cdef int failure                      # FAILED_*: why the run ended with NONFINITE

@@ -115,15 +115,17 @@ cdef class Loop:
                  average=None, int averaging=AVERAGE_NONE, double averaging_decay=0.0,
                  Py_ssize_t averaging_start=0, Py_ssize_t n_averaged=0):
         cdef const double[::1] lower, upper
-        self.kernel = kernel
-        self.source = source
-        self.workspace = workspace
-        self.history = history
-        self.notify = notify
-        self.constant_rate = schedule is None
+        cdef RunSettings* own = &self.own
+        self.settings = own
+        self.template = None
+        self.kernel, self.source, self.workspace = kernel, source, workspace
+        self.history, self.notify = history, notify
+        own.has_history, own.has_notify = history is not None, notify is not None
+        own.constant_rate = schedule is None
         self.schedule = schedule
-        self.rate = learning_rate if self.constant_rate else 0.0
+        self.rate = learning_rate if own.constant_rate else 0.0
         self.plateau_schedule = plateau
+        own.has_plateau = plateau is not None
         if plateau is not None:
             # Observed after each commit from fun's values: the source must evaluate fun.
             self.plateau = Plateau(
@@ -136,24 +138,19 @@ cdef class Loop:
                 last_epoch=_count(plateau.last_epoch))
             self.rate = self.plateau.rate
         self.committed_rate = self.rate
-        self.steps_taken = steps_taken
-        self.clipnorm = clipnorm
-        self.clipvalue = clipvalue
+        own.steps_taken = steps_taken
+        own.clipnorm, own.clipvalue = clipnorm, clipvalue
         self.box = box
-        self.lower = self.upper = NULL
+        own.lower = own.upper = NULL
         if box is not None:
             lower, upper = box
-            self.lower, self.upper = &lower[0], &upper[0]
-        self.maximize = maximize
-        self.maxiter = maxiter
-        self.maxfev = maxfev
-        self.gtol = gtol
-        self.ftol = ftol
-        self.xtol = xtol
-        self.averaging_decay = averaging_decay
-        self.averaging_start = averaging_start
+            own.lower, own.upper = &lower[0], &upper[0]
+        own.maximize = maximize
+        own.maxiter, own.maxfev = maxiter, maxfev
+        own.gtol, own.ftol, own.xtol = gtol, ftol, xtol
+        own.averaging_decay, own.averaging_start = averaging_decay, averaging_start
         # The step's max-norm serves the xtol test only.
-        self.measures_wanted = MEASURE_STEP if xtol > 0 else 0
+        own.measures_wanted = MEASURE_STEP if xtol > 0 else 0
         self.start(average, averaging, n_averaged)
 
     cdef void start(self, average, int averaging, Py_ssize_t n_averaged) except *:
@@ -188,6 +185,7 @@ cdef class Loop:
         self.following = self.stepped_with = 0
         self.step = 0
         self.defers_steps = False
+        self.deferred = NULL
         self.checks_signals = not self.source.needs_gil
         self.check_interval, self.since_check, self.last_check = 1, 0, 0.0
 
@@ -196,26 +194,20 @@ cdef class Loop:
         by ``source`` (bound to it), averaging into ``average`` when this one averages: the
         batch's m runs, made without m calls of the constructor."""
         cdef Loop other = Loop.__new__(Loop)
+        # The settings are the template's, shared: it is kept alive with them.
+        other.template = self if self.template is None else self.template
+        other.settings = self.settings
         other.kernel = self.kernel
         other.source = source
         other.workspace = workspace
         other.history = None
         other.notify = None
-        other.constant_rate = self.constant_rate
         other.schedule = self.schedule
         other.plateau_schedule = self.plateau_schedule
         other.plateau = self.plateau
         other.rate = self.rate
         other.committed_rate = self.committed_rate
-        other.steps_taken = self.steps_taken
-        other.clipnorm, other.clipvalue = self.clipnorm, self.clipvalue
-        other.box, other.lower, other.upper = self.box, self.lower, self.upper
-        other.maximize = self.maximize
-        other.maxiter, other.maxfev = self.maxiter, self.maxfev
-        other.gtol, other.ftol, other.xtol = self.gtol, self.ftol, self.xtol
-        other.averaging_decay = self.averaging_decay
-        other.averaging_start = self.averaging_start
-        other.measures_wanted = self.measures_wanted
+        other.box = self.box
         other.start(average, self.averaging, 0)
         return other
 
@@ -280,7 +272,7 @@ cdef inline int evaluate(Loop run,
         if not isfinite(norm):
             run.failure, run.failed_buffer = FAILED_GRADIENT, buffer
             return NONFINITE
-        gradient_norm[0] = norm if run.lower == NULL else NAN
+        gradient_norm[0] = norm if run.settings.lower == NULL else NAN
         return EVALUATED
     if evaluation == EPOCH_ENDED:
         return EPOCH_ENDED
@@ -290,12 +282,21 @@ cdef inline int evaluate(Loop run,
     return evaluation_code(evaluation)
 
 
+cdef inline int test(Loop run) noexcept nogil:
+    # The convergence tests and limits at the committed iterate: CONTINUE, or the status.
+    cdef const RunSettings* settings = run.settings
+    return termination(run.gradient_norm, settings.gtol, run.nit, run.value,
+                       run.previous_value, settings.ftol, run.step_norm, settings.xtol,
+                       run.rate, settings.maxiter, run.source.nfev, settings.maxfev)
+
+
 cdef inline double box_gradient_norm(Loop run, int buffer, const floating* x) noexcept nogil:
     # The projected gradient's max-norm at the iterate in `buffer`, in a pass of its own: for
     # a run that ends before the step that would have measured it.
     return projected_gradient_norm(run.kernel, run.workspace.n, x,
-                                   <const floating*>run.workspace.grad[buffer], run.lower,
-                                   run.upper, run.maximize)
+                                   <const floating*>run.workspace.grad[buffer],
+                                   run.settings.lower, run.settings.upper,
+                                   run.settings.maximize)
 
 
 cdef int iterate(Loop run, floating* dtype) noexcept nogil:
@@ -317,34 +318,30 @@ cdef int advance(Loop run, floating* dtype) noexcept nogil:
         StepMeasures measures
     while True:
         if run.phase == PHASE_TOP:
-            code = termination(run.gradient_norm, run.gtol, run.nit, run.value,
-                               run.previous_value, run.ftol, run.step_norm, run.xtol, run.rate,
-                               run.maxiter, run.source.nfev, run.maxfev)
+            code = test(run)
             if code != CONTINUE and isnan(run.gradient_norm):
                 # gtol comes first: whether it holds decides the status.
                 run.gradient_norm = box_gradient_norm(run, run.current, iterate_at(run, dtype))
-                code = termination(run.gradient_norm, run.gtol, run.nit, run.value,
-                                   run.previous_value, run.ftol, run.step_norm, run.xtol,
-                                   run.rate, run.maxiter, run.source.nfev, run.maxfev)
+                code = test(run)
             if code != CONTINUE:
                 return finish(run, code, dtype)
             code = take_rate(run)
             if code != CONTINUE:
                 if (isnan(run.gradient_norm) and box_gradient_norm(
-                        run, run.current, iterate_at(run, dtype)) <= run.gtol):
+                        run, run.current, iterate_at(run, dtype)) <= run.settings.gtol):
                     code = GTOL
                 return finish(run, code, dtype)
             run.following = 1 - run.current
             if run.defers_steps:
                 run.phase = PHASE_STEP_TAKEN
                 return NEEDS_STEP
-            measures = step(run, run.measures_wanted
+            measures = step(run, run.settings.measures_wanted
                             | (MEASURE_PROJECTED if isnan(run.gradient_norm) else 0), dtype)
             code = stepped(run, &measures)
             if code != CONTINUE:
                 return finish(run, code, dtype)
         elif run.phase == PHASE_STEP_TAKEN:
-            code = stepped(run, &run.deferred)
+            code = stepped(run, run.deferred)
             if code != CONTINUE:
                 return finish(run, code, dtype)
         elif run.phase == PHASE_STEP_EVALUATION:
@@ -371,7 +368,7 @@ cdef int advance(Loop run, floating* dtype) noexcept nogil:
             if evaluation != EVALUATED:
                 return finish(run, evaluation, dtype)
             run.value, run.value_known = run.source.value, run.source.value_known
-            if run.history is not None:
+            if run.settings.has_history:
                 record(run.history, run.kernel, 0, run.value, run.workspace.n,
                        <floating*>run.workspace.grad[0], iterate_at(run, dtype),
                        iterate_at(run, dtype), state_at(run, 0, dtype), 0, run.rate, False)
@@ -387,7 +384,7 @@ cdef inline int stepped(Loop run, const StepMeasures* measures) noexcept nogil:
         run.gradient_norm = measures.projected_norm
         # The other tests passed: only gtol can stop the run here, and the step taken to
         # measure the norm is then not committed.
-        if run.gradient_norm <= run.gtol:
+        if run.gradient_norm <= run.settings.gtol:
             return GTOL
     if not measures.finite:
         run.failure, run.failed_buffer = FAILED_STEP, run.following
@@ -421,7 +418,7 @@ cdef int iterate_minibatches(Loop run, floating* dtype) noexcept nogil:
             if code == CONTINUE:
                 continue
         else:
-            code = budget(run.nit, run.maxiter, run.source.nfev, run.maxfev)
+            code = budget(run.nit, run.settings.maxiter, run.source.nfev, run.settings.maxfev)
         if code != CONTINUE:
             break
         evaluation = evaluate(run, run.current, &run.gradient_norm, dtype)
@@ -440,7 +437,7 @@ cdef int iterate_minibatches(Loop run, floating* dtype) noexcept nogil:
         if code != CONTINUE:
             break
         run.following = 1 - run.current
-        measures = step(run, run.measures_wanted
+        measures = step(run, run.settings.measures_wanted
                         | (MEASURE_PROJECTED if isnan(run.gradient_norm) else 0), dtype)
         if not measures.finite:
             run.failure, run.failed_buffer = FAILED_STEP, run.following
@@ -464,10 +461,10 @@ cdef inline floating* state_at(Loop run, int buffer, floating* dtype) noexcept n
 cdef inline int take_rate(Loop run) noexcept nogil:
     # The number and the learning rate of the step about to be taken: CONTINUE, or what a
     # schedule raised (EXCEPTION).
-    run.step = run.steps_taken + run.nit + 1
-    if not run.constant_rate:
+    run.step = run.settings.steps_taken + run.nit + 1
+    if not run.settings.constant_rate:
         return run.schedule_rate(run.step)
-    if run.plateau_schedule is not None:
+    if run.settings.has_plateau:
         run.rate = run.plateau.rate
     return CONTINUE
 
@@ -479,8 +476,9 @@ cdef inline StepMeasures step(Loop run, int measures, floating* dtype) noexcept 
                          <floating*>run.workspace.grad[current],
                          <floating*>run.workspace.state[current],
                          <floating*>run.workspace.x[run.following],
-                         <floating*>run.workspace.state[run.following], run.clipnorm,
-                         run.clipvalue, run.step, run.rate, run.lower, run.upper, run.maximize,
+                         <floating*>run.workspace.state[run.following],
+                         run.settings.clipnorm, run.settings.clipvalue, run.step, run.rate,
+                         run.settings.lower, run.settings.upper, run.settings.maximize,
                          measures, NULL)
 
 
@@ -495,20 +493,20 @@ cdef int commit(Loop run, int stepped_with, floating* dtype) noexcept nogil:
     run.current = run.following
     run.committed_rate = run.rate
     run.nit += 1
-    if run.plateau_schedule is not None:
+    if run.settings.has_plateau:
         # What fun's value at the new iterate leaves the rate of the next step at.
         observe(&run.plateau, run.value)
     if (run.averaging != AVERAGE_NONE and run.average != NULL
-            and run.step > run.averaging_start):
+            and run.step > run.settings.averaging_start):
         average_into(n, <floating*>run.average, iterate_at(run, dtype),
-                     average_weight(run.averaging, run.averaging_decay, run.n_averaged))
+                     average_weight(run.averaging, run.settings.averaging_decay, run.n_averaged))
         run.n_averaged += 1
-    if run.history is not None:
+    if run.settings.has_history:
         record(run.history, run.kernel, run.nit, run.value, n,
                <floating*>run.workspace.grad[stepped_with],
                <floating*>run.workspace.x[1 - run.current], iterate_at(run, dtype),
                state_at(run, run.current, dtype), run.step, run.rate, False)
-    if run.notify is not None:
+    if run.settings.has_notify:
         code = run.call_back(stepped_with)
         if code != CONTINUE:
             return code
@@ -531,11 +529,11 @@ cdef int commit(Loop run, int stepped_with, floating* dtype) noexcept nogil:
 cdef int finish(Loop run, int code, floating* dtype) noexcept nogil:
     # The run's end with status `code`: the history's last row.
     run.phase, run.code = PHASE_DONE, code
-    if run.history is not None and run.nit > 0:
+    if run.settings.has_history and run.nit > 0:
         record(run.history, run.kernel, run.nit, run.value, run.workspace.n,
                <floating*>run.workspace.grad[run.stepped_with],
                <floating*>run.workspace.x[1 - run.current], iterate_at(run, dtype),
-               state_at(run, run.current, dtype), run.steps_taken + run.nit,
+               state_at(run, run.current, dtype), run.settings.steps_taken + run.nit,
                run.committed_rate, True)
     return code
 
