@@ -387,7 +387,7 @@ cdef class Batch:
             self.loops.append(loop)
             self.loop_objects[i] = <PyObject*>loop
         # The lines of a loop object an iteration reads (driver.pxd puts them first).
-        self.loop_lines = (<char*>&loop.own - <char*><PyObject*>loop + 63) // 64
+        self.loop_lines = (<char*>(&loop.deferred + 1) - <char*><PyObject*>loop + 63) // 64
 
     def failure(self, Py_ssize_t i):
         """Why problem i's run ended with a non-finite status: None, or ``(kind, buffer,

@@ -53,9 +53,16 @@ cdef struct RunSettings:
     Py_ssize_t averaging_start
 
 
+cdef class Settings:
+    # A run's settings, shared by the loops of a batch (each holds this object).
+    cdef RunSettings fields
+
+
 cdef class Loop:
     # What an iteration reads first (a batch fetches these lines of each problem's loop ahead
-    # of it), the rest from `own` on.
+    # of it, up to `deferred`), the rest after. (A loop fits in 512 bytes, so that Python's small
+    # object allocator keeps a batch's m loops together, apart from the heap the objective's
+    # arrays come and go in.)
     # Where a full-data run is (PHASE_*), and what advance carries from one phase to the next.
     cdef readonly int phase
     cdef readonly int code                # the status, once PHASE_DONE
@@ -72,7 +79,7 @@ cdef class Loop:
     # leave it to the batch), every check_interval commits.
     cdef bint checks_signals
     cdef int averaging                    # the averaging option's code (AVERAGE_NONE: off)
-    cdef const RunSettings* settings      # `own`, or the template's in a batch
+    cdef const RunSettings* settings      # holder's
     cdef Kernel kernel
     cdef Source source
     cdef Workspace workspace
@@ -90,8 +97,7 @@ cdef class Loop:
     cdef readonly Py_ssize_t n_averaged   # iterates in it
     cdef const StepMeasures* deferred
 
-    cdef RunSettings own
-    cdef Loop template                    # whose settings a batch's loop shares, or None
+    cdef Settings holder                  # shared by a batch's loops
     cdef History history                  # None: no history
     cdef object notify                    # notify(x, value or None, grad, nit), or None
     cdef object schedule                  # rate of step t = schedule(t - 1), or None

@@ -99,6 +99,10 @@ cdef Py_ssize_t _count(value):
     return min(value, PY_SSIZE_T_MAX)
 
 
+cdef class Settings:
+    pass
+
+
 cdef class Loop:
     """A run, fixed before its first step: the kernel, the source of gradients and its
     workspace, the history (or None), ``notify(x, value or None, grad, nit)`` (or None), the
@@ -115,9 +119,10 @@ cdef class Loop:
                  average=None, int averaging=AVERAGE_NONE, double averaging_decay=0.0,
                  Py_ssize_t averaging_start=0, Py_ssize_t n_averaged=0):
         cdef const double[::1] lower, upper
-        cdef RunSettings* own = &self.own
+        cdef RunSettings* own
+        self.holder = Settings.__new__(Settings)
+        own = &self.holder.fields
         self.settings = own
-        self.template = None
         self.kernel, self.source, self.workspace = kernel, source, workspace
         self.history, self.notify = history, notify
         own.has_history, own.has_notify = history is not None, notify is not None
@@ -194,9 +199,7 @@ cdef class Loop:
         by ``source`` (bound to it), averaging into ``average`` when this one averages: the
         batch's m runs, made without m calls of the constructor."""
         cdef Loop other = Loop.__new__(Loop)
-        # The settings are the template's, shared: it is kept alive with them.
-        other.template = self if self.template is None else self.template
-        other.settings = self.settings
+        other.holder, other.settings = self.holder, self.settings
         other.kernel = self.kernel
         other.source = source
         other.workspace = workspace

@@ -124,7 +124,11 @@ def minimize_batch(
     options : dict, optional
         The method's step options and the termination options ``maxiter``, ``maxfev``,
         ``gtol``, ``ftol``, ``xtol`` (`minimize`'s defaults, the default learning rate
-        included: each problem's ``reduce_on_plateau`` observes its own values).
+        included: each problem's ``reduce_on_plateau`` observes its own values). With
+        ``threads`` k > 1, the batch's own work splits over k threads of rmsopt's pool:
+        shares of at least 1024 problems advance at once, and the steps of all the problems
+        (one vector of m x n elements) split as `minimize`'s steps do; the iterates do not
+        change.
     vectorized : bool
         Whether ``fun`` and ``jac`` take all running problems at once (default) or one.
 
