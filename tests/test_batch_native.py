@@ -104,6 +104,27 @@ def test_the_native_batch_is_the_python_batch_bit_for_bit(library, method):
     assert res[3].nfev == res.nfev[3]
 
 
+@pytest.mark.parametrize(
+    "bounds, options",
+    [([(-0.5, 0.7)] * 3, {}), (None, {"clipnorm": 0.5}), (None, {"clipvalue": 0.2})],
+    ids=["bounds", "clipnorm", "clipvalue"],
+)
+def test_runs_that_step_themselves_read_and_write_the_blocks_as_well(library, bounds, options):
+    # A box and clipnorm keep each problem's own step (clipvalue does not): the C objective
+    # still reads and writes the batch's blocks in place.
+    rng = np.random.default_rng(3)
+    X0 = rng.uniform(-3, 3, (30, 3))
+    centers = np.ascontiguousarray(rng.uniform(-1, 1, (30, 3)))
+    native, calls, keep = objective(library, centers)
+    options = {"maxiter": 200, **options}
+    res = rmsopt.minimize_batch(native, X0, method="adam", bounds=bounds, options=options)
+    python = rmsopt.minimize_batch(python_quadratics, X0, (centers,), "adam", jac=True,
+                                   bounds=bounds, options=options)  # fmt: skip
+    for key in ("x", "jac", "fun", "nit", "nfev", "status"):
+        np.testing.assert_array_equal(res[key], python[key], err_msg=key)
+    np.testing.assert_array_equal(calls, res.nfev)
+
+
 def test_a_failing_native_objective_raises_with_what_the_batch_completed(library):
     # The third call fails: the start's evaluation and one step's went through.
     native, _, keep = objective(library, np.zeros((4, 2)), fail_at=3)
