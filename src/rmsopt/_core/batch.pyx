@@ -361,7 +361,6 @@ cdef class Batch:
             workspace = Workspace.__new__(Workspace)
             workspace.n, workspace.rows = self.n, rows
             workspace.is_float, workspace.dtype = self.is_float, self.dtype
-            workspace.state_stride = self.m * self.n if together else self.n
             source = BatchRow.__new__(BatchRow)
             source.slots, source.slot = slots, &slots.slot[0]
             source.full_data, source.needs_gil = True, False

@@ -29,7 +29,6 @@ cdef class Workspace:
     cdef list own_grads                 # the workspace's gradient buffers, made when needed
     cdef void* own_addresses[2]
     cdef readonly tuple state_blocks    # the two state blocks, (rows, n)
-    cdef readonly Py_ssize_t state_stride  # elements between their rows: n, but in a batch
     cdef readonly object dtype
 
     cdef void own_gradient(self, int buffer)

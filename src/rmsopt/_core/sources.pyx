@@ -33,35 +33,20 @@ cdef class Workspace:
     buffers are made when a source needs them: a Python objective's gradient that nothing
     else holds is kept as it is."""
 
-    def __init__(self, x0, state0, spares=None):
-        # `spares`: (x1, state1, grad0, grad1), the other buffers made by the caller (a
-        # batch keeps every problem's in shared blocks); state1 must equal state0. With
-        # spares, the state blocks may be views whose rows lie apart in a wider block (rows
-        # contiguous, the same distance apart in both): only a batch that steps its problems
-        # together reads them (driver.Loop.defers_steps).
+    def __init__(self, x0, state0):
         cdef int i
         self.n, self.rows = x0.shape[0], state0.shape[0]
-        self.state_stride = self.n
         self.is_float = x0.dtype == np.float32
         self.dtype = x0.dtype
+        self.x_rows = (x0, np.empty_like(x0))
         self.grad_rows = [None, None]
         self.own_grads = [None, None]
-        if spares is None:
-            self.x_rows = (x0, np.empty_like(x0))
-            # Rows a configuration never writes must hold their values in both halves.
-            self.state_blocks = (state0, state0.copy())
-        else:
-            self.x_rows = (x0, spares[0])
-            self.state_blocks = (state0, spares[1])
-            self.own_grads = [spares[2], spares[3]]
-            for i in range(2):
-                self.own_addresses[i] = address(self.own_grads[i])
-            if self.rows > 0:
-                self.state_stride = state0.strides[0] // state0.itemsize
+        # Rows a configuration never writes must hold their values in both halves.
+        self.state_blocks = (state0, state0.copy())
         for i in range(2):
             self.x[i] = address(self.x_rows[i])
             self.grad[i] = NULL
-            self.state[i] = rows_address(self.state_blocks[i], self.n)
+            self.state[i] = address(self.state_blocks[i])
 
     cdef void own_gradient(self, int buffer):
         # Make gradient buffer `buffer` the workspace's own array (allocated once).
@@ -99,23 +84,6 @@ cdef void* contiguous_address(array, Py_ssize_t itemsize):
     if <size_t>data % itemsize != 0:
         return NULL
     return data
-
-
-cdef void* rows_address(block, Py_ssize_t n) except? NULL:
-    # The first element's address of a (rows, n) float32 or float64 block whose rows are
-    # contiguous (a view into a wider block: no copy); NULL for a block without rows.
-    cdef float[:, :] floats
-    cdef double[:, :] doubles
-    if block.shape[0] == 0:
-        return NULL
-    if block.ndim != 2 or block.shape[1] != n or block.strides[1] != block.itemsize:
-        raise ValueError(f"a state block of {n}-element contiguous rows; got shape "
-                         f"{block.shape}, strides {block.strides}")
-    if block.dtype == np.float32:
-        floats = block
-        return &floats[0, 0]
-    doubles = block
-    return &doubles[0, 0]
 
 
 cdef void* address(array) except NULL:

@@ -338,9 +338,9 @@ def _batch(
     clipping = run.clipnorm < math.inf or run.clipvalue < math.inf
     averaging = AVERAGING_CODES[settings["averaging"]]
     together = _steps_together(method, run)
-    # One kernel for every problem: the problems step one after the other, all at the same
-    # step count (a kernel's run scalars, NAdam's, follow the count), and a whole-array
-    # kernel's scratch serves each in turn.
+    # One kernel for every problem: the problems are all at the same step count (a kernel's
+    # run scalars, NAdam's, follow the count); an element-wise kernel steps them together,
+    # and a whole-array kernel's scratch serves each problem in turn, on one thread.
     kernel = new_kernel(method.kernel, method.kernel_settings(settings))
     kernel.reserve(n, X.itemsize, clipping=clipping)
     rows = rows_used(kernel.rows_written)
